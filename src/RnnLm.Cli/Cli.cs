@@ -1,0 +1,64 @@
+using System.CommandLine;
+using RnnLm.Engine;
+using RnnLm.Engine.IO;
+
+namespace RnnLm.Cli;
+
+/// <summary>Pieces every command shares.</summary>
+internal static class Cli
+{
+    /// <summary>The shipped model, found from the working directory or from the program's own location.</summary>
+    public const string DefaultModel = "models/brown-default.rnnlm";
+
+    public static Option<string> ModelOption() => new("--model", "-m")
+    {
+        Description = $"Model file (default: {DefaultModel}, looked up from the current directory upwards)",
+        DefaultValueFactory = _ => DefaultModel,
+    };
+
+    public static Option<bool> JsonOption() => new("--json")
+    {
+        Description = "End with one JSON object on standard output (progress goes to standard error)",
+    };
+
+    public static Option<int> ThreadsOption(int fallback) => new("--threads")
+    {
+        Description = "Threads to use",
+        DefaultValueFactory = _ => fallback,
+    };
+
+    public static LanguageModel LoadModel(string path) => ModelFile.Load(Locate(path));
+
+    /// <summary>A relative path that does not exist here is tried in each parent directory, then beside the program.</summary>
+    public static string Locate(string path)
+    {
+        if (Path.IsPathRooted(path) || File.Exists(path))
+        {
+            return path;
+        }
+
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, path);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return path;
+    }
+
+    public static bool IsUserError(Exception e) => e is ModelFormatException or IOException or UnauthorizedAccessException
+        or ArgumentException or InvalidDataException or FormatException or CliException or System.Text.Json.JsonException;
+
+    public static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
+
+    public static string[] Tokens(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>A mistake in what the user asked for, reported as one line.</summary>
+internal sealed class CliException(string message) : Exception(message);

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using RnnLm.Engine.Data;
+using RnnLm.Engine.Inference;
+
+namespace RnnLm.Cli;
+
+internal static class QueryCommands
+{
+    public static Command Eval()
+    {
+        var model = Cli.ModelOption();
+        var text = new Option<string>("--text") { Description = "Tokenized sentences, one a line", Required = true };
+        var perToken = new Option<bool>("--per-token") { Description = "Print every token's natural-log probability" };
+        var threads = Cli.ThreadsOption(Environment.ProcessorCount);
+        var json = Cli.JsonOption();
+        var command = new Command("eval", "Perplexity of a model on a text (sentences independent, </s> predicted)") { model, text, perToken, threads, json };
+        command.SetAction(parse =>
+        {
+            var lm = Cli.LoadModel(parse.GetRequiredValue(model));
+            var sentences = TextCorpus.Read(parse.GetRequiredValue(text));
+            if (parse.GetValue(perToken))
+            {
+                foreach (var sentence in sentences)
+                {
+                    var score = lm.Score(sentence);
+                    Console.WriteLine(string.Join(' ', score.Tokens.Select(t => $"{t.Token}{(t.IsUnknown ? "(<unk>)" : "")}:{t.LogProb:F4}")));
+                }
+            }
+
+            var clock = Stopwatch.StartNew();
+            var result = lm.ScoreCorpus(sentences, parse.GetValue(threads));
+            var seconds = clock.Elapsed.TotalSeconds;
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    perplexity = Math.Round(result.Perplexity, 4),
+                    tokens = result.Tokens,
+                    sentences = result.Sentences,
+                    unknownTokens = result.UnknownTokens,
+                    logProb = result.LogProb,
+                    crossEntropyNats = result.CrossEntropy,
+                    crossEntropyBits = result.CrossEntropy / Math.Log(2),
+                    seconds = Math.Round(seconds, 3),
+                    tokensPerSecond = Math.Round(result.Tokens / seconds),
+                    threads = parse.GetValue(threads),
+                }));
+            }
+            else
+            {
+                Console.WriteLine($"perplexity {result.Perplexity:F2} over {result.Tokens:N0} tokens ({result.Sentences:N0} sentences, {result.UnknownTokens:N0} <unk>), {result.Tokens / seconds:N0} tokens/s");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Score()
+    {
+        var model = Cli.ModelOption();
+        var sentence = new Argument<string>("sentence") { Description = "A tokenized sentence" };
+        var command = new Command("score", "Per-token log-probabilities and perplexity of one sentence") { sentence, model };
+        command.SetAction(parse =>
+        {
+            var tokens = NonEmpty(parse.GetRequiredValue(sentence), "sentence");
+            var score = Cli.LoadModel(parse.GetRequiredValue(model)).Score(tokens);
+            foreach (var t in score.Tokens)
+            {
+                Console.WriteLine($"{t.Token,-20} {(t.IsUnknown ? "<unk>" : ""),-6} {t.LogProb,10:F4}");
+            }
+
+            Console.WriteLine($"log-probability {score.LogProb:F4} (natural log), perplexity {score.Perplexity:F2} over {score.TokenCount} tokens");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Next()
+    {
+        var model = Cli.ModelOption();
+        var prefix = new Argument<string>("prefix") { Description = "The words so far (empty for the sentence start)", DefaultValueFactory = _ => "" };
+        var top = new Option<int>("--top") { Description = "How many candidates", DefaultValueFactory = _ => 10 };
+        var command = new Command("next", "The most probable next words after a prefix") { prefix, model, top };
+        command.SetAction(parse =>
+        {
+            var k = parse.GetValue(top);
+            if (k < 1)
+            {
+                throw new CliException("--top must be at least 1.");
+            }
+
+            var next = Cli.LoadModel(parse.GetRequiredValue(model)).Next(Cli.Tokens(parse.GetValue(prefix) ?? ""), k);
+            foreach (var c in next.Candidates)
+            {
+                Console.WriteLine($"{c.Token,-20} {c.Probability,10:F6}");
+            }
+
+            Console.WriteLine($"P(</s>) = {next.EndOfSentenceProbability:F6}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Generate()
+    {
+        var model = Cli.ModelOption();
+        var prefix = new Option<string>("--prefix") { Description = "Text to continue", DefaultValueFactory = _ => "" };
+        var tokens = new Option<int>("--tokens") { Description = "Most tokens to add", DefaultValueFactory = _ => 20 };
+        var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 1.0 };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most probable words (0: all)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };
+        var command = new Command("generate", "Continue a prefix by sampling") { model, prefix, tokens, temperature, topK, seed };
+        command.SetAction(parse =>
+        {
+            var options = new SamplingOptions(parse.GetValue(tokens), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed));
+            var lm = Cli.LoadModel(parse.GetRequiredValue(model));
+            var text = Cli.Tokens(parse.GetValue(prefix) ?? "");
+            var generation = lm.Generate(text, options);
+            Console.WriteLine(string.Join(' ', text.Concat(generation.Tokens.Select(t => t.Token))));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string[] NonEmpty(string text, string what)
+    {
+        var tokens = Cli.Tokens(text);
+        return tokens.Length > 0 ? tokens : throw new CliException($"the {what} is empty.");
+    }
+}

@@ -1,0 +1,192 @@
+using System.CommandLine;
+using System.Text.Json;
+using RnnLm.Engine.Data;
+using RnnLm.Engine.IO;
+using RnnLm.Engine.Model;
+using RnnLm.Engine.Training;
+using Spectre.Console;
+
+namespace RnnLm.Cli;
+
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var defaults = new TrainingOptions();
+        var train = new Option<string>("--train") { Description = "Training text: one tokenized sentence a line", Required = true };
+        var valid = new Option<string>("--valid") { Description = "Validation text, for the learning-rate schedule", Required = true };
+        var test = new Option<string?>("--test") { Description = "Optional test text, evaluated at the end and written to the model card" };
+        var output = new Option<string>("--out", "-o") { Description = "Where to write the model (a card NAME.json goes beside it)", Required = true };
+        var hidden = new Option<int>("--hidden") { Description = "Hidden layer width Dh", DefaultValueFactory = _ => defaults.Hidden };
+        var embedding = new Option<int?>("--embedding") { Description = "Embedding width d (default: the hidden width)" };
+        var kind = new Option<OutputKind>("--output") { Description = "Output layer: full or classes", DefaultValueFactory = _ => defaults.Output };
+        var classes = new Option<int>("--classes") { Description = "Frequency classes for --output classes", DefaultValueFactory = _ => defaults.Classes };
+        var bptt = new Option<int>("--bptt") { Description = "Steps the error is carried back beyond each block", DefaultValueFactory = _ => defaults.Bptt };
+        var block = new Option<int>("--bptt-block") { Description = "Words per update", DefaultValueFactory = _ => defaults.BpttBlock };
+        var streams = new Option<int>("--streams") { Description = "Sentence streams trained side by side (the batch)", DefaultValueFactory = _ => defaults.Streams };
+        var alpha = new Option<double>("--alpha") { Description = "Initial learning rate", DefaultValueFactory = _ => defaults.Alpha };
+        var beta = new Option<double>("--beta") { Description = "L2 penalty", DefaultValueFactory = _ => defaults.Beta };
+        var clip = new Option<double>("--clip") { Description = "Gradient clipping threshold at the hidden layer", DefaultValueFactory = _ => defaults.Clip };
+        var epochs = new Option<int>("--max-epochs") { Description = "Most epochs to run", DefaultValueFactory = _ => defaults.MaxEpochs };
+        var minImprovement = new Option<double>("--min-improvement") { Description = "Start halving alpha when valid log-likelihood improves by less than this factor", DefaultValueFactory = _ => defaults.MinImprovement };
+        var minCount = new Option<int>("--min-count") { Description = "Words seen fewer times become <unk>", DefaultValueFactory = _ => defaults.MinCount };
+        var threads = Cli.ThreadsOption(defaults.Threads);
+        var seed = new Option<int>("--seed") { Description = "Random seed: same seed, same model bytes", DefaultValueFactory = _ => defaults.Seed };
+        var initScale = new Option<double>("--init-scale") { Description = "Initial weights are uniform in ±this", DefaultValueFactory = _ => defaults.InitScale };
+        var noShuffle = new Option<bool>("--no-shuffle") { Description = "Read training sentences in file order every epoch" };
+        var half = new Option<bool>("--half") { Description = "Store weights in half precision" };
+        var checkpoints = new Option<string?>("--checkpoint-dir") { Description = "Write a checkpoint after every epoch here" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --checkpoint-dir" };
+        var json = Cli.JsonOption();
+        var command = new Command("train", "Train a model with SGD and truncated BPTT")
+        {
+            train, valid, test, output, hidden, embedding, kind, classes, bptt, block, streams, alpha, beta, clip, epochs,
+            minImprovement, minCount, threads, seed, initScale, noShuffle, half, checkpoints, resume, json,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new TrainingOptions
+            {
+                Hidden = parse.GetValue(hidden),
+                Embedding = parse.GetValue(embedding) ?? parse.GetValue(hidden),
+                Output = parse.GetValue(kind),
+                Classes = parse.GetValue(classes),
+                Bptt = parse.GetValue(bptt),
+                BpttBlock = parse.GetValue(block),
+                Streams = parse.GetValue(streams),
+                Alpha = parse.GetValue(alpha),
+                Beta = parse.GetValue(beta),
+                Clip = parse.GetValue(clip),
+                MaxEpochs = parse.GetValue(epochs),
+                MinImprovement = parse.GetValue(minImprovement),
+                MinCount = parse.GetValue(minCount),
+                Threads = parse.GetValue(threads),
+                Seed = parse.GetValue(seed),
+                InitScale = parse.GetValue(initScale),
+                Shuffle = !parse.GetValue(noShuffle),
+                HalfPrecision = parse.GetValue(half),
+            };
+            var run = new TrainingRun(
+                parse.GetRequiredValue(train), parse.GetRequiredValue(valid), parse.GetValue(test), parse.GetRequiredValue(output),
+                parse.GetValue(checkpoints), parse.GetValue(resume), parse.GetValue(json), "rnnlm " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+            return Execute(options, run);
+        });
+        return command;
+    }
+
+    internal sealed record TrainingRun(string Train, string Valid, string? Test, string Output, string? Checkpoints, bool Resume, bool Json, string CommandLine);
+
+    internal static int Execute(TrainingOptions options, TrainingRun run)
+    {
+        options.Validate();
+        var train = TextCorpus.Read(run.Train);
+        var valid = TextCorpus.Read(run.Valid);
+        var test = run.Test is null ? null : TextCorpus.Read(run.Test);
+        var result = WithProgress(run.Json, report => new Trainer(options, report).Train(train, valid, run.Checkpoints, run.Resume));
+
+        var model = result.Model;
+        ModelFile.Save(model, run.Output, options.HalfPrecision ? WeightEncoding.Float16 : WeightEncoding.Float32);
+        var saved = ModelFile.Load(run.Output);
+        var trainScore = saved.ScoreCorpus(train, options.Threads);
+        var validScore = saved.ScoreCorpus(valid, options.Threads);
+        var testScore = test is null ? null : saved.ScoreCorpus(test, options.Threads);
+        var card = new ModelCard
+        {
+            Name = Path.GetFileNameWithoutExtension(run.Output),
+            Architecture = $"Elman RNN (sigmoid hidden layer), {(options.Output == OutputKind.Full ? "full softmax" : $"class-factorized softmax ({model.Shape.ClassCount} classes)")}",
+            VocabularySize = model.Shape.VocabularySize,
+            Embedding = model.Shape.Embedding,
+            Hidden = model.Shape.Hidden,
+            Output = options.Output.ToString().ToLowerInvariant(),
+            Classes = model.Shape.ClassCount,
+            Parameters = model.Shape.ParameterCount,
+            WeightEncoding = options.HalfPrecision ? "float16" : "float32",
+            TrainingData = $"{Path.GetFileName(run.Train)} ({train.Count:N0} sentences), valid {Path.GetFileName(run.Valid)}",
+            Hyperparameters = JsonSerializer.SerializeToElement(options).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Seed = options.Seed,
+            Epochs = result.Epochs,
+            WallSeconds = Math.Round(result.Seconds, 1),
+            WordsPerSecond = Math.Round(result.WordsPerSecond),
+            TrainPerplexity = Math.Round(trainScore.Perplexity, 2),
+            ValidPerplexity = Math.Round(validScore.Perplexity, 2),
+            TestPerplexity = testScore is null ? null : Math.Round(testScore.Perplexity, 2),
+            TestTokens = testScore?.Tokens,
+            Sha256 = ModelCard.HashFile(run.Output),
+            FileBytes = new FileInfo(run.Output).Length,
+            Command = run.CommandLine,
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+        card.Save(ModelCard.PathFor(run.Output));
+
+        var summary = new
+        {
+            model = run.Output,
+            epochs = result.Epochs,
+            seconds = Math.Round(result.Seconds, 2),
+            trainingSeconds = Math.Round(result.TrainingSeconds, 2),
+            wordsPerSecond = Math.Round(result.WordsPerSecond),
+            validPerplexity = Math.Round(validScore.Perplexity, 3),
+            validPerplexityPerEpoch = result.ValidPerplexityPerEpoch.Select(p => Math.Round(p, 3)),
+            trainPerplexity = Math.Round(trainScore.Perplexity, 3),
+            testPerplexity = testScore is null ? (double?)null : Math.Round(testScore.Perplexity, 3),
+            parameters = model.Shape.ParameterCount,
+            sha256 = card.Sha256,
+        };
+        if (run.Json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(summary));
+        }
+        else
+        {
+            Console.WriteLine($"saved {run.Output} ({card.FileBytes:N0} bytes) and {ModelCard.PathFor(run.Output)}");
+            Console.WriteLine($"epochs {result.Epochs}, {result.Seconds:F1} s, {result.WordsPerSecond:N0} words/s; perplexity train {trainScore.Perplexity:F2}, valid {validScore.Perplexity:F2}"
+                + (testScore is null ? "" : $", test {testScore.Perplexity:F2}"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>Runs training with a progress bar on a terminal, or plain log lines on standard error otherwise.</summary>
+    private static TrainingResult WithProgress(bool json, Func<Action<TrainingProgress>, TrainingResult> train)
+    {
+        if (json || Console.IsOutputRedirected || Console.IsErrorRedirected)
+        {
+            var lastLine = DateTime.MinValue;
+            return train(p =>
+            {
+                if (p.EpochDone || DateTime.UtcNow - lastLine > TimeSpan.FromSeconds(10))
+                {
+                    lastLine = DateTime.UtcNow;
+                    Console.Error.WriteLine(Describe(p));
+                }
+            });
+        }
+
+        TrainingResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask? task = null;
+                result = train(p =>
+                {
+                    if (task is null || task.Description != $"epoch {p.Epoch}")
+                    {
+                        task = context.AddTask($"epoch {p.Epoch}", maxValue: 1.0);
+                    }
+
+                    task.Value = p.Fraction;
+                    if (p.EpochDone)
+                    {
+                        task.Value = 1.0;
+                        AnsiConsole.MarkupLine(Markup.Escape(Describe(p)));
+                    }
+                });
+            });
+        return result!;
+    }
+
+    private static string Describe(TrainingProgress p) => p.EpochDone
+        ? $"epoch {p.Epoch} done: {p.WordsPerSecond:N0} words/s, train entropy {p.TrainEntropy:F3} bits, valid perplexity {p.ValidPerplexity[^1]:F2}, alpha {p.Alpha:G4}"
+        : $"epoch {p.Epoch} {p.Fraction:P0}: {p.WordsPerSecond:N0} words/s, train entropy {p.TrainEntropy:F3} bits, alpha {p.Alpha:G4}, eta {p.Eta:mm\\:ss}";
+}

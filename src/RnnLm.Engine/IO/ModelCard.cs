@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RnnLm.Engine.IO;
+
+/// <summary>
+/// The human-readable description shipped beside a model file (<c>name.json</c> beside <c>name.rnnlm</c>):
+/// how it was made and how well it does.
+/// </summary>
+public sealed record ModelCard
+{
+    public string Name { get; init; } = "";
+
+    /// <summary>Output layer kind and cell, e.g. "Elman RNN (sigmoid), full softmax".</summary>
+    public string Architecture { get; init; } = "";
+
+    public int VocabularySize { get; init; }
+
+    public int Embedding { get; init; }
+
+    public int Hidden { get; init; }
+
+    public string Output { get; init; } = "";
+
+    public int Classes { get; init; }
+
+    public long Parameters { get; init; }
+
+    public string WeightEncoding { get; init; } = "";
+
+    /// <summary>The training data: file names and the protocol they follow.</summary>
+    public string TrainingData { get; init; } = "";
+
+    public IReadOnlyDictionary<string, JsonElement> Hyperparameters { get; init; } = new Dictionary<string, JsonElement>();
+
+    public int Seed { get; init; }
+
+    public int Epochs { get; init; }
+
+    public double WallSeconds { get; init; }
+
+    public double WordsPerSecond { get; init; }
+
+    public double? TrainPerplexity { get; init; }
+
+    public double? ValidPerplexity { get; init; }
+
+    public double? TestPerplexity { get; init; }
+
+    public long? TestTokens { get; init; }
+
+    /// <summary>Hex SHA-256 of the model file.</summary>
+    public string Sha256 { get; init; } = "";
+
+    public long FileBytes { get; init; }
+
+    /// <summary>The exact command that produced the model.</summary>
+    public string Command { get; init; } = "";
+
+    public DateTimeOffset CreatedUtc { get; init; }
+
+    /// <summary>Hex SHA-256 of a file.</summary>
+    public static string HashFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>The card's path for a model file: the same name with a <c>.json</c> extension.</summary>
+    public static string PathFor(string modelPath) => Path.ChangeExtension(modelPath, ".json");
+
+    public static ModelCard? TryLoad(string path) =>
+        File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), ModelCardJson.Default.ModelCard) : null;
+
+    public void Save(string path)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(this, ModelCardJson.Default.ModelCard) + "\n");
+        File.Move(temporary, path, overwrite: true);
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ModelCard))]
+internal sealed partial class ModelCardJson : JsonSerializerContext;

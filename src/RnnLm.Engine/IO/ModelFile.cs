@@ -1,0 +1,308 @@
+using System.Buffers.Binary;
+using System.Numerics.Tensors;
+using System.Security.Cryptography;
+using System.Text;
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Engine.IO;
+
+/// <summary>How weights are stored in a model file.</summary>
+public enum WeightEncoding
+{
+    /// <summary>IEEE single precision: bit-exact round trip.</summary>
+    Float32 = 0,
+
+    /// <summary>IEEE half precision: half the size; weights are rounded to 11 significant bits on save.</summary>
+    Float16 = 1,
+}
+
+/// <summary>
+/// The versioned binary model file: little-endian throughout.
+/// <code>
+/// magic "RNNLM\r\n\x1a"  (8 bytes; catches text-mode transfers)
+/// u32 format version (1)
+/// u32 output kind, i32 |V|, i32 d, i32 Dh, i32 C, u32 weight encoding
+/// u32 metadata length, UTF-8 JSON metadata (the model card)
+/// |V| × (u16 byte length, UTF-8 word, i64 count)
+/// C × i32 first id of each class
+/// tensors L, I, H, b1, Uᵀ, b2, Uc, bc as float32 or float16
+/// 32-byte SHA-256 of everything before it
+/// </code>
+/// </summary>
+public static class ModelFile
+{
+    public const uint FormatVersion = 1;
+    private const int HeaderLength = 8 + 4 + 24 + 4;
+    private const int ChecksumLength = 32;
+    private const int MaxMetadataLength = 1 << 20;
+    private const long MaxFileLength = 8L << 30;
+    private static ReadOnlySpan<byte> Magic => "RNNLM\r\n\x1a"u8;
+
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> through a temporary file and a rename, so a crash never leaves half a model.</summary>
+    public static void Save(LanguageModel model, string path, WeightEncoding encoding = WeightEncoding.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var bytes = Serialize(model.Vocabulary, model.Classes, model.Parameters, model.Metadata, encoding);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Reads a model file.</summary>
+    /// <exception cref="ModelFormatException">The file is truncated, corrupted, not a model file, of another format version, or describes absurd dimensions.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    public static LanguageModel Load(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
+        }
+
+        if (info.Length > MaxFileLength)
+        {
+            throw new ModelFormatException($"Model file '{path}' is {info.Length:N0} bytes, larger than any model this version reads.");
+        }
+
+        try
+        {
+            return Deserialize(File.ReadAllBytes(path));
+        }
+        catch (ModelFormatException e)
+        {
+            throw new ModelFormatException($"Model file '{path}': {e.Message}", e);
+        }
+    }
+
+    internal static byte[] Serialize(Vocabulary vocabulary, ClassMap? classes, Parameters<float> p, string metadata, WeightEncoding encoding)
+    {
+        var shape = p.Shape;
+        var width = encoding == WeightEncoding.Float16 ? 2 : 4;
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write((uint)shape.Output);
+            writer.Write(shape.VocabularySize);
+            writer.Write(shape.Embedding);
+            writer.Write(shape.Hidden);
+            writer.Write(shape.ClassCount);
+            writer.Write((uint)encoding);
+            var meta = Encoding.UTF8.GetBytes(metadata);
+            writer.Write(meta.Length);
+            writer.Write(meta);
+            for (var i = 0; i < vocabulary.Count; i++)
+            {
+                var word = Encoding.UTF8.GetBytes(vocabulary[i]);
+                writer.Write((ushort)word.Length);
+                writer.Write(word);
+                writer.Write(vocabulary.Counts[i]);
+            }
+
+            foreach (var start in classes is null ? [] : classes.Starts)
+            {
+                writer.Write(start);
+            }
+
+            foreach (var (_, values) in p.Tensors())
+            {
+                var buffer = new byte[values.Length * width];
+                if (encoding == WeightEncoding.Float16)
+                {
+                    var halves = new Half[values.Length];
+                    TensorPrimitives.ConvertToHalf(values, halves);
+                    for (var i = 0; i < halves.Length; i++)
+                    {
+                        BinaryPrimitives.WriteHalfLittleEndian(buffer.AsSpan(i * 2), halves[i]);
+                    }
+                }
+                else
+                {
+                    for (var i = 0; i < values.Length; i++)
+                    {
+                        BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(i * 4), values[i]);
+                    }
+                }
+
+                writer.Write(buffer);
+            }
+        }
+
+        stream.Write(SHA256.HashData(stream.GetBuffer().AsSpan(0, (int)stream.Length)));
+        return stream.ToArray();
+    }
+
+    internal static LanguageModel Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < Magic.Length || !bytes[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new ModelFormatException("not an RnnLm model file (wrong magic bytes).");
+        }
+
+        if (bytes.Length < HeaderLength + ChecksumLength)
+        {
+            throw new ModelFormatException($"the file is truncated: {bytes.Length} bytes is shorter than a header.");
+        }
+
+        var reader = new SpanReader(bytes[..^ChecksumLength]);
+        reader.Skip(Magic.Length);
+        var version = reader.UInt32();
+        if (version != FormatVersion)
+        {
+            throw new ModelFormatException($"format version {version} is not supported (this build reads version {FormatVersion}).");
+        }
+
+        var output = reader.UInt32();
+        var (v, d, dh, c) = (reader.Int32(), reader.Int32(), reader.Int32(), reader.Int32());
+        var encoding = reader.UInt32();
+        if (output > (uint)OutputKind.Classes)
+        {
+            throw new ModelFormatException($"unknown output layer kind {output}.");
+        }
+
+        if (encoding > (uint)WeightEncoding.Float16)
+        {
+            throw new ModelFormatException($"unknown weight encoding {encoding}.");
+        }
+
+        ModelShape shape;
+        try
+        {
+            shape = new ModelShape(v, d, dh, (OutputKind)output, c).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"absurd dimensions: {e.Message}", e);
+        }
+
+        // Every size is known or bounded from here on: check the length before allocating anything large.
+        var width = encoding == (uint)WeightEncoding.Float16 ? 2 : 4;
+        var weightBytes = shape.ParameterCount * width;
+        var minimum = HeaderLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + weightBytes + ChecksumLength;
+        if (bytes.Length < minimum)
+        {
+            throw new ModelFormatException($"the file is truncated: {bytes.Length:N0} bytes, but these dimensions need at least {minimum:N0}.");
+        }
+
+        var metadataLength = reader.Int32();
+        if (metadataLength is < 0 or > MaxMetadataLength)
+        {
+            throw new ModelFormatException($"metadata length {metadataLength} is out of range.");
+        }
+
+        var metadata = Decode(reader.Bytes(metadataLength), "metadata");
+        var words = new string[v];
+        var counts = new long[v];
+        for (var i = 0; i < v; i++)
+        {
+            var length = reader.UInt16();
+            words[i] = Decode(reader.Bytes(length), $"vocabulary entry {i}");
+            counts[i] = reader.Int64();
+        }
+
+        var starts = new int[c];
+        for (var i = 0; i < c; i++)
+        {
+            starts[i] = reader.Int32();
+        }
+
+        if (reader.Remaining != weightBytes)
+        {
+            throw new ModelFormatException(reader.Remaining < weightBytes
+                ? $"the file is truncated: the weights need {weightBytes:N0} bytes but {reader.Remaining:N0} remain."
+                : $"{reader.Remaining - weightBytes:N0} unexpected bytes follow the weights.");
+        }
+
+        var expected = bytes[^ChecksumLength..];
+        Span<byte> actual = stackalloc byte[ChecksumLength];
+        SHA256.HashData(bytes[..^ChecksumLength], actual);
+        if (!actual.SequenceEqual(expected))
+        {
+            throw new ModelFormatException("checksum mismatch: the file is corrupted.");
+        }
+
+        Vocabulary vocabulary;
+        ClassMap? classes;
+        try
+        {
+            vocabulary = new Vocabulary(words, counts);
+            classes = shape.Output == OutputKind.Classes ? new ClassMap(starts, v) : null;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"invalid vocabulary or classes: {e.Message}", e);
+        }
+
+        var parameters = new Parameters<float>(shape);
+        foreach (var (_, values) in parameters.Tensors())
+        {
+            var raw = reader.Bytes(values.Length * width);
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = width == 2
+                    ? (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(i * 2)..])
+                    : BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+            }
+        }
+
+        return new LanguageModel(vocabulary, classes, parameters, metadata);
+    }
+
+    private static string Decode(ReadOnlySpan<byte> bytes, string what)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new ModelFormatException($"{what} is not valid UTF-8.", e);
+        }
+    }
+
+    /// <summary>Bounds-checked little-endian reads: running off the end is a truncated file, never an index error.</summary>
+    private ref struct SpanReader(ReadOnlySpan<byte> bytes)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _offset;
+
+        public readonly long Remaining => _bytes.Length - _offset;
+
+        public void Skip(int count) => Bytes(count);
+
+        public ReadOnlySpan<byte> Bytes(int count)
+        {
+            if (count < 0 || count > _bytes.Length - _offset)
+            {
+                throw new ModelFormatException($"the file is truncated at byte {_offset:N0}.");
+            }
+
+            var slice = _bytes.Slice(_offset, count);
+            _offset += count;
+            return slice;
+        }
+
+        public uint UInt32() => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4));
+
+        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4));
+
+        public ushort UInt16() => BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2));
+
+        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Bytes(8));
+    }
+}

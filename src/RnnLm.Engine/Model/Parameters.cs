@@ -1,0 +1,131 @@
+using System.Numerics;
+
+namespace RnnLm.Engine.Model;
+
+/// <summary>
+/// The weights of an Elman RNN language model, row-major, in precision <typeparamref name="T"/>
+/// (float for training and serving, double for gradient checks). Gradients use the same type.
+/// </summary>
+/// <remarks>
+/// The step is e(t) = x(t)L, h(t) = sigmoid(h(t-1)H + e(t)I + b1), yhat(t) = softmax(h(t)U + b2).
+/// U is kept transposed, one row per word, so that a word's output vector is contiguous:
+/// class-factorized outputs read only the rows of one class.
+/// </remarks>
+public sealed class Parameters<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public Parameters(ModelShape shape)
+    {
+        Shape = shape.Validate();
+        var (v, d, dh, c) = (shape.VocabularySize, shape.Embedding, shape.Hidden, shape.ClassCount);
+        Embedding = new T[(long)v * d];
+        Input = new T[d * dh];
+        Recurrent = new T[dh * dh];
+        HiddenBias = new T[dh];
+        Output = new T[(long)v * dh];
+        OutputBias = new T[v];
+        ClassOutput = new T[c * dh];
+        ClassBias = new T[c];
+    }
+
+    public ModelShape Shape { get; }
+
+    /// <summary>L, [|V|, d]: row x is the embedding of word x.</summary>
+    public T[] Embedding { get; }
+
+    /// <summary>I, [d, Dh].</summary>
+    public T[] Input { get; }
+
+    /// <summary>H, [Dh, Dh].</summary>
+    public T[] Recurrent { get; }
+
+    /// <summary>b1, [Dh].</summary>
+    public T[] HiddenBias { get; }
+
+    /// <summary>Uᵀ, [|V|, Dh]: row w is word w's output vector.</summary>
+    public T[] Output { get; }
+
+    /// <summary>b2, [|V|].</summary>
+    public T[] OutputBias { get; }
+
+    /// <summary>Class weights, [C, Dh] (empty for a full softmax).</summary>
+    public T[] ClassOutput { get; }
+
+    /// <summary>Class biases, [C] (empty for a full softmax).</summary>
+    public T[] ClassBias { get; }
+
+    /// <summary>Every tensor with its name, in the order of the model file.</summary>
+    public IEnumerable<(string Name, T[] Values)> Tensors()
+    {
+        yield return ("L", Embedding);
+        yield return ("I", Input);
+        yield return ("H", Recurrent);
+        yield return ("b1", HiddenBias);
+        yield return ("U", Output);
+        yield return ("b2", OutputBias);
+        yield return ("Uc", ClassOutput);
+        yield return ("bc", ClassBias);
+    }
+
+    /// <summary>Zeroes every tensor.</summary>
+    public void Clear()
+    {
+        foreach (var (_, values) in Tensors())
+        {
+            Array.Clear(values);
+        }
+    }
+
+    /// <summary>Copies every tensor into <paramref name="destination"/> of the same shape.</summary>
+    public void CopyTo(Parameters<T> destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.Shape != Shape)
+        {
+            throw new ArgumentException("Shapes differ.", nameof(destination));
+        }
+
+        foreach (var ((_, from), (_, to)) in Tensors().Zip(destination.Tensors()))
+        {
+            from.CopyTo(to, 0);
+        }
+    }
+
+    /// <summary>
+    /// Fills weights with small uniform noise as rnnlm does (biases at zero): every draw comes from
+    /// one seeded generator in a fixed order, so the same seed gives the same bits.
+    /// </summary>
+    public void Initialize(int seed, double scale = 0.1)
+    {
+        var random = new Random(seed);
+        Clear();
+        foreach (var (name, values) in Tensors())
+        {
+            if (name.StartsWith('b'))
+            {
+                continue;
+            }
+
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = T.CreateTruncating(((random.NextDouble() * 2) - 1) * scale);
+            }
+        }
+    }
+
+    /// <summary>Converts to another precision (for example float weights to double for a gradient check).</summary>
+    public Parameters<TOther> Convert<TOther>()
+        where TOther : unmanaged, IFloatingPointIeee754<TOther>
+    {
+        var result = new Parameters<TOther>(Shape);
+        foreach (var ((_, from), (_, to)) in Tensors().Zip(result.Tensors()))
+        {
+            for (var i = 0; i < from.Length; i++)
+            {
+                to[i] = TOther.CreateTruncating(from[i]);
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RnnLm.Engine.IO;
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Engine.Training;
+
+/// <summary>Where a training run stands after an epoch: enough to continue as if it had never stopped.</summary>
+internal sealed class CheckpointState
+{
+    public int Epoch { get; set; }
+
+    public double Alpha { get; set; }
+
+    public bool Halving { get; set; }
+
+    public bool Stopped { get; set; }
+
+    public double BestLogProb { get; set; }
+
+    public double TrainingSeconds { get; set; }
+
+    public long TrainingWords { get; set; }
+
+    public List<double> ValidPerplexity { get; set; } = [];
+
+    public TrainingOptions? Options { get; set; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(CheckpointState))]
+[JsonSerializable(typeof(TrainingOptions))]
+internal sealed partial class CheckpointJson : JsonSerializerContext;
+
+/// <summary>A checkpoint is a model file (the weights training continues from) and a JSON state beside it.</summary>
+internal static class Checkpoint
+{
+    private const string ModelName = "checkpoint.rnnlm";
+    private const string StateName = "checkpoint.json";
+
+    public static void Save(string directory, LanguageModel model, TrainingOptions options, CheckpointState state)
+    {
+        Directory.CreateDirectory(directory);
+        ModelFile.Save(model, Path.Combine(directory, ModelName));
+        state.Options = options;
+        var path = Path.Combine(directory, StateName);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Loads the checkpoint in <paramref name="directory"/>, if there is one.</summary>
+    /// <exception cref="ArgumentException">The checkpoint was made with other options or another training text.</exception>
+    public static bool TryLoad(string directory, TrainingOptions options, Vocabulary vocabulary, out LanguageModel model, out CheckpointState state)
+    {
+        var statePath = Path.Combine(directory, StateName);
+        var modelPath = Path.Combine(directory, ModelName);
+        (model, state) = (null!, null!);
+        if (!File.Exists(statePath) || !File.Exists(modelPath))
+        {
+            return false;
+        }
+
+        state = JsonSerializer.Deserialize(File.ReadAllText(statePath), CheckpointJson.Default.CheckpointState)
+            ?? throw new ArgumentException($"Checkpoint state '{statePath}' is empty.");
+        if (state.Options is null || state.Options with { MaxEpochs = options.MaxEpochs, Threads = options.Threads } != options with { MaxEpochs = options.MaxEpochs, Threads = options.Threads })
+        {
+            throw new ArgumentException($"The checkpoint in '{directory}' was made with other training options; resume with the same ones or start afresh.");
+        }
+
+        model = ModelFile.Load(modelPath);
+        if (!model.Vocabulary.Words.SequenceEqual(vocabulary.Words))
+        {
+            throw new ArgumentException($"The checkpoint in '{directory}' was made on another training text.");
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RnnLm.Engine.IO;
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Engine.Training;
+
+/// <summary>
+/// Trains a model by stochastic gradient descent with truncated back-propagation through time, with the
+/// learning-rate schedule of Mikolov's rnnlm. Runs synchronously on the calling thread (plus the
+/// matrix-product threads), checks cancellation after every block, and is deterministic for a seed.
+/// </summary>
+public sealed class Trainer
+{
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(500);
+    private readonly TrainingOptions _options;
+    private readonly Action<TrainingProgress>? _progress;
+
+    public Trainer(TrainingOptions options, Action<TrainingProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Validate();
+        _progress = progress;
+    }
+
+    /// <summary>
+    /// Trains on <paramref name="train"/>, validating on <paramref name="valid"/> after every epoch.
+    /// With a <paramref name="checkpointDirectory"/>, writes a checkpoint after every epoch and, when one
+    /// is already there and <paramref name="resume"/> is set, continues from it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The texts are empty, or the checkpoint belongs to other data or options.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public TrainingResult Train(IReadOnlyList<string[]> train, IReadOnlyList<string[]> valid, string? checkpointDirectory = null, bool resume = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(valid);
+        if (train.Count == 0 || valid.Count == 0)
+        {
+            throw new ArgumentException("Training and validation texts must each hold at least one sentence.");
+        }
+
+        var total = Stopwatch.StartNew();
+        var o = _options;
+        var vocabulary = Vocabulary.Build(train, o.MinCount);
+        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0);
+        var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;
+        shape = shape with { ClassCount = classes?.ClassCount ?? 0 };
+        var parameters = new Parameters<float>(shape);
+        parameters.Initialize(o.Seed, o.InitScale);
+
+        var state = new CheckpointState { Alpha = o.Alpha, BestLogProb = double.NegativeInfinity };
+        if (resume && checkpointDirectory is not null && Checkpoint.TryLoad(checkpointDirectory, o, vocabulary, out var saved, out var savedState))
+        {
+            saved.Parameters.CopyTo(parameters);
+            state = savedState;
+        }
+
+        var trainIds = train.Select(s => (int[])[.. vocabulary.Map(s), vocabulary.EndOfSentence]).ToArray();
+        var trainWords = trainIds.Sum(s => (long)s.Length);
+        var best = new Parameters<float>(shape);
+        parameters.CopyTo(best);
+        var gradients = new Parameters<float>(shape);
+        var touched = new HashSet<int>();
+
+        while (!state.Stopped && state.Epoch < o.MaxEpochs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var epoch = state.Epoch + 1;
+            var order = Enumerable.Range(0, trainIds.Length).ToArray();
+            if (o.Shuffle)
+            {
+                new Random(HashCode.Combine(o.Seed, epoch)).Shuffle(order);
+            }
+
+            var next = 0;
+            var network = new BpttNetwork<float>(parameters, classes, o.Streams, o.Bptt, o.BpttBlock, o.Threads, vocabulary.StartOfSentence,
+                _ => next < order.Length ? trainIds[order[next++]] : null)
+            {
+                Clip = (float)o.Clip,
+            };
+            var rate = (float)(state.Alpha / o.Streams);
+            var sink = new OutputSink<float>(parameters, -rate);
+            var clock = Stopwatch.StartNew();
+            var lastReport = TimeSpan.Zero;
+            long words = 0;
+            double logProb = 0;
+            while (network.RunBlock(sink, gradients, touched, out var blockLogProb, out var blockWords))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Update(parameters, gradients, touched, sink, rate, (float)(rate * o.Beta), classes);
+                words += blockWords;
+                logProb += blockLogProb;
+                if (_progress is not null && clock.Elapsed - lastReport >= ReportInterval)
+                {
+                    lastReport = clock.Elapsed;
+                    _progress(Report(epoch, words, trainWords, logProb, clock.Elapsed, state, done: false));
+                }
+            }
+
+            clock.Stop();
+            state.TrainingSeconds += clock.Elapsed.TotalSeconds;
+            state.TrainingWords += words;
+
+            var validScore = new LanguageModel(vocabulary, classes, parameters).ScoreCorpus(valid, o.Threads);
+            var validLogProb = validScore.LogProb;
+            state.ValidPerplexity.Add(validScore.Perplexity);
+            var previousBest = state.BestLogProb;
+            if (validLogProb < previousBest)
+            {
+                // Worse than before this epoch: roll back.
+                best.CopyTo(parameters);
+            }
+            else
+            {
+                parameters.CopyTo(best);
+                state.BestLogProb = validLogProb;
+            }
+
+            // rnnlm's rule, on negative log-likelihoods: improvement by less than the factor.
+            if (validLogProb * o.MinImprovement < previousBest)
+            {
+                if (state.Halving)
+                {
+                    state.Stopped = true;
+                }
+
+                state.Halving = true;
+            }
+
+            if (state.Halving && !state.Stopped)
+            {
+                state.Alpha /= 2;
+            }
+
+            state.Epoch = epoch;
+            if (checkpointDirectory is not null)
+            {
+                Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state)), o, state);
+            }
+
+            _progress?.Invoke(Report(epoch, words, trainWords, logProb, clock.Elapsed, state, done: true));
+        }
+
+        best.CopyTo(parameters);
+        var model = new LanguageModel(vocabulary, classes, parameters, Metadata(state));
+        var bestPerplexity = Math.Exp(-state.BestLogProb / valid.Sum(s => s.Length + 1L));
+        return new TrainingResult(model, state.Epoch, total.Elapsed.TotalSeconds, state.TrainingSeconds, state.TrainingWords,
+            state.TrainingSeconds > 0 ? state.TrainingWords / state.TrainingSeconds : 0, bestPerplexity, state.ValidPerplexity);
+    }
+
+    private static void Update(Parameters<float> p, Parameters<float> g, HashSet<int> touched, OutputSink<float> sink, float rate, float decay, ClassMap? classes)
+    {
+        // The output layer has already moved (see OutputSink); here the recurrent part follows with p −= rate·g.
+        Step(p.Recurrent, g.Recurrent, rate, decay);
+        Step(p.Input, g.Input, rate, decay);
+        Step(p.HiddenBias, g.HiddenBias, rate, 0);
+        var d = p.Shape.Embedding;
+        foreach (var row in touched)
+        {
+            Step(p.Embedding.AsSpan(row * d, d), g.Embedding.AsSpan(row * d, d), rate, decay);
+        }
+
+        touched.Clear();
+        if (decay > 0)
+        {
+            var dh = p.Shape.Hidden;
+            if (classes is null)
+            {
+                TensorPrimitives.Multiply(p.Output, 1 - decay, p.Output);
+            }
+            else
+            {
+                foreach (var cls in sink.TouchedClasses)
+                {
+                    var rows = p.Output.AsSpan(classes.Start(cls) * dh, classes.Size(cls) * dh);
+                    TensorPrimitives.Multiply(rows, 1 - decay, rows);
+                }
+
+                TensorPrimitives.Multiply(p.ClassOutput, 1 - decay, p.ClassOutput);
+            }
+        }
+
+        sink.TouchedClasses.Clear();
+    }
+
+    // weights −= rate·gradient + decay·weights, then the gradient is cleared for the next block.
+    private static void Step(Span<float> weights, Span<float> gradient, float rate, float decay)
+    {
+        if (decay > 0)
+        {
+            TensorPrimitives.Multiply(weights, 1 - decay, weights);
+        }
+
+        TensorPrimitives.MultiplyAdd(gradient, -rate, weights, weights);
+        gradient.Clear();
+    }
+
+    private TrainingProgress Report(int epoch, long words, long trainWords, double logProb, TimeSpan elapsed, CheckpointState state, bool done)
+    {
+        var speed = words / Math.Max(elapsed.TotalSeconds, 1e-9);
+        var eta = TimeSpan.FromSeconds(Math.Max(0, trainWords - words) / Math.Max(speed, 1e-9));
+        return new TrainingProgress(epoch, (double)words / trainWords, speed, -logProb / Math.Max(words, 1) / Math.Log(2), state.Alpha, [.. state.ValidPerplexity], eta, done);
+    }
+
+    private string Metadata(CheckpointState state)
+    {
+        var o = _options;
+        var node = new JsonObject
+        {
+            ["trainer"] = JsonSerializer.SerializeToNode(o, CheckpointJson.Default.TrainingOptions),
+            ["epochs"] = state.Epoch,
+            ["trainingSeconds"] = Math.Round(state.TrainingSeconds, 3),
+            ["trainingWords"] = state.TrainingWords,
+            ["wordsPerSecond"] = state.TrainingSeconds > 0 ? Math.Round(state.TrainingWords / state.TrainingSeconds) : 0,
+            ["validPerplexity"] = new JsonArray([.. state.ValidPerplexity.Select(p => JsonValue.Create(Math.Round(p, 3)))]),
+        };
+        return node.ToJsonString();
+    }
+}
