@@ -150,7 +150,7 @@ public sealed class Trainer
             state.TrainingSeconds > 0 ? state.TrainingWords / state.TrainingSeconds : 0, bestPerplexity, state.ValidPerplexity);
     }
 
-    private static void Update(Parameters<float> p, Parameters<float> g, HashSet<int> touched, OutputSink<float> sink, float rate, float decay, ClassMap? classes)
+    internal static void Update(Parameters<float> p, Parameters<float> g, HashSet<int> touched, OutputSink<float> sink, float rate, float decay, ClassMap? classes)
     {
         // The output layer has already moved (see OutputSink); here the recurrent part follows with p −= rate·g.
         Step(p.Recurrent, g.Recurrent, rate, decay);

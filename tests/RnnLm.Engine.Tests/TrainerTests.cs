@@ -1,0 +1,181 @@
+using RnnLm.Engine.IO;
+using RnnLm.Engine.Model;
+using RnnLm.Engine.Training;
+
+namespace RnnLm.Engine.Tests;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("rnnlm-trainer-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>A small language with structure a model can learn: counting, agreement and a few fixed phrases.</summary>
+    internal static IReadOnlyList<string[]> SyntheticCorpus(int sentences, int seed)
+    {
+        var random = new Random(seed);
+        string[] subjects = ["the cat", "the dog", "a bird", "my friend", "the old man", "she", "he"];
+        string[] verbs = ["sees", "likes", "follows", "hears", "finds"];
+        string[] objects = ["the ball", "a tree", "the river", "the red house", "it", "them"];
+        var result = new List<string[]>();
+        for (var i = 0; i < sentences; i++)
+        {
+            var text = random.Next(4) switch
+            {
+                0 => $"{subjects[random.Next(subjects.Length)]} {verbs[random.Next(verbs.Length)]} {objects[random.Next(objects.Length)]} .",
+                1 => string.Join(' ', Enumerable.Range(1, 2 + random.Next(5)).Select(n => $"n{n}")) + " !",
+                2 => $"{subjects[random.Next(subjects.Length)]} {verbs[random.Next(verbs.Length)]} {objects[random.Next(objects.Length)]} and {objects[random.Next(objects.Length)]} .",
+                _ => $"where is {objects[random.Next(objects.Length)]} ?",
+            };
+            result.Add(text.Split(' '));
+        }
+
+        return result;
+    }
+
+    private static TrainingOptions Small(OutputKind output) => new()
+    {
+        Hidden = 16,
+        Embedding = 8,
+        Output = output,
+        Classes = 5,
+        Streams = 4,
+        Bptt = 3,
+        BpttBlock = 5,
+        Alpha = 0.5,
+        MaxEpochs = 6,
+        MinCount = 1,
+        Seed = 3,
+    };
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void TrainingLearnsTheSyntheticLanguageFarBelowUniformPerplexity(OutputKind output)
+    {
+        var train = SyntheticCorpus(600, 1);
+        var valid = SyntheticCorpus(100, 2);
+        var result = new Trainer(Small(output)).Train(train, valid);
+        var vocabularySize = result.Model.Vocabulary.Count;
+        Assert.True(result.ValidPerplexity < vocabularySize / 3.0, $"valid perplexity {result.ValidPerplexity:F2} with |V| = {vocabularySize}");
+        Assert.True(result.ValidPerplexityPerEpoch[^1] < result.ValidPerplexityPerEpoch[0] || result.Epochs < 2);
+        Assert.Equal(result.ValidPerplexity, result.Model.ScoreCorpus([.. valid]).Perplexity, 6);
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount()
+    {
+        var train = SyntheticCorpus(300, 1);
+        var valid = SyntheticCorpus(50, 2);
+        // The weights, vocabulary and classes as the model file stores them; the metadata (timings) is left out.
+        byte[] Run(int threads, int seed)
+        {
+            var model = new Trainer(Small(OutputKind.Full) with { Threads = threads, Seed = seed, MaxEpochs = 2 }).Train(train, valid).Model;
+            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
+        }
+
+        var first = Run(1, 3);
+        Assert.Equal(first, Run(1, 3));
+        Assert.Equal(first, Run(2, 3));
+        Assert.NotEqual(first, Run(1, 4));
+    }
+
+    [Fact]
+    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds()
+    {
+        var train = SyntheticCorpus(300, 1);
+        var valid = SyntheticCorpus(50, 2);
+        var options = Small(OutputKind.Classes) with { MaxEpochs = 4, MinImprovement = 1.0 };
+        var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, "whole"));
+
+        var checkpoints = Path.Combine(_directory, "parts");
+        var first = new Trainer(options with { MaxEpochs = 2 }).Train(train, valid, checkpoints);
+        Assert.Equal(2, first.Epochs);
+        var resumed = new Trainer(options).Train(train, valid, checkpoints, resume: true);
+
+        Assert.Equal(4, resumed.Epochs);
+        Assert.Equal(whole.ValidPerplexityPerEpoch, resumed.ValidPerplexityPerEpoch);
+        Assert.Equal(
+            ModelFile.Serialize(whole.Model.Vocabulary, whole.Model.Classes, whole.Model.Parameters, "", WeightEncoding.Float32),
+            ModelFile.Serialize(resumed.Model.Vocabulary, resumed.Model.Classes, resumed.Model.Parameters, "", WeightEncoding.Float32));
+    }
+
+    [Fact]
+    public void ResumingWithOtherOptionsIsRefusedWithAClearMessage()
+    {
+        var train = SyntheticCorpus(100, 1);
+        var valid = SyntheticCorpus(20, 2);
+        var checkpoints = Path.Combine(_directory, "c");
+        new Trainer(Small(OutputKind.Full) with { MaxEpochs = 1 }).Train(train, valid, checkpoints);
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(Small(OutputKind.Full) with { Hidden = 17 }).Train(train, valid, checkpoints, resume: true));
+        Assert.Contains("other training options", error.Message);
+    }
+
+    [Fact]
+    public void TheScheduleHalvesAlphaAfterASmallImprovementAndStopsAtTheNext()
+    {
+        var train = SyntheticCorpus(300, 1);
+        var valid = SyntheticCorpus(50, 2);
+        var alphas = new List<double>();
+        // A huge improvement threshold makes every epoch after the first "too small": halve after the second, stop after the third.
+        var result = new Trainer(Small(OutputKind.Full) with { MinImprovement = 10, MaxEpochs = 10 }, p =>
+        {
+            if (p.EpochDone)
+            {
+                alphas.Add(p.Alpha);
+            }
+        }).Train(train, valid);
+
+        Assert.Equal(3, result.Epochs);
+        Assert.Equal([0.5, 0.25, 0.25], alphas);
+    }
+
+    [Fact]
+    public void AnEpochThatMakesValidationWorseIsRolledBack()
+    {
+        var train = SyntheticCorpus(300, 1);
+        var valid = SyntheticCorpus(50, 2);
+        // A learning rate this large wrecks the model after the first epochs; the result must be the best epoch's weights.
+        var result = new Trainer(Small(OutputKind.Full) with { Alpha = 60, MaxEpochs = 4, MinImprovement = 1.0 }).Train(train, valid);
+        Assert.Equal(result.ValidPerplexityPerEpoch.Min(), result.ValidPerplexity, 6);
+        Assert.Equal(result.ValidPerplexity, result.Model.ScoreCorpus([.. valid]).Perplexity, 6);
+    }
+
+    [Fact]
+    public void CancellationStopsTrainingWithOperationCanceled()
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        Assert.Throws<OperationCanceledException>(() => new Trainer(Small(OutputKind.Full)).Train(SyntheticCorpus(50, 1), SyntheticCorpus(10, 2), cancellationToken: cancel.Token));
+    }
+
+    [Fact]
+    public void ProgressReportsEveryEpochWithValidationPerplexity()
+    {
+        var reports = new List<TrainingProgress>();
+        new Trainer(Small(OutputKind.Classes) with { MaxEpochs = 2, MinImprovement = 1.0 }, reports.Add).Train(SyntheticCorpus(200, 1), SyntheticCorpus(30, 2));
+        var epochEnds = reports.Where(r => r.EpochDone).ToList();
+        Assert.Equal([1, 2], epochEnds.Select(r => r.Epoch));
+        Assert.All(epochEnds, r => Assert.Equal(1.0, r.Fraction, 6));
+        Assert.Equal(2, epochEnds[^1].ValidPerplexity.Count);
+        Assert.All(epochEnds, r => Assert.True(r.WordsPerSecond > 0 && r.TrainEntropy > 0));
+    }
+
+    [Theory]
+    [InlineData(nameof(TrainingOptions.Hidden))]
+    [InlineData(nameof(TrainingOptions.Alpha))]
+    [InlineData(nameof(TrainingOptions.BpttBlock))]
+    [InlineData(nameof(TrainingOptions.Streams))]
+    public void InvalidOptionsAreRefusedNamingTheOption(string name)
+    {
+        var options = name switch
+        {
+            nameof(TrainingOptions.Hidden) => new TrainingOptions { Hidden = 0 },
+            nameof(TrainingOptions.Alpha) => new TrainingOptions { Alpha = -1 },
+            nameof(TrainingOptions.BpttBlock) => new TrainingOptions { BpttBlock = 0 },
+            _ => new TrainingOptions { Streams = 0 },
+        };
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(options));
+        Assert.Equal(name, error.ParamName);
+    }
+}
