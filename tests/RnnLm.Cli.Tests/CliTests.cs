@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace RnnLm.Cli.Tests;
+
+/// <summary>Runs the real `rnnlm` program as a process, the way a user does.</summary>
+public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
+{
+    private readonly TrainedModel _fixture;
+
+    public CliTests(TrainedModel fixture) => _fixture = fixture;
+
+    [Fact]
+    public void TrainWithJsonEndsWithASummaryAndWritesTheModelAndItsCard()
+    {
+        var summary = JsonDocument.Parse(_fixture.TrainOutput.LastLine).RootElement;
+        Assert.Equal(0, _fixture.TrainOutput.ExitCode);
+        Assert.True(summary.GetProperty("epochs").GetInt32() >= 1);
+        Assert.True(summary.GetProperty("seconds").GetDouble() > 0);
+        Assert.True(summary.GetProperty("wordsPerSecond").GetDouble() > 0);
+        Assert.True(summary.GetProperty("validPerplexity").GetDouble() > 1);
+        var card = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(_fixture.Model, ".json"))).RootElement;
+        Assert.Equal(16, card.GetProperty("hidden").GetInt32());
+        Assert.StartsWith("rnnlm train", card.GetProperty("command").GetString());
+        Assert.Equal(64, card.GetProperty("sha256").GetString()!.Length);
+    }
+
+    [Fact]
+    public void EvalWithJsonCountsEveryWordAndOneEndOfSentencePerSentence()
+    {
+        var result = Run("eval", "--model", _fixture.Model, "--text", _fixture.Valid, "--json");
+        Assert.Equal(0, result.ExitCode);
+        var json = JsonDocument.Parse(result.LastLine).RootElement;
+        var lines = File.ReadAllLines(_fixture.Valid).Where(l => l.Trim().Length > 0).ToArray();
+        Assert.Equal(lines.Length, json.GetProperty("sentences").GetInt32());
+        Assert.Equal(lines.Sum(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 1), json.GetProperty("tokens").GetInt32());
+        Assert.InRange(json.GetProperty("perplexity").GetDouble(), 1, 1000);
+    }
+
+    [Fact]
+    public void ScoreNextAndGenerateAnswerQuickLooks()
+    {
+        var score = Run("score", "the cat sees the ball .", "--model", _fixture.Model);
+        Assert.Equal(0, score.ExitCode);
+        Assert.Contains("perplexity", score.Output);
+        var next = Run("next", "the cat", "--top", "3", "--model", _fixture.Model);
+        Assert.Equal(0, next.ExitCode);
+        Assert.Contains("P(</s>)", next.Output);
+        var first = Run("generate", "--prefix", "the", "--tokens", "5", "--seed", "7", "--model", _fixture.Model);
+        var second = Run("generate", "--prefix", "the", "--tokens", "5", "--seed", "7", "--model", _fixture.Model);
+        Assert.Equal(0, first.ExitCode);
+        Assert.Equal(first.Output, second.Output);
+    }
+
+    [Theory]
+    [InlineData("eval --model /nonexistent/model.rnnlm --text /nonexistent/text.txt", "does not exist")]
+    [InlineData("score \"   \" --model MODEL", "empty")]
+    [InlineData("next the --top 0 --model MODEL", "--top")]
+    [InlineData("eval --model CORRUPT --text VALID", "checksum")]
+    [InlineData("eval --model TEXTFILE --text VALID", "magic")]
+    [InlineData("train --train /nonexistent.txt --valid VALID --out /tmp/x.rnnlm", "does not exist")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --hidden 0", "Hidden")]
+    [InlineData("prepare-brown /nonexistent/package /tmp/out", "nonexistent")]
+    [InlineData("eval --bogus-option", "bogus")]
+    [InlineData("generate --temperature 0 --model MODEL", "emperature")]
+    public void BadInputGetsOneLineAndANonZeroExitCodeNeverAStackTrace(string commandLine, string expected)
+    {
+        var args = SplitArgs(commandLine.Replace("CORRUPT", _fixture.Corrupt).Replace("TEXTFILE", _fixture.Valid).Replace("MODEL", _fixture.Model).Replace("VALID", _fixture.Valid));
+        var result = Run(args);
+        Assert.NotEqual(0, result.ExitCode);
+        var errorLines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(errorLines);
+        Assert.Contains(expected, errorLines[0]);
+        Assert.DoesNotContain("   at ", result.Error + result.Output);
+    }
+
+    private static string[] SplitArgs(string commandLine)
+    {
+        var args = new List<string>();
+        var quoted = commandLine.Split('"');
+        for (var i = 0; i < quoted.Length; i++)
+        {
+            if (i % 2 == 1)
+            {
+                args.Add(quoted[i]);
+            }
+            else
+            {
+                args.AddRange(quoted[i].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            }
+        }
+
+        return [.. args];
+    }
+
+    public static ProcessResult Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rnnlm.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"rnnlm {string.Join(' ', args)} did not finish");
+        }
+
+        return new ProcessResult(process.ExitCode, output.Result, error.Result);
+    }
+
+    public sealed record ProcessResult(int ExitCode, string Output, string Error)
+    {
+        public string LastLine => Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+    }
+
+    /// <summary>A tiny model trained once through the command line, shared by the tests.</summary>
+    public sealed class TrainedModel : IDisposable
+    {
+        private readonly string _directory = Directory.CreateTempSubdirectory("rnnlm-cli-").FullName;
+
+        public TrainedModel()
+        {
+            var random = new Random(1);
+            string[] words = ["the", "cat", "dog", "sees", "ball", "a", "red", "runs", "."];
+            string Sentence() => string.Join(' ', Enumerable.Range(0, 3 + random.Next(5)).Select(_ => words[random.Next(words.Length)]));
+            Train = Path.Combine(_directory, "train.txt");
+            Valid = Path.Combine(_directory, "valid.txt");
+            File.WriteAllLines(Train, Enumerable.Range(0, 300).Select(_ => Sentence()));
+            File.WriteAllLines(Valid, Enumerable.Range(0, 40).Select(_ => Sentence()));
+            Model = Path.Combine(_directory, "tiny.rnnlm");
+            TrainOutput = Run("train", "--train", Train, "--valid", Valid, "--out", Model, "--hidden", "16", "--output", "classes", "--classes", "3",
+                "--streams", "4", "--alpha", "0.5", "--max-epochs", "2", "--min-count", "1", "--json");
+            Corrupt = Path.Combine(_directory, "corrupt.rnnlm");
+            var bytes = File.ReadAllBytes(Model);
+            bytes[^40] ^= 0x55;
+            File.WriteAllBytes(Corrupt, bytes);
+        }
+
+        public string Train { get; }
+
+        public string Valid { get; }
+
+        public string Model { get; }
+
+        public string Corrupt { get; }
+
+        public ProcessResult TrainOutput { get; }
+
+        public void Dispose() => Directory.Delete(_directory, recursive: true);
+    }
+}
