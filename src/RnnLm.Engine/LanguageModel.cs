@@ -312,7 +312,7 @@ public sealed class LanguageModel
             }
 
             logProbs[..rows].Clear();
-            _output.Run(_hidden.AsSpan(0, rows * dh), _targets.AsSpan(0, rows), logProbs, null, default);
+            _output.Run(_hidden, _targets, rows, logProbs, null, null);
         }
 
         public void Distribution(int[] prefix, Span<float> probabilities)

@@ -98,10 +98,27 @@ public class GradientCheckTests
         Assert.True(RelativeError(shallow.Recurrent, deep.Recurrent) > 1e-3);
     }
 
-    private static Parameters<double> AnalyticGradient(Parameters<double> parameters, ClassMap? classes, int streams, int bptt, int block, int checkedBlock)
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void TwoThreadsComputeTheSameGradientBitsAsOne(OutputKind output)
+    {
+        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0);
+        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
+        var parameters = new Parameters<double>(shape);
+        parameters.Initialize(seed: 5, scale: 0.8);
+        var one = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 1);
+        var two = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 2);
+        foreach (var ((name, a), (_, b)) in one.Tensors().Zip(two.Tensors()))
+        {
+            Assert.True(a.AsSpan().SequenceEqual(b), name);
+        }
+    }
+
+    private static Parameters<double> AnalyticGradient(Parameters<double> parameters, ClassMap? classes, int streams, int bptt, int block, int checkedBlock, int threads = 1)
     {
         var queue = new Queue<int[]>(Sentences);
-        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, threads: 1, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null);
+        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, threads, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null);
         var gradient = new Parameters<double>(parameters.Shape);
         for (var i = 0; i < checkedBlock; i++)
         {

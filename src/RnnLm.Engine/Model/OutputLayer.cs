@@ -32,9 +32,9 @@ internal sealed class OutputLayer<T>
     private readonly ClassMap? _classes;
     private readonly int _threads;
     private T[] _logits = []; // [R, |V|] (full) or [R, C] (classes)
-    private T[] _rows = []; // [R, Dh] hidden rows of one class, gathered
-    private T[] _rowGrad = []; // [R, Dh] their gradient
-    private T[] _wordLogits = []; // [R, class size]
+    private readonly Stack<GroupScratch> _scratch = new();
+    private T[] _wordLogProbs = []; // [R]
+    private int[] _classTargets = []; // [R]
     private int[] _order = []; // [R] rows sorted by target class
 
     public OutputLayer(Parameters<T> parameters, ClassMap? classes, int threads)
@@ -53,11 +53,10 @@ internal sealed class OutputLayer<T>
     /// <paramref name="logProbs"/>. With a <paramref name="sink"/>, also adds the output weights' gradient of
     /// Σ −log P to it and writes the gradient with respect to each hidden row into <paramref name="hiddenGrad"/> ([R, Dh]).
     /// </summary>
-    public void Run(ReadOnlySpan<T> hidden, ReadOnlySpan<int> targets, Span<T> logProbs, OutputSink<T>? sink, Span<T> hiddenGrad)
+    public void Run(T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
-        var rows = targets.Length;
         var dh = _p.Shape.Hidden;
-        if (hidden.Length < rows * dh || logProbs.Length < rows || (sink is not null && hiddenGrad.Length < rows * dh))
+        if (hidden.Length < rows * dh || targets.Length < rows || logProbs.Length < rows || (sink is not null && (hiddenGrad is null || hiddenGrad.Length < rows * dh)))
         {
             throw new ArgumentException("Output buffers are too small for the rows.");
         }
@@ -69,11 +68,11 @@ internal sealed class OutputLayer<T>
 
         if (_classes is null)
         {
-            RunFull(hidden, targets, logProbs, sink, hiddenGrad);
+            RunFull(hidden.AsSpan(0, rows * dh), targets.AsSpan(0, rows), logProbs, sink, hiddenGrad);
         }
         else
         {
-            RunClasses(_classes, hidden, targets, logProbs, sink, hiddenGrad);
+            RunClasses(_classes, hidden, targets, rows, logProbs, sink, hiddenGrad);
         }
     }
 
@@ -125,10 +124,10 @@ internal sealed class OutputLayer<T>
         AddColumnSums(logits.AsSpan(0, rows * v), rows, sink.Target.OutputBias);
     }
 
-    private void RunClasses(ClassMap classes, ReadOnlySpan<T> hidden, ReadOnlySpan<int> targets, Span<T> logProbs, OutputSink<T>? sink, Span<T> hiddenGrad)
+    private void RunClasses(ClassMap classes, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
-        var (rows, c, dh) = (targets.Length, classes.ClassCount, _p.Shape.Hidden);
-        var classTargets = new int[rows];
+        var (c, dh) = (classes.ClassCount, _p.Shape.Hidden);
+        var classTargets = Ensure(ref _classTargets, rows);
         for (var r = 0; r < rows; r++)
         {
             classTargets[r] = classes.ClassOf(targets[r]);
@@ -136,17 +135,19 @@ internal sealed class OutputLayer<T>
 
         // Class part: P(c | h) over C classes, all rows at once.
         var logits = Ensure(ref _logits, rows * c);
-        Gemm.Multiply<T>(hidden, dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, _threads);
-        SoftmaxRows(logits, _p.ClassBias, classTargets, logProbs, c, sink is not null);
+        Gemm.Multiply<T>(hidden.AsSpan(0, rows * dh), dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, _threads);
+        SoftmaxRows(logits, _p.ClassBias, classTargets.AsSpan(0, rows), logProbs, c, sink is not null);
         if (sink is not null)
         {
             Gemm.Multiply<T>(logits, c, false, _p.ClassOutput, dh, false, hiddenGrad, dh, rows, dh, c, false, _threads);
             ScaleRows(logits, rows * c, sink.Scale);
-            Gemm.Multiply<T>(logits, c, true, hidden, dh, false, sink.Target.ClassOutput, dh, c, dh, rows, true, _threads);
+            Gemm.Multiply<T>(logits, c, true, hidden.AsSpan(0, rows * dh), dh, false, sink.Target.ClassOutput, dh, c, dh, rows, true, _threads);
             AddColumnSums(logits.AsSpan(0, rows * c), rows, sink.Target.ClassBias);
         }
 
-        // Word part: P(w | c(w), h) within each target's class. Rows that share a class share one product.
+        // Word part: P(w | c(w), h) within each target's class. Rows that share a class share one product;
+        // classes own disjoint rows of U and of the hidden gradient, so they can run on several threads
+        // and give the same bits whatever the split.
         var order = Ensure(ref _order, rows);
         for (var r = 0; r < rows; r++)
         {
@@ -154,56 +155,114 @@ internal sealed class OutputLayer<T>
         }
 
         Array.Sort(classTargets, order, 0, rows);
-        var gathered = Ensure(ref _rows, rows * dh);
-        var gatheredGrad = Ensure(ref _rowGrad, rows * dh);
-        var wordLogProbs = new T[rows];
-        var groupTargets = new int[rows];
+        var groups = new List<(int Start, int End)>();
         for (var start = 0; start < rows;)
         {
-            var cls = classTargets[start];
             var end = start;
-            while (end < rows && classTargets[end] == cls)
+            while (end < rows && classTargets[end] == classTargets[start])
             {
                 end++;
             }
 
+            groups.Add((start, end));
+            sink?.TouchedClasses.Add(classTargets[start]);
+            start = end;
+        }
+
+        var wordLogProbs = Ensure(ref _wordLogProbs, rows); // [R] log P(w | class, h), in sorted order
+        var gradArray = sink is null ? null : hiddenGrad;
+
+        void RunGroup(int g, GroupScratch scratch)
+        {
+            var (start, end) = groups[g];
+            var cls = classTargets[start];
             var (count, first, size) = (end - start, classes.Start(cls), classes.Size(cls));
+            var gathered = scratch.Rows(count * dh);
+            var groupTargets = scratch.Targets(count);
             for (var i = 0; i < count; i++)
             {
-                hidden.Slice(order[start + i] * dh, dh).CopyTo(gathered.AsSpan(i * dh, dh));
+                hidden.AsSpan(order[start + i] * dh, dh).CopyTo(gathered.AsSpan(i * dh, dh));
                 groupTargets[i] = targets[order[start + i]] - first;
             }
 
             var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
-            var wordLogits = Ensure(ref _wordLogits, count * size);
+            var wordLogits = scratch.Logits(count * size); // [count, size]
             Gemm.Multiply<T>(gathered, dh, false, weights, dh, true, wordLogits, size, count, size, dh, false, 1);
-            SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), wordLogProbs, size, sink is not null);
+            SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), wordLogProbs.AsSpan(start, count), size, sink is not null);
+            if (sink is null)
+            {
+                return;
+            }
+
+            var gatheredGrad = scratch.Gradient(count * dh);
+            Gemm.Multiply<T>(wordLogits, size, false, weights, dh, false, gatheredGrad, dh, count, dh, size, false, 1);
             for (var i = 0; i < count; i++)
             {
-                logProbs[order[start + i]] += wordLogProbs[i];
+                var to = gradArray.AsSpan(order[start + i] * dh, dh);
+                System.Numerics.Tensors.TensorPrimitives.Add(to, gatheredGrad.AsSpan(i * dh, dh), to);
             }
 
-            if (sink is not null)
-            {
-                Gemm.Multiply<T>(wordLogits, size, false, weights, dh, false, gatheredGrad, dh, count, dh, size, false, 1);
-                for (var i = 0; i < count; i++)
-                {
-                    var to = hiddenGrad.Slice(order[start + i] * dh, dh);
-                    var from = gatheredGrad.AsSpan(i * dh, dh);
-                    for (var j = 0; j < dh; j++)
-                    {
-                        to[j] += from[j];
-                    }
-                }
-
-                ScaleRows(wordLogits, count * size, sink.Scale);
-                Gemm.Multiply<T>(wordLogits, size, true, gathered, dh, false, sink.Target.Output.AsSpan(first * dh, size * dh), dh, size, dh, count, true, 1);
-                AddColumnSums(wordLogits.AsSpan(0, count * size), count, sink.Target.OutputBias.AsSpan(first, size));
-                sink.TouchedClasses.Add(cls);
-            }
-
-            start = end;
+            ScaleRows(wordLogits, count * size, sink.Scale);
+            Gemm.Multiply<T>(wordLogits, size, true, gathered, dh, false, sink.Target.Output.AsSpan(first * dh, size * dh), dh, size, dh, count, true, 1);
+            AddColumnSums(wordLogits.AsSpan(0, count * size), count, sink.Target.OutputBias.AsSpan(first, size));
         }
+
+        if (_threads > 1 && groups.Count > 1)
+        {
+            Parallel.For(0, groups.Count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => RentScratch(), (g, _, scratch) =>
+            {
+                RunGroup(g, scratch);
+                return scratch;
+            }, ReturnScratch);
+        }
+        else
+        {
+            var scratch = RentScratch();
+            for (var g = 0; g < groups.Count; g++)
+            {
+                RunGroup(g, scratch);
+            }
+
+            ReturnScratch(scratch);
+        }
+
+        for (var i = 0; i < rows; i++)
+        {
+            logProbs[order[i]] += wordLogProbs[i];
+        }
+    }
+
+    private GroupScratch RentScratch()
+    {
+        lock (_scratch)
+        {
+            return _scratch.Count > 0 ? _scratch.Pop() : new GroupScratch();
+        }
+    }
+
+    private void ReturnScratch(GroupScratch scratch)
+    {
+        lock (_scratch)
+        {
+            _scratch.Push(scratch);
+        }
+    }
+
+    /// <summary>Per-thread buffers for one class group.</summary>
+    private sealed class GroupScratch
+    {
+        private T[] _rows = []; // [count, Dh] hidden rows of one class, gathered
+        private T[] _gradient = []; // [count, Dh] their gradient
+        private T[] _logits = []; // [count, class size]
+        private int[] _targets = []; // [count] targets relative to the class start
+
+        public T[] Rows(int length) => Ensure(ref _rows, length);
+
+        public T[] Gradient(int length) => Ensure(ref _gradient, length);
+
+        public T[] Logits(int length) => Ensure(ref _logits, length);
+
+        public int[] Targets(int length) => Ensure(ref _targets, length);
     }
 
     // Adds the bias to each row of logits, writes log P(target) per row, and (for gradients) leaves yhat − y in place.

@@ -135,7 +135,7 @@ internal sealed class BpttNetwork<T>
 
         var logProbs = _blockLogProbs.AsSpan(0, rows);
         logProbs.Clear();
-        _output.Run(_blockHidden.AsSpan(0, rows * dh), _blockTargets.AsSpan(0, rows), logProbs, outputSink, _blockHiddenGrad);
+        _output.Run(_blockHidden, _blockTargets, rows, logProbs, outputSink, _blockHiddenGrad);
         foreach (var lp in logProbs)
         {
             logProb += double.CreateTruncating(lp);
