@@ -35,7 +35,7 @@ public static class ModelFile
     private const int HeaderLength = 8 + 4 + 24 + 4;
     private const int ChecksumLength = 32;
     private const int MaxMetadataLength = 1 << 20;
-    private const long MaxFileLength = 8L << 30;
+    private const long MaxFileLength = int.MaxValue; // 2 GiB − 1: the most one array can hold
     private static ReadOnlySpan<byte> Magic => "RNNLM\r\n\x1a"u8;
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> through a temporary file and a rename, so a crash never leaves half a model.</summary>
@@ -149,6 +149,11 @@ public static class ModelFile
 
     internal static LanguageModel Deserialize(ReadOnlySpan<byte> bytes)
     {
+        if (bytes.Length < Magic.Length && Magic.StartsWith(bytes))
+        {
+            throw new ModelFormatException($"the file is truncated: {bytes.Length} bytes is shorter than a header.");
+        }
+
         if (bytes.Length < Magic.Length || !bytes[..Magic.Length].SequenceEqual(Magic))
         {
             throw new ModelFormatException("not an RnnLm model file (wrong magic bytes).");

@@ -24,8 +24,8 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
     /// <summary>Largest accepted embedding or hidden width.</summary>
     public const int MaxWidth = 8192;
 
-    /// <summary>Largest accepted number of parameters (about 4 GiB of float32).</summary>
-    public const long MaxParameters = 1L << 30;
+    /// <summary>Largest accepted number of parameters: 1.6 GB of float32, so a model file stays under 2 GiB.</summary>
+    public const long MaxParameters = 400_000_000;
 
     /// <summary>Throws <see cref="ArgumentException"/> when a dimension is out of range; returns this shape otherwise.</summary>
     public ModelShape Validate()

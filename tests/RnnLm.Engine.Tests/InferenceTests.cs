@@ -1,0 +1,680 @@
+using RnnLm.Engine.Inference;
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Engine.Tests;
+
+/// <summary>
+/// Inference on tiny hand-built models: exact perplexity of a uniform model, normalization, consistency between
+/// scoring and next-word distributions, corpus scoring, top-k, sampling, thread safety, and the vocabulary and
+/// class-map builders.
+/// </summary>
+public class InferenceTests
+{
+    private const string Unknown1 = "zz-not-a-word";
+    private const string Unknown2 = "qq-also-unknown";
+
+    // ---- a uniform output layer: perplexity is exactly |V| ----
+
+    [Theory]
+    [InlineData(2_000, 7.600902459542082)]
+    [InlineData(10_000, 9.210340371976184)]
+    public void AModelWithZeroOutputWeightsHasPerplexityExactlyTheVocabularySize(int size, double logSize)
+    {
+        Assert.Equal(Math.Log(size), logSize, 12);
+        // Random input and recurrent weights, so the hidden states differ from step to step; the output ignores them.
+        var parameters = new Parameters<float>(new ModelShape(size, 4, 6, OutputKind.Full, 0));
+        parameters.Initialize(seed: 3, scale: 1.0);
+        Array.Fill(parameters.HiddenBias, 0.5f);
+        Array.Clear(parameters.Output);
+        var model = new LanguageModel(ZipfVocabulary(size), null, parameters);
+        var sentences = RandomSentences(model.Vocabulary, count: 6, seed: 5, maxLength: 12);
+
+        foreach (var sentence in sentences)
+        {
+            var score = model.Score(sentence);
+            Assert.True(Math.Abs(score.CrossEntropy - logSize) <= 1e-5, $"cross-entropy {score.CrossEntropy:R}, expected {logSize:R}");
+            Assert.True(Math.Abs(score.Perplexity - size) <= 1e-4 * size, $"perplexity {score.Perplexity:R}");
+            Assert.All(score.Tokens, t => Assert.True(Math.Abs(t.LogProb + logSize) <= 1e-5, $"{t.Token}: {t.LogProb:R}"));
+        }
+
+        var corpus = model.ScoreCorpus(sentences);
+        Assert.True(Math.Abs(corpus.CrossEntropy - logSize) <= 1e-5, $"corpus cross-entropy {corpus.CrossEntropy:R}, expected {logSize:R}");
+        Assert.True(Math.Abs(corpus.Perplexity - size) <= 1e-4 * size, $"corpus perplexity {corpus.Perplexity:R}");
+    }
+
+    [Fact]
+    public void ZeroClassAndWordWeightsWithEqualSizedClassesAreUniformToo()
+    {
+        const int Size = 2_000;
+        const int ClassCount = 40;
+        var vocabulary = ZipfVocabulary(Size);
+        var classes = new ClassMap([.. Enumerable.Range(0, ClassCount).Select(c => c * (Size / ClassCount))], Size);
+        var parameters = new Parameters<float>(new ModelShape(Size, 4, 6, OutputKind.Classes, ClassCount));
+        parameters.Initialize(seed: 4, scale: 1.0);
+        Array.Clear(parameters.Output);
+        Array.Clear(parameters.ClassOutput);
+        var model = new LanguageModel(vocabulary, classes, parameters);
+        var sentences = RandomSentences(vocabulary, count: 5, seed: 6, maxLength: 10);
+
+        foreach (var sentence in sentences)
+        {
+            Assert.True(Math.Abs(model.Score(sentence).CrossEntropy - Math.Log(Size)) <= 1e-5);
+        }
+
+        Assert.True(Math.Abs(model.ScoreCorpus(sentences).CrossEntropy - Math.Log(Size)) <= 1e-5);
+        var distribution = model.NextDistribution(sentences[0]);
+        var worst = distribution.Max(p => Math.Abs(p - (1.0 / Size)));
+        Assert.True(worst <= 1e-9, $"a probability is {worst:E2} away from 1/{Size}");
+    }
+
+    [Fact]
+    public void ZeroWeightsWithUnequalClassesGiveOneOverClassCountTimesOneOverClassSize()
+    {
+        const int Size = 500;
+        var vocabulary = ZipfVocabulary(Size);
+        var classes = ClassMap.ByFrequency(vocabulary, 8);
+        Assert.True(Enumerable.Range(0, classes.ClassCount).Select(classes.Size).Distinct().Count() > 1, "the classes should differ in size");
+        var parameters = new Parameters<float>(new ModelShape(Size, 4, 6, OutputKind.Classes, classes.ClassCount));
+        parameters.Initialize(seed: 4, scale: 1.0);
+        Array.Clear(parameters.Output);
+        Array.Clear(parameters.ClassOutput);
+        var model = new LanguageModel(vocabulary, classes, parameters);
+
+        foreach (var sentence in RandomSentences(vocabulary, count: 4, seed: 2, maxLength: 10))
+        {
+            foreach (var token in model.Score(sentence).Tokens)
+            {
+                var id = vocabulary.IdOf(token.ModelToken);
+                var expected = -Math.Log(classes.ClassCount) - Math.Log(classes.Size(classes.ClassOf(id)));
+                Assert.True(Math.Abs(token.LogProb - expected) <= 1e-5, $"{token.Token}: {token.LogProb:R}, expected {expected:R}");
+            }
+        }
+    }
+
+    // ---- normalization and consistency ----
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void TheNextWordDistributionSumsToOneAfterAnyPrefix(OutputKind output)
+    {
+        var model = BuildModel(output, 300, classCount: 12, embedding: 8, hidden: 16, seed: 11, scale: 1.5, biasScale: 2.0);
+        var words = ContentWords(model.Vocabulary);
+        var random = new Random(8);
+        var longPrefix = Enumerable.Range(0, 400).Select(_ => words[random.Next(words.Length)]).ToArray();
+        List<string[]> prefixes =
+        [
+            [],
+            [words[0]],
+            [Unknown1],
+            [words[3], Unknown1, words[7], Unknown2, Unknown2],
+            [Vocabulary.UnknownToken, words[1]],
+            longPrefix,
+            [.. longPrefix, Unknown1],
+        ];
+
+        foreach (var prefix in prefixes)
+        {
+            var distribution = model.NextDistribution(prefix);
+            Assert.Equal(model.Vocabulary.Count, distribution.Length);
+            Assert.All(distribution, p => Assert.True(float.IsFinite(p) && p >= 0, $"probability {p}"));
+            var sum = distribution.Sum(p => (double)p);
+            Assert.True(Math.Abs(sum - 1) <= 1e-5, $"{output}, prefix of {prefix.Length}: sum {sum:R}");
+        }
+
+        // The prefix matters: otherwise the checks above would not exercise the recurrence.
+        Assert.NotEqual(model.NextDistribution([]), model.NextDistribution(longPrefix));
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void ScoringASentenceEqualsTheSumOfItsNextWordLogProbabilities(OutputKind output)
+    {
+        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0);
+        var words = ContentWords(model.Vocabulary);
+        var sentences = RandomSentences(model.Vocabulary, count: 5, seed: 12, maxLength: 15);
+        sentences.Add([]);
+        sentences.Add([Unknown1, words[2], Unknown2, Vocabulary.UnknownToken]);
+
+        foreach (var sentence in sentences)
+        {
+            var score = model.Score(sentence);
+            Assert.Equal(sentence.Count + 1, score.TokenCount);
+            double sum = 0;
+            for (var i = 0; i <= sentence.Count; i++)
+            {
+                var token = score.Tokens[i];
+                var expectedToken = i < sentence.Count ? sentence[i] : Vocabulary.EndOfSentenceToken;
+                Assert.Equal(expectedToken, token.Token);
+                Assert.Equal(model.Vocabulary[model.Vocabulary.IdOf(expectedToken)], token.ModelToken);
+                Assert.Equal(!model.Vocabulary.Contains(expectedToken) || expectedToken == Vocabulary.UnknownToken, token.IsUnknown);
+
+                var distribution = model.NextDistribution([.. sentence.Take(i)]);
+                var expected = Math.Log(distribution[model.Vocabulary.IdOf(expectedToken)]);
+                Assert.True(Math.Abs(token.LogProb - expected) <= 1e-4, $"{output}, token {i} '{expectedToken}': scored {token.LogProb:R}, distribution says {expected:R}");
+                sum += token.LogProb;
+            }
+
+            Assert.Equal(sum, score.LogProb, 9);
+            Assert.Equal(-score.LogProb / score.TokenCount, score.CrossEntropy, 12);
+        }
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void ScoreCorpusIsTheSumOfSentenceScoresAndIndependentOfThreads(OutputKind output)
+    {
+        var model = BuildModel(output, 250, classCount: 10, embedding: 8, hidden: 16, seed: 31, scale: 1.0, biasScale: 1.0);
+        // Enough tokens for several batches of 256 predictions, so that two threads really split the work.
+        var sentences = RandomSentences(model.Vocabulary, count: 120, seed: 13, maxLength: 20);
+        sentences.Insert(7, []);
+        sentences.Add([Unknown1, Unknown1]);
+        sentences.Add([.. Enumerable.Repeat(ContentWords(model.Vocabulary)[0], 300)]);
+
+        var expectedTokens = sentences.Sum(s => s.Count + 1L);
+        var expectedUnknown = sentences.Sum(s => s.LongCount(w => model.Vocabulary.IdOf(w) == model.Vocabulary.Unknown));
+        Assert.True(expectedTokens > 3 * 256, "the corpus should span several batches");
+        Assert.True(expectedUnknown > 0);
+        var sumOfScores = sentences.Sum(s => model.Score(s).LogProb);
+
+        var single = model.ScoreCorpus(sentences, threads: 1);
+        Assert.Equal(sentences.Count, single.Sentences);
+        Assert.Equal(expectedTokens, single.Tokens);
+        Assert.Equal(expectedUnknown, single.UnknownTokens);
+        Assert.True(Math.Abs(single.LogProb - sumOfScores) <= 1e-5 * expectedTokens, $"corpus {single.LogProb:R} vs Σ scores {sumOfScores:R}");
+        Assert.Equal(-single.LogProb / expectedTokens, single.CrossEntropy, 12);
+
+        foreach (var threads in new[] { 2, 4 })
+        {
+            var parallel = model.ScoreCorpus(sentences, threads);
+            Assert.Equal(single.Tokens, parallel.Tokens);
+            Assert.Equal(single.UnknownTokens, parallel.UnknownTokens);
+            Assert.True(Math.Abs(parallel.LogProb - single.LogProb) <= 1e-9 * Math.Abs(single.LogProb), $"threads = {threads}: {parallel.LogProb:R} vs {single.LogProb:R}");
+        }
+    }
+
+    [Fact]
+    public void AnEmptyCorpusHasNoTokensAndNoCrossEntropy()
+    {
+        var model = BuildModel(OutputKind.Full, 20, classCount: 0, embedding: 4, hidden: 4, seed: 1, scale: 1.0, biasScale: 0);
+        var score = model.ScoreCorpus([], threads: 2);
+        Assert.Equal(0, score.Sentences);
+        Assert.Equal(0, score.Tokens);
+        Assert.Equal(0, score.LogProb);
+        Assert.True(double.IsNaN(score.CrossEntropy));
+    }
+
+    // ---- Next ----
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void NextListsTheMostProbableWordsInDescendingOrder(OutputKind output)
+    {
+        var model = BuildModel(output, 150, classCount: 8, embedding: 8, hidden: 12, seed: 41, scale: 1.5, biasScale: 2.0);
+        var words = ContentWords(model.Vocabulary);
+        string[] prefix = [words[4], Unknown1, words[9]];
+
+        foreach (var top in new[] { 1, 5, 37, 150, 1_000 })
+        {
+            var next = model.Next(prefix, top);
+            var distribution = model.NextDistribution(prefix);
+            var expected = distribution.Select((p, id) => (P: (double)p, Id: id)).OrderByDescending(x => x.P).ThenBy(x => x.Id).Take(top).ToArray();
+
+            Assert.Equal(Math.Min(top, model.Vocabulary.Count), next.Candidates.Count);
+            for (var i = 1; i < next.Candidates.Count; i++)
+            {
+                Assert.True(next.Candidates[i - 1].Probability >= next.Candidates[i].Probability, $"top {top}: not sorted at {i}");
+            }
+
+            Assert.Equal(expected.Select(x => x.P), next.Candidates.Select(c => c.Probability));
+            Assert.Equal(expected.Select(x => model.Vocabulary[x.Id]), next.Candidates.Select(c => c.Token));
+            Assert.Equal(distribution[model.Vocabulary.EndOfSentence], next.EndOfSentenceProbability);
+            Assert.Equal([words[4], Vocabulary.UnknownToken, words[9]], next.Prefix);
+        }
+    }
+
+    [Fact]
+    public void NextRejectsATopBelowOne()
+    {
+        var model = BuildModel(OutputKind.Full, 20, classCount: 0, embedding: 4, hidden: 4, seed: 1, scale: 1.0, biasScale: 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Next([], 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Next([], -3));
+    }
+
+    // ---- Generate ----
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void GenerationIsDeterministicForASeedAndVariesAcrossSeeds(OutputKind output)
+    {
+        // Small weights over 200 words: a high-entropy distribution, so different seeds should pick different words.
+        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 12, seed: 51, scale: 0.2, biasScale: 0);
+        string[] prefix = [ContentWords(model.Vocabulary)[0], Unknown1];
+        var texts = new HashSet<string>(StringComparer.Ordinal);
+        for (var seed = 1; seed <= 12; seed++)
+        {
+            var options = new SamplingOptions(MaxTokens: 15, Seed: seed);
+            var first = model.Generate(prefix, options);
+            var second = model.Generate(prefix, options);
+            Assert.Equal(first.Tokens, second.Tokens);
+            Assert.Equal(first.EndedSentence, second.EndedSentence);
+            Assert.Equal([prefix[0], Vocabulary.UnknownToken], first.Prefix);
+            texts.Add(string.Join(' ', first.Tokens.Select(t => t.Token)));
+        }
+
+        Assert.True(texts.Count >= 11, $"only {texts.Count} distinct texts from 12 seeds");
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void TopKOfOneIsGreedyDecoding(OutputKind output)
+    {
+        var model = BuildModel(output, 120, classCount: 8, embedding: 8, hidden: 12, seed: 61, scale: 1.5, biasScale: 1.5);
+        List<string> context = [ContentWords(model.Vocabulary)[2]];
+        var generation = model.Generate(context, new SamplingOptions(MaxTokens: 25, TopK: 1, Seed: 99));
+        Assert.NotEmpty(generation.Tokens);
+
+        foreach (var token in generation.Tokens)
+        {
+            var distribution = model.NextDistribution(context);
+            var argmax = Array.IndexOf(distribution, distribution.Max());
+            Assert.Equal(model.Vocabulary[argmax], token.Token);
+            Assert.Equal(distribution[argmax], token.Probability);
+            context.Add(token.Token);
+        }
+
+        // Another seed, or a temperature so low that the best word takes all the weight, decodes the same way.
+        Assert.Equal(generation.Tokens, model.Generate([context[0]], new SamplingOptions(MaxTokens: 25, TopK: 1, Seed: 7)).Tokens);
+        Assert.Equal(generation.Tokens, model.Generate([context[0]], new SamplingOptions(MaxTokens: 25, Temperature: 1e-4, Seed: 7)).Tokens);
+    }
+
+    [Fact]
+    public void SamplingWithTopKOnlyPicksAmongTheKMostProbableWords()
+    {
+        const int K = 3;
+        var model = BuildModel(OutputKind.Full, 80, classCount: 0, embedding: 8, hidden: 12, seed: 71, scale: 0.5, biasScale: 0.5);
+        for (var seed = 1; seed <= 5; seed++)
+        {
+            List<string> context = [];
+            foreach (var token in model.Generate([], new SamplingOptions(MaxTokens: 12, TopK: K, Seed: seed)).Tokens)
+            {
+                var distribution = model.NextDistribution(context);
+                var kth = distribution.OrderDescending().ElementAt(K - 1);
+                Assert.True(distribution[model.Vocabulary.IdOf(token.Token)] >= kth, $"seed {seed}: '{token.Token}' is not among the top {K}");
+                context.Add(token.Token);
+            }
+        }
+    }
+
+    [Fact]
+    public void GenerationStopsAtTheEndOfSentence()
+    {
+        var model = BuildModel(OutputKind.Full, 40, classCount: 0, embedding: 4, hidden: 8, seed: 81, scale: 0.5, biasScale: 0);
+        var eos = model.Vocabulary.EndOfSentence;
+
+        model.Parameters.OutputBias[eos] = 30;
+        var certain = new LanguageModel(model.Vocabulary, null, model.Parameters).Generate(["w7"], new SamplingOptions(MaxTokens: 50, Seed: 3));
+        Assert.True(certain.EndedSentence);
+        Assert.Equal(Vocabulary.EndOfSentenceToken, Assert.Single(certain.Tokens).Token);
+
+        // A likely-but-not-certain end: every text ends with </s>, which appears nowhere else.
+        model.Parameters.OutputBias[eos] = 3;
+        var likely = new LanguageModel(model.Vocabulary, null, model.Parameters);
+        for (var seed = 1; seed <= 10; seed++)
+        {
+            var generation = likely.Generate([], new SamplingOptions(MaxTokens: 1_000, Seed: seed));
+            Assert.True(generation.EndedSentence, $"seed {seed}");
+            Assert.Equal(Vocabulary.EndOfSentenceToken, generation.Tokens[^1].Token);
+            Assert.DoesNotContain(generation.Tokens.SkipLast(1), t => t.Token == Vocabulary.EndOfSentenceToken);
+        }
+
+        // An end that never comes: generation stops after MaxTokens without claiming to have ended the sentence.
+        model.Parameters.OutputBias[eos] = -40;
+        var endless = new LanguageModel(model.Vocabulary, null, model.Parameters);
+        var capped = endless.Generate([], new SamplingOptions(MaxTokens: 9, Seed: 1));
+        Assert.False(capped.EndedSentence);
+        Assert.Equal(9, capped.Tokens.Count);
+        Assert.DoesNotContain(capped.Tokens, t => t.Token == Vocabulary.EndOfSentenceToken);
+
+        var none = endless.Generate(["w3"], new SamplingOptions(MaxTokens: 0));
+        Assert.Empty(none.Tokens);
+        Assert.False(none.EndedSentence);
+    }
+
+    [Theory]
+    [InlineData(10, 0.0, 0)]
+    [InlineData(10, -1.0, 0)]
+    [InlineData(10, double.NaN, 0)]
+    [InlineData(10, double.PositiveInfinity, 0)]
+    [InlineData(10, double.NegativeInfinity, 0)]
+    [InlineData(10, 1.0, -1)]
+    [InlineData(-1, 1.0, 0)]
+    public void InvalidSamplingOptionsAreRejected(int maxTokens, double temperature, int topK)
+    {
+        var model = BuildModel(OutputKind.Full, 20, classCount: 0, embedding: 4, hidden: 4, seed: 1, scale: 1.0, biasScale: 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Generate([], new SamplingOptions(maxTokens, temperature, topK, Seed: 1)));
+    }
+
+    // ---- thread safety ----
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public async Task ParallelCallsOnOneModelGiveTheSameResultsAsSequentialCalls(OutputKind output)
+    {
+        var model = BuildModel(output, 300, classCount: 12, embedding: 8, hidden: 16, seed: 91, scale: 1.0, biasScale: 1.0);
+        var perTask = Enumerable.Range(0, 8).Select(t => RandomSentences(model.Vocabulary, count: 4, seed: 100 + t, maxLength: 20)).ToArray();
+        // One long sentence makes its session grow its buffers, which later calls on the same session then reuse.
+        perTask[3].Add([.. Enumerable.Repeat(ContentWords(model.Vocabulary)[1], 270)]);
+
+        var expected = perTask.Select(Run).ToArray();
+        var actual = await Task.WhenAll(perTask.Select(sentences => Task.Run(() =>
+        {
+            var results = new List<double[]>();
+            for (var round = 0; round < 2; round++)
+            {
+                results.Add(Run(sentences));
+            }
+
+            return results;
+        })));
+
+        for (var t = 0; t < perTask.Length; t++)
+        {
+            Assert.All(actual[t], result => Assert.Equal(expected[t], result));
+        }
+
+        double[] Run(List<IReadOnlyList<string>> sentences)
+        {
+            var values = new List<double>();
+            foreach (var sentence in sentences)
+            {
+                values.AddRange(model.Score(sentence).Tokens.Select(x => x.LogProb));
+                values.AddRange(model.NextDistribution(sentence).Take(20).Select(p => (double)p));
+            }
+
+            values.Add(model.ScoreCorpus(sentences).LogProb);
+            return [.. values];
+        }
+    }
+
+    // ---- Vocabulary.Build ----
+
+    [Fact]
+    public void BuildingAVocabularyKeepsFrequentWordsAndCountsTheRestAsUnknown()
+    {
+        string[][] text =
+        [
+            ["a", "a", "b", "c", "a"],
+            ["b", "d", "a"],
+            ["e", "b"],
+        ];
+
+        var vocabulary = Vocabulary.Build(text, minCount: 2);
+
+        // a: 4, then b, </s> and <unk> (c, d, e) at 3 each in ordinal order of their text.
+        Assert.Equal(["a", Vocabulary.EndOfSentenceToken, Vocabulary.UnknownToken, "b"], vocabulary.Words);
+        Assert.Equal([4L, 3, 3, 3], vocabulary.Counts);
+        Assert.Equal(1, vocabulary.EndOfSentence);
+        Assert.Equal(2, vocabulary.Unknown);
+        Assert.Equal(vocabulary.EndOfSentence, vocabulary.StartOfSentence);
+        Assert.Equal(vocabulary.Unknown, vocabulary.IdOf("c"));
+        Assert.Equal(3, vocabulary.IdOf("b"));
+        Assert.False(vocabulary.Contains("c"));
+        Assert.False(vocabulary.Contains(Vocabulary.StartOfSentenceToken));
+
+        var everything = Vocabulary.Build(text, minCount: 1);
+        Assert.Equal(7, everything.Count);
+        Assert.Equal(0, everything.Counts[everything.Unknown]);
+        Assert.Equal(3, everything.Counts[everything.EndOfSentence]);
+        Assert.Equal(text.Sum(s => s.Length) + text.Length, everything.Counts.Sum());
+    }
+
+    [Fact]
+    public void BuildingAVocabularyCountsLiteralUnknownTokensAndOverlongWordsAsUnknown()
+    {
+        var overlong = new string('x', Vocabulary.MaxWordLength + 1);
+        string[][] text =
+        [
+            ["the", Vocabulary.UnknownToken, "the", overlong],
+            [overlong, "the", Vocabulary.StartOfSentenceToken],
+        ];
+
+        var vocabulary = Vocabulary.Build(text, minCount: 1);
+
+        Assert.False(vocabulary.Contains(overlong));
+        Assert.False(vocabulary.Contains(Vocabulary.StartOfSentenceToken));
+        Assert.Equal(3, vocabulary.Counts[vocabulary.Unknown]); // one literal <unk> and two overlong words
+        Assert.Equal(2, vocabulary.Counts[vocabulary.EndOfSentence]);
+        Assert.Equal(3, vocabulary.Counts[vocabulary.IdOf("the")]);
+        Assert.Equal(3, vocabulary.Count);
+    }
+
+    [Fact]
+    public void VocabularyIdsRunByDescendingCountWithTiesInOrdinalOrder()
+    {
+        var text = ZipfCorpus(sentences: 400, words: 300, seed: 17);
+        var vocabulary = Vocabulary.Build(text, minCount: 3);
+
+        var counts = text.SelectMany(s => s).GroupBy(w => w, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
+        for (var id = 0; id < vocabulary.Count; id++)
+        {
+            var word = vocabulary[id];
+            Assert.Equal(id, vocabulary.IdOf(word));
+            if (id > 0)
+            {
+                var (previous, current) = (vocabulary.Counts[id - 1], vocabulary.Counts[id]);
+                Assert.True(previous > current || (previous == current && string.CompareOrdinal(vocabulary[id - 1], word) < 0), $"ids {id - 1} and {id} are out of order");
+            }
+
+            if (id != vocabulary.Unknown && id != vocabulary.EndOfSentence)
+            {
+                Assert.Equal(counts[word], vocabulary.Counts[id]);
+                Assert.True(counts[word] >= 3);
+            }
+        }
+
+        Assert.Equal(text.Count, vocabulary.Counts[vocabulary.EndOfSentence]);
+        Assert.Equal(counts.Values.Where(c => c < 3).Sum(), vocabulary.Counts[vocabulary.Unknown]);
+        Assert.Equal(counts.Count(kv => kv.Value >= 3) + 2, vocabulary.Count);
+    }
+
+    [Fact]
+    public void BuildingAVocabularyRejectsAnEmptyTextAndAMinimumCountBelowOne()
+    {
+        Assert.Throws<ArgumentException>(() => Vocabulary.Build([], 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Vocabulary.Build([["a"]], 0));
+    }
+
+    // ---- ClassMap.ByFrequency ----
+
+    [Theory]
+    [InlineData(1_000, 20)]
+    [InlineData(1_000, 50)]
+    [InlineData(5_000, 100)]
+    public void FrequencyClassesAreContiguousRangesOfAboutEqualMass(int size, int classCount)
+    {
+        var vocabulary = ZipfVocabulary(size);
+        var classes = ClassMap.ByFrequency(vocabulary, classCount);
+
+        Assert.Equal(classCount, classes.ClassCount);
+        Assert.Equal(size, classes.VocabularySize);
+        AssertContiguous(classes, size);
+
+        var total = vocabulary.Counts.Sum(c => (double)c);
+        var ideal = total / classCount;
+        var head = true;
+        for (var c = 0; c < classes.ClassCount; c++)
+        {
+            var mass = Enumerable.Range(classes.Start(c), classes.Size(c)).Sum(id => (double)vocabulary.Counts[id]);
+            if (classes.Size(c) == 1)
+            {
+                // Head words can outweigh several shares each, and the classes that follow them are single words
+                // until the running mass catches up with the shares; after that no class is a single word.
+                Assert.True(head, $"class {c}: a single word of mass {mass / ideal:F2}× the ideal after the head");
+            }
+            else
+            {
+                head = false;
+                Assert.True(mass >= ideal / 2 && mass <= 2 * ideal, $"class {c} ({classes.Size(c)} words): mass {mass / ideal:F2}× the ideal");
+            }
+
+            if (classes.Size(c) >= 10)
+            {
+                Assert.True(Math.Abs((mass / ideal) - 1) <= 0.1, $"class {c} ({classes.Size(c)} words): mass {mass / ideal:F2}× the ideal");
+            }
+        }
+    }
+
+    [Fact]
+    public void FrequencyClassesOfEqualCountsHaveEqualSizes()
+    {
+        var words = Enumerable.Range(0, 98).Select(i => $"w{i:D3}").Append(Vocabulary.EndOfSentenceToken).Append(Vocabulary.UnknownToken).ToArray();
+        var classes = ClassMap.ByFrequency(new Vocabulary(words, Enumerable.Repeat(5L, 100).ToArray()), 10);
+        Assert.Equal(10, classes.ClassCount);
+        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(10, classes.Size(c)));
+        AssertContiguous(classes, 100);
+    }
+
+    [Fact]
+    public void FrequencyClassesOfABuiltVocabularyCoverIt()
+    {
+        var vocabulary = Vocabulary.Build(ZipfCorpus(sentences: 500, words: 400, seed: 5), minCount: 2);
+        foreach (var classCount in new[] { 1, 2, 7, 30 })
+        {
+            var classes = ClassMap.ByFrequency(vocabulary, classCount);
+            Assert.InRange(classes.ClassCount, 1, classCount);
+            AssertContiguous(classes, vocabulary.Count);
+        }
+    }
+
+    [Fact]
+    public void MoreClassesThanWordsGiveAtMostOneClassPerWord()
+    {
+        var vocabulary = new Vocabulary(["a", Vocabulary.EndOfSentenceToken, Vocabulary.UnknownToken], [10, 5, 0]);
+        var classes = ClassMap.ByFrequency(vocabulary, 10);
+        Assert.InRange(classes.ClassCount, 1, 3);
+        AssertContiguous(classes, 3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClassMap.ByFrequency(vocabulary, 0));
+    }
+
+    // ---- helpers ----
+
+    private static void AssertContiguous(ClassMap classes, int size)
+    {
+        Assert.Equal(0, classes.Start(0));
+        Assert.Equal(classes.ClassCount, classes.Starts.Length);
+        var covered = 0;
+        for (var c = 0; c < classes.ClassCount; c++)
+        {
+            Assert.Equal(covered, classes.Start(c));
+            Assert.Equal(classes.Start(c), classes.Starts[c]);
+            Assert.True(classes.Size(c) >= 1, $"class {c} is empty");
+            for (var id = classes.Start(c); id < classes.Start(c) + classes.Size(c); id++)
+            {
+                Assert.Equal(c, classes.ClassOf(id));
+            }
+
+            covered += classes.Size(c);
+        }
+
+        Assert.Equal(size, covered);
+    }
+
+    // Counts 10⁶/(rank+1); </s> and <unk> take ranks 0 and 5, so ids run by descending count as the builder would give them.
+    private static Vocabulary ZipfVocabulary(int size)
+    {
+        var words = new string[size];
+        var counts = new long[size];
+        for (var rank = 0; rank < size; rank++)
+        {
+            words[rank] = rank switch
+            {
+                0 => Vocabulary.EndOfSentenceToken,
+                5 => Vocabulary.UnknownToken,
+                _ => $"w{rank}",
+            };
+            counts[rank] = (long)Math.Round(1e6 / (rank + 1));
+        }
+
+        return new Vocabulary(words, counts);
+    }
+
+    private static List<IReadOnlyList<string>> ZipfCorpus(int sentences, int words, int seed)
+    {
+        var random = new Random(seed);
+        var weights = Enumerable.Range(1, words).Select(r => 1.0 / r).ToArray();
+        var cumulative = new double[words];
+        double running = 0;
+        for (var i = 0; i < words; i++)
+        {
+            running += weights[i];
+            cumulative[i] = running;
+        }
+
+        var text = new List<IReadOnlyList<string>>();
+        for (var s = 0; s < sentences; s++)
+        {
+            var sentence = new string[1 + random.Next(15)];
+            for (var i = 0; i < sentence.Length; i++)
+            {
+                var index = Array.BinarySearch(cumulative, random.NextDouble() * running);
+                sentence[i] = $"t{(index < 0 ? ~index : index)}";
+            }
+
+            text.Add(sentence);
+        }
+
+        return text;
+    }
+
+    private static string[] ContentWords(Vocabulary vocabulary) =>
+        [.. vocabulary.Words.Where(w => w is not Vocabulary.EndOfSentenceToken and not Vocabulary.UnknownToken)];
+
+    // Random sentences of known words with about one in ten replaced by a word outside the vocabulary.
+    private static List<IReadOnlyList<string>> RandomSentences(Vocabulary vocabulary, int count, int seed, int maxLength)
+    {
+        var words = ContentWords(vocabulary);
+        var random = new Random(seed);
+        var sentences = new List<IReadOnlyList<string>>();
+        for (var s = 0; s < count; s++)
+        {
+            var sentence = new string[1 + random.Next(maxLength)];
+            for (var i = 0; i < sentence.Length; i++)
+            {
+                sentence[i] = random.Next(10) == 0 ? $"unknown-{random.Next(1000)}" : words[random.Next(words.Length)];
+            }
+
+            sentences.Add(sentence);
+        }
+
+        return sentences;
+    }
+
+    // A model over a Zipfian vocabulary with uniform(-scale, scale) weights and uniform(-biasScale, biasScale) biases.
+    private static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale)
+    {
+        var vocabulary = ZipfVocabulary(size);
+        var classes = output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, classCount) : null;
+        var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0));
+        parameters.Initialize(seed, scale);
+        var random = new Random(seed + 1_000);
+        foreach (var (name, values) in parameters.Tensors())
+        {
+            if (name.StartsWith('b'))
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = (float)(((random.NextDouble() * 2) - 1) * biasScale);
+                }
+            }
+        }
+
+        return new LanguageModel(vocabulary, classes, parameters);
+    }
+}
