@@ -153,19 +153,36 @@ public sealed class LanguageModel
     /// <summary>P(w | prefix) for every vocabulary id w (index = id); sums to 1 within float rounding.</summary>
     public float[] NextDistribution(IReadOnlyList<string> prefix)
     {
-        ArgumentNullException.ThrowIfNull(prefix);
         var probabilities = new float[Vocabulary.Count];
+        NextDistribution(prefix, probabilities);
+        return probabilities;
+    }
+
+    /// <summary>Writes P(w | prefix) for every vocabulary id w into <paramref name="destination"/> (|V| long), allocating nothing large.</summary>
+    /// <exception cref="ArgumentException">The destination is not |V| long.</exception>
+    public void NextDistribution(IReadOnlyList<string> prefix, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (destination.Length != Vocabulary.Count)
+        {
+            throw new ArgumentException($"The destination must hold {Vocabulary.Count} probabilities.", nameof(destination));
+        }
+
         var session = Rent();
         try
         {
-            session.Distribution(Vocabulary.Map(prefix), probabilities);
+            session.Reset();
+            foreach (var word in prefix)
+            {
+                session.Advance(Vocabulary.IdOf(word));
+            }
+
+            session.Distribution(destination);
         }
         finally
         {
             Return(session);
         }
-
-        return probabilities;
     }
 
     /// <summary>The <paramref name="top"/> most probable next tokens after <paramref name="prefix"/>, and P(<c>&lt;/s&gt;</c>).</summary>
@@ -174,7 +191,7 @@ public sealed class LanguageModel
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
         var probabilities = NextDistribution(prefix);
-        var best = TopK(probabilities, Math.Min(top, probabilities.Length));
+        var best = TopK(probabilities, top);
         var seen = prefix.Select(w => Vocabulary[Vocabulary.IdOf(w)]).ToArray();
         return new NextWords(seen, [.. best.Select(id => new WordProbability(Vocabulary[id], probabilities[id]))], probabilities[Vocabulary.EndOfSentence]);
     }
@@ -196,27 +213,40 @@ public sealed class LanguageModel
         }
 
         var random = new Random(options.Seed);
-        var context = Vocabulary.Map(prefix).ToList();
+        var context = Vocabulary.Map(prefix);
         var seen = context.Select(id => Vocabulary[id]).ToArray();
         var generated = new List<WordProbability>();
         var probabilities = new float[Vocabulary.Count];
         var weights = new double[Vocabulary.Count];
+        var all = options.TopK == 0 || options.TopK >= probabilities.Length ? Enumerable.Range(0, probabilities.Length).ToArray() : null;
         var session = Rent();
         try
         {
+            // The hidden state is carried forward: each new token costs one step, not a pass over the whole context.
+            session.Reset();
+            foreach (var id in context)
+            {
+                session.Advance(id);
+            }
+
             for (var n = 0; n < options.MaxTokens; n++)
             {
-                session.Distribution([.. context], probabilities);
-                var candidates = options.TopK > 0 && options.TopK < probabilities.Length
-                    ? TopK(probabilities, options.TopK)
-                    : Enumerable.Range(0, probabilities.Length).ToArray();
+                session.Distribution(probabilities);
+                var candidates = all ?? TopK(probabilities, options.TopK);
+
                 // p^(1/T), taken relative to the largest p so that small temperatures do not underflow to all zeros.
-                var best = Math.Log(Math.Max(candidates.Max(id => probabilities[id]), float.Epsilon));
+                var best = float.Epsilon;
+                foreach (var id in candidates)
+                {
+                    best = Math.Max(best, probabilities[id]);
+                }
+
+                var logBest = Math.Log(best);
                 double total = 0;
                 for (var i = 0; i < candidates.Length; i++)
                 {
                     var logP = Math.Log(Math.Max(probabilities[candidates[i]], float.Epsilon));
-                    weights[i] = Math.Exp((logP - best) / options.Temperature);
+                    weights[i] = Math.Exp((logP - logBest) / options.Temperature);
                     total += weights[i];
                 }
 
@@ -238,7 +268,7 @@ public sealed class LanguageModel
                     return new Generation(seen, generated, true);
                 }
 
-                context.Add(chosen);
+                session.Advance(chosen);
             }
         }
         finally
@@ -249,16 +279,27 @@ public sealed class LanguageModel
         return new Generation(seen, generated, false);
     }
 
-    // Ids of the k largest probabilities, most probable first (ties by lower id).
-    private static int[] TopK(float[] probabilities, int k)
+    // Ids of the k largest probabilities, most probable first (ties by lower id). A min-heap of k entries:
+    // most words lose to its smallest at a glance, so the cost is about one comparison a word.
+    internal static int[] TopK(ReadOnlySpan<float> probabilities, int k)
     {
+        k = Math.Min(k, probabilities.Length);
         var heap = new PriorityQueue<int, (float P, int NegId)>(k + 1);
         for (var id = 0; id < probabilities.Length; id++)
         {
-            heap.Enqueue(id, (probabilities[id], -id));
-            if (heap.Count > k)
+            if (heap.Count == k)
             {
-                heap.Dequeue();
+                heap.TryPeek(out _, out var smallest);
+                if (probabilities[id] <= smallest.P)
+                {
+                    continue; // ties keep the lower id, which came first
+                }
+
+                heap.DequeueEnqueue(id, (probabilities[id], -id));
+            }
+            else
+            {
+                heap.Enqueue(id, (probabilities[id], -id));
             }
         }
 
@@ -315,20 +356,17 @@ public sealed class LanguageModel
             _output.Run(_hidden, _targets, rows, logProbs, null, null);
         }
 
-        public void Distribution(int[] prefix, Span<float> probabilities)
+        // A running state for prefixes and generation: rows 0 and 1 of the scratch hold h(t) and h(t+1).
+        public void Reset() => Step(default, model.Vocabulary.StartOfSentence, _hidden.AsSpan(0, _hiddenWidth));
+
+        public void Advance(int id)
         {
             var dh = _hiddenWidth;
-            var state = _hidden.AsSpan(0, dh);
-            var next = _hidden.AsSpan(dh, dh);
-            Step(default, model.Vocabulary.StartOfSentence, state);
-            foreach (var id in prefix)
-            {
-                Step(state, id, next);
-                next.CopyTo(state);
-            }
-
-            _output.Distribution(state, probabilities);
+            Step(_hidden.AsSpan(0, dh), id, _hidden.AsSpan(dh, dh));
+            _hidden.AsSpan(dh, dh).CopyTo(_hidden.AsSpan(0, dh));
         }
+
+        public void Distribution(Span<float> probabilities) => _output.Distribution(_hidden.AsSpan(0, _hiddenWidth), probabilities);
 
         // h = sigmoid(h(t−1)H + (L·I + b1)[x]); an empty previous state means h(t−1) = 0.
         private void Step(ReadOnlySpan<float> previous, int input, Span<float> hidden)

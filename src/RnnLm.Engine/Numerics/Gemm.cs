@@ -75,7 +75,13 @@ internal static unsafe class Gemm
     // Below this many rows packing B cannot pay for itself: each element of B is used at most SkinnyRows times.
     private const int SkinnyRows = 4;
 
-    // A thread is only worth starting for about a millisecond of work (Parallel.For costs microseconds).
+    // Between these many elements of op(A) (1 MB to 64 MB), a column split shares one packed copy of A among
+    // the workers instead of each packing its own.
+    private const long SharedPackMin = 1L << 18;
+    private const long SharedPackMax = 1L << 24;
+
+    // Handing work to another thread costs a few microseconds (Parallel.For waking a pool thread); 2^20
+    // multiply-adds take about 12 µs on one core, so smaller products stay on the caller's thread.
     private const long MinWorkPerThread = 1L << 20;
 
     // The direct path for op(B) = B keeps up to SkinnyRows running rows of this many columns (16 KB) in L1;
@@ -185,8 +191,7 @@ internal static unsafe class Gemm
             }
             else
             {
-                Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-                             t => job.Rows((int)((long)m * t / parts), (int)((long)m * (t + 1) / parts)));
+                GenericJob<T>.RunParallel(job, m, parts);
             }
         }
     }
@@ -291,30 +296,78 @@ internal static unsafe class Gemm
             var parts = (int)Math.Min(Math.Min(threads, units), Math.Max(1L, work / MinWorkPerThread));
             if (parts <= 1)
             {
-                Block(0, m, 0, n);
+                Block(0, m, 0, n, null);
                 return;
             }
 
-            var self = this;
-            var (rows, cols) = (m, n);
-            var length = splitRows ? rows : cols;
+            // Split by columns, every worker would transpose-pack all of A itself; when that A is large (k in the
+            // thousands: G·U in back-prop) it is packed once, cooperatively, and shared read-only instead.
+            var sharedA = (long)RoundUp(m, Mr) * k;
+            if (!skinny && !splitRows && !transA && m <= Mc && sharedA >= SharedPackMin && sharedA <= SharedPackMax)
+            {
+                RunSharedA(parts, units, unit);
+                return;
+            }
+
+            RunParallel(this, splitRows ? m : n, splitRows, unit, units, parts, null);
+        }
+
+        private void RunSharedA(int parts, int units, int unit)
+        {
+            var panelRows = RoundUp(m, Mr);
+            var blocks = (k + Kc - 1) / Kc;
+            var pool = ArrayPool<float>.Shared.Rent(panelRows * k + 16);
+            try
+            {
+                fixed (float* raw = pool)
+                {
+                    var packed = (float*)(((nint)raw + 63) & ~(nint)63); // [k/KC][m/MR][KC][MR] all of op(A), packed
+                    PackAllOfA(this, packed, panelRows, blocks, Math.Min(parts, blocks));
+                    RunParallel(this, n, false, unit, units, parts, packed);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(pool);
+            }
+        }
+
+        private static void PackAllOfA(Job job, float* packed, int panelRows, int blocks, int parts) =>
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+                         t => job.PackABlocks(packed, panelRows, blocks * t / parts, blocks * (t + 1) / parts));
+
+        // Packs k-blocks [q0, q1) of op(A) = A into their slots of the shared [k/KC][m/MR][KC][MR] buffer.
+        private void PackABlocks(float* packed, int panelRows, int q0, int q1)
+        {
+            for (var q = q0; q < q1; q++)
+            {
+                var pc = q * Kc;
+                PackTransposed(a + pc, lda, m, Math.Min(Kc, k - pc), packed + (long)panelRows * pc, Mr);
+            }
+        }
+
+        // Separate from Run so that the closure is only allocated when threads are actually used.
+        private static void RunParallel(Job job, int length, bool splitRows, int unit, int units, int parts, float* packedA)
+        {
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
             {
                 var from = Math.Min(length, (int)((long)units * t / parts) * unit);
                 var to = Math.Min(length, (int)((long)units * (t + 1) / parts) * unit);
                 if (splitRows)
                 {
-                    self.Block(from, to, 0, cols);
+                    job.Block(from, to, 0, int.MaxValue, packedA);
                 }
                 else
                 {
-                    self.Block(0, rows, from, to);
+                    job.Block(0, int.MaxValue, from, to, packedA);
                 }
             });
         }
 
-        private void Block(int i0, int i1, int j0, int j1)
+        // packedA: all of op(A) already packed as [k/KC][m/MR][KC][MR], or null to pack block by block here.
+        private void Block(int i0, int i1, int j0, int j1, float* packedA)
         {
+            (i1, j1) = (Math.Min(i1, m), Math.Min(j1, n));
             if (i1 <= i0 || j1 <= j0)
             {
                 return;
@@ -333,16 +386,17 @@ internal static unsafe class Gemm
             }
             else
             {
-                Packed(i0, i1, j0, j1);
+                Packed(i0, i1, j0, j1, packedA);
             }
         }
 
-        private void Packed(int i0, int i1, int j0, int j1)
+        private void Packed(int i0, int i1, int j0, int j1, float* packedA)
         {
             int mr = Mr, nr = Nr;
 
             // With few rows each element of B is used only a few times, so copying it into panels costs about
-            // as much as the multiply; B is then read in place (op(B) = B has NR-wide rows already).
+            // as much as the multiply; B is then read in place (op(B) = B has NR-wide rows already). This may
+            // differ between workers of one call, which is harmless: the kernel reads the same values either way.
             var directB = !transB && i1 - i0 <= DirectBRows;
             var kcMax = Math.Min(Kc, k);
             var bSize = (directB ? nr : RoundUp(Math.Min(Nc, j1 - j0), nr)) * kcMax;
@@ -369,7 +423,11 @@ internal static unsafe class Gemm
                     for (var ic = i0; ic < i1; ic += Mc)
                     {
                         var mc = Math.Min(Mc, i1 - ic);
-                        if (transA)
+                        if (packedA is not null)
+                        {
+                            ap = packedA + (long)RoundUp(m, mr) * pc;
+                        }
+                        else if (transA)
                         {
                             PackCopy(a + (long)pc * lda + ic, lda, kc, mc, ap, mr);
                         }
@@ -948,6 +1006,10 @@ internal static unsafe class Gemm
                                           T* c, int ldc, int n, int k, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public static void RunParallel(GenericJob<T> job, int m, int parts) =>
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+                         t => job.Rows((int)((long)m * t / parts), (int)((long)m * (t + 1) / parts)));
+
         public void Rows(int i0, int i1)
         {
             var column = transA && transB ? ArrayPool<T>.Shared.Rent(k) : null; // [k] column i of A made contiguous

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Load test of GET /next and POST /score on loopback, with wrk (Debian: apt-get install -y wrk).
+#
+# Starts the API on 127.0.0.1:$PORT with the model given (or RnnLm__ModelPath, or models/brown-default.rnnlm),
+# waits for /health/ready, warms up, then runs for each endpoint:
+#   paced  $RATE requests/s over $PACED_CONNECTIONS connections: wrk has no constant-rate mode, so wrk.lua schedules
+#          each request in a slot 1/RATE apart; unlike wrk2 it does not correct coordinated omission (latency is
+#          measured from the actual send). The summary shows the rate reached.
+#   max    as many requests/s as $MAX_CONNECTIONS connections get
+# Every run is bounded by $DURATION and by $MAX_REQUESTS requests. Prints a summary and stops the API.
+#
+#   deploy/load/run.sh [model.rnnlm]
+#   RATE=500 DURATION=30s deploy/load/run.sh /tmp/model.rnnlm
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+PORT=${PORT:-5099}
+RATE=${RATE:-1000}
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-5s}
+MAX_REQUESTS=${MAX_REQUESTS:-200000}
+PACED_CONNECTIONS=${PACED_CONNECTIONS:-16}
+MAX_CONNECTIONS=${MAX_CONNECTIONS:-16}
+THREADS=${THREADS:-1}
+REQUEST_LOGGING=${REQUEST_LOGGING:-on}
+MODEL=${1:-${RnnLm__ModelPath:-models/brown-default.rnnlm}}
+BASE="http://127.0.0.1:$PORT"
+NEXT_PATH="/next?prefix=The%20jury&top=10"
+HERE=deploy/load
+LOG=$(mktemp -t rnnlm-load-api.XXXXXX.log)
+
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 2; }
+[ -f "$MODEL" ] || { echo "model file '$MODEL' does not exist; pass one as the first argument" >&2; exit 2; }
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    dotnet build src/RnnLm.Api -c Release -v quiet -nologo >/dev/null
+fi
+
+settings=(RnnLm__ModelPath="$(realpath "$MODEL")" ASPNETCORE_ENVIRONMENT=Production)
+if [ "$REQUEST_LOGGING" = off ]; then
+    # Request lines are logged at Information: raising this category's level silences them.
+    settings+=("Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware=Warning")
+fi
+env "${settings[@]}" dotnet src/RnnLm.Api/bin/Release/net10.0/RnnLm.Api.dll \
+    --urls "$BASE" --contentRoot "$PWD/src/RnnLm.Api" >"$LOG" 2>&1 &
+API_PID=$!
+trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 120); do
+    if curl -sf "$BASE/health/ready" >/dev/null; then break; fi
+    if ! kill -0 "$API_PID" 2>/dev/null; then echo "the API did not start:" >&2; cat "$LOG" >&2; exit 1; fi
+    sleep 0.5
+done
+curl -sf "$BASE/health/ready" >/dev/null || { echo "the API was not ready after 60 s" >&2; cat "$LOG" >&2; exit 1; }
+
+# run LABEL PATH BODY RATE CONNECTIONS DURATION
+run() {
+    WRK_LABEL=$1 WRK_BODY=$3 WRK_RATE=$4 WRK_THREADS=$THREADS WRK_MAX_REQUESTS=$MAX_REQUESTS \
+        wrk -t"$THREADS" -c"$5" -d"$6" --timeout 5s -s "$HERE/wrk.lua" "$BASE$2" | grep '^RESULT' || true
+}
+
+model_json=$(curl -s "$BASE/model")
+field() { grep -oE "\"$1\":(\"[^\"]*\"|[^,}]*)" <<<"$model_json" | head -n 1 | cut -d: -f2- | tr -d '"'; }
+echo "model:   $(field id) from $(realpath "$MODEL"): $(field architecture), |V| $(field vocabularySize), hidden $(field hidden), sha256 $(field sha256)"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs; request logging $REQUEST_LOGGING"
+run warmup-next "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null
+run warmup-score /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null
+
+results=$(
+    run "next-paced-$RATE" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+    run next-max "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
+    run "score-paced-$RATE" /score "$HERE/score-body.json" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+    run score-max /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$DURATION"
+)
+
+echo
+printf '%-18s %10s %9s %9s %9s %9s %8s %8s\n' run requests req/s p50_ms p99_ms max_ms non2xx sockerr
+echo "$results" | sed -E 's/RESULT ([^ ]+) requests=([^ ]+) seconds=[^ ]+ rps=([^ ]+) p50_ms=([^ ]+) p90_ms=[^ ]+ p99_ms=([^ ]+) p999_ms=[^ ]+ max_ms=([^ ]+) non2xx=([^ ]+) socket_errors=([^ ]+)/\1 \2 \3 \4 \5 \6 \7 \8/' |
+    while read -r label requests rps p50 p99 max non2xx sockerr; do
+        printf '%-18s %10s %9s %9s %9s %9s %8s %8s\n' "$label" "$requests" "$rps" "$p50" "$p99" "$max" "$non2xx" "$sockerr"
+    done
+echo
+echo "GET $NEXT_PATH and POST /score with $HERE/score-body.json; paced runs: $PACED_CONNECTIONS connections, max runs: $MAX_CONNECTIONS; $THREADS wrk thread(s), $DURATION each."
+echo "Paced runs schedule $RATE requests/s (wrk with a Lua scheduler, not wrk2): latencies are measured from each request's actual send."
+echo "Server 5xx responses during the runs: $(curl -s "$BASE/metrics" | awk '/^http_requests_received_total\{code="5/ {s += $2} END {print s + 0}')"

@@ -1,0 +1,239 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using RnnLm.Api.Models;
+
+namespace RnnLm.Api.Infrastructure;
+
+public static partial class ProblemDetailsSetup
+{
+    /// <summary>
+    /// Every error is RFC 9457 problem details with a trace id; binding failures (bad JSON, wrong types, bad query
+    /// values) throw instead of returning a bare 400, so <see cref="ApiExceptionHandler"/> can name the field.
+    /// </summary>
+    public static IServiceCollection AddApiProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var request = context.HttpContext.Request;
+            var problem = context.ProblemDetails;
+            problem.Instance ??= $"{request.Method} {request.Path}";
+            problem.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
+
+            // Errors the framework answers without an exception still name what was wrong.
+            if (problem is not HttpValidationProblemDetails && !problem.Extensions.ContainsKey("errors"))
+            {
+                (string Field, string Message)? error = problem.Status switch
+                {
+                    404 => ("route", $"No endpoint answers {request.Method} {request.Path}; see /swagger for the API."),
+                    405 => ("method", $"{request.Path} does not accept {request.Method}."),
+                    413 => ("body", BodyTooLarge(context.HttpContext.RequestServices.GetRequiredService<IOptions<RnnLmOptions>>().Value.MaxBodyBytes).Detail!),
+                    415 => ("Content-Type", "Send the body as JSON with Content-Type: application/json."),
+                    _ => null,
+                };
+                if (error is { } e)
+                {
+                    problem.Detail ??= e.Message;
+                    problem.Extensions["errors"] = new Dictionary<string, string[]> { [e.Field] = [e.Message] };
+                }
+            }
+        });
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        return services;
+    }
+
+    /// <summary>Exceptions and empty error responses (404 for unknown routes, 405) become problem details.</summary>
+    public static IApplicationBuilder UseApiProblemDetails(this IApplicationBuilder app) =>
+        app.UseExceptionHandler().UseStatusCodePages();
+
+    /// <summary>
+    /// Bodies larger than <see cref="RnnLmOptions.MaxBodyBytes"/> get 413: at once when Content-Length says so,
+    /// otherwise from the server when the body is read (a chunked upload).
+    /// </summary>
+    public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            var max = context.RequestServices.GetRequiredService<IOptions<RnnLmOptions>>().Value.MaxBodyBytes;
+            if (context.Request.ContentLength > max)
+            {
+                await WriteAsync(context, BodyTooLarge(max));
+                return;
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = max;
+            }
+
+            await next(context);
+        });
+
+    internal static HttpValidationProblemDetails BodyTooLarge(long max) => Problem(
+        StatusCodes.Status413PayloadTooLarge,
+        "Request body too large",
+        "body",
+        string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {max:N0} bytes (RnnLm:MaxBodyBytes)."));
+
+    internal static HttpValidationProblemDetails Problem(int status, string title, string field, string message) =>
+        new(new Dictionary<string, string[]> { [field] = [message] }) { Status = status, Title = title, Detail = message };
+
+    internal static async Task WriteAsync(HttpContext context, ProblemDetails problem, Exception? exception = null)
+    {
+        context.Response.StatusCode = problem.Status ?? StatusCodes.Status400BadRequest;
+        var writer = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await writer.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary>Turns a binding failure into a problem naming the field and saying what was wrong, without .NET type names.</summary>
+    internal static HttpValidationProblemDetails FromBadRequest(BadHttpRequestException exception, long maxBodyBytes)
+    {
+        if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return BodyTooLarge(maxBodyBytes);
+        }
+
+        if (exception.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        {
+            return Problem(415, "Unsupported media type", "Content-Type", "Send the body as JSON with Content-Type: application/json.");
+        }
+
+        if (exception.InnerException is JsonException json)
+        {
+            var (field, message) = Describe(json);
+            return Problem(400, "Invalid JSON", field, message);
+        }
+
+        var text = exception.Message;
+        if (BindFailure().Match(text) is { Success: true } bind)
+        {
+            var name = bind.Groups["name"].Value;
+            return Problem(400, "Invalid parameter", name, $"{ValidationErrors.Quote(bind.Groups["value"].Value)} is not {Friendly(bind.Groups["type"].Value)}.");
+        }
+
+        if (RequiredMissing().Match(text) is { Success: true } missing)
+        {
+            var fromBody = missing.Groups["source"].Value == "body";
+            return fromBody
+                ? Problem(400, "Missing body", "body", "A JSON body is required.")
+                : Problem(400, "Missing parameter", missing.Groups["name"].Value, "Is required.");
+        }
+
+        if (text.StartsWith("Implicit body inferred", StringComparison.Ordinal) || (exception.InnerException is null && text.Contains("body", StringComparison.OrdinalIgnoreCase)))
+        {
+            return Problem(400, "Missing body", "body", "A JSON body is required.");
+        }
+
+        return Problem(exception.StatusCode, "Bad request", "request", "The request could not be read.");
+    }
+
+    private static (string Field, string Message) Describe(JsonException exception)
+    {
+        var field = FieldOf(exception.Path);
+        var message = exception.Message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        message = cut > 0 ? message[..cut] : message;
+        if (ConvertFailure().Match(message) is { Success: true } convert)
+        {
+            return (field, $"Must be {Friendly(convert.Groups["type"].Value)}.");
+        }
+
+        if (UnmappedMember().Match(message) is { Success: true } unmapped)
+        {
+            var name = unmapped.Groups["name"].Value;
+            return (field == "body" ? name : field.EndsWith(name, StringComparison.Ordinal) ? field : $"{field}.{name}", "Is not a known field.");
+        }
+
+        if (message.Contains("doesn't allow setting null", StringComparison.Ordinal))
+        {
+            return (field, "Must not be null.");
+        }
+
+        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return (field, "The JSON is nested too deeply.");
+        }
+
+        if (exception.InnerException is InvalidOperationException or FormatException or OverflowException)
+        {
+            return (field, "Has a value of the wrong type or out of range.");
+        }
+
+        return (field, $"Malformed JSON: {message.TrimEnd('.')}{(exception.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, byte {exception.BytePositionInLine + 1})") : "")}.");
+    }
+
+    // "$.tokens[0][1]" → "tokens[0][1]", "$['odd key']" → "odd key", "$" → "body".
+    private static string FieldOf(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return "body";
+        }
+
+        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return field.Length > 200 ? field[..200] + "…" : field;
+    }
+
+    // .NET type names as they appear in binding and JSON messages ("int?", "System.Int32", "Nullable`1[System.Int32]").
+    private static string Friendly(string type) => NullableWrapper().Replace(type, "$1").Replace("System.", "", StringComparison.Ordinal).TrimEnd('?') switch
+    {
+        "String" or "string" => "a string",
+        "Int32" or "int" => "a whole number between -2147483648 and 2147483647",
+        "Int64" or "long" => "a whole number",
+        "Double" or "double" or "Single" or "float" => "a number",
+        "Boolean" or "bool" => "true or false",
+        "String[]" or "string[]" => "an array of strings",
+        "String[][]" or "string[][]" => "an array of arrays of strings",
+        var other when other.EndsWith("[]", StringComparison.Ordinal) => "an array",
+        _ => "a JSON object",
+    };
+
+    [GeneratedRegex("""Nullable(?:`1)?[\[<](.+)[\]>]""")]
+    private static partial Regex NullableWrapper();
+
+    [GeneratedRegex("""^Failed to bind parameter "(?<type>[^"]+) (?<name>[^" ]+)" from "(?<value>.*)"\.$""", RegexOptions.Singleline)]
+    private static partial Regex BindFailure();
+
+    [GeneratedRegex("""^Required parameter "(?<type>[^"]+) (?<name>[^" ]+)" was not provided from (?<source>[^.]+)\.$""")]
+    private static partial Regex RequiredMissing();
+
+    [GeneratedRegex("""could not be converted to (?<type>[^ .]+(\.[^ .]+)*)""")]
+    private static partial Regex ConvertFailure();
+
+    [GeneratedRegex("""The JSON property '(?<name>.*)' could not be mapped""", RegexOptions.Singleline)]
+    private static partial Regex UnmappedMember();
+}
+
+/// <summary>The one place where exceptions become responses; anything not listed is a 500 without details.</summary>
+public sealed class ApiExceptionHandler(IOptions<RnnLmOptions> options, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        HttpValidationProblemDetails? problem = exception switch
+        {
+            BadHttpRequestException bad => ProblemDetailsSetup.FromBadRequest(bad, options.Value.MaxBodyBytes),
+            ModelUnavailableException unavailable => ProblemDetailsSetup.Problem(503, "No model loaded", "model", unavailable.Message),
+            ArgumentException argument => ProblemDetailsSetup.Problem(400, "Invalid argument", argument.ParamName ?? "request", argument.Message),
+            _ => null,
+        };
+        if (problem is null)
+        {
+            return false;
+        }
+
+        // The exception handler cleared the endpoint; put it back so that metrics and logs still name the route.
+        if (httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint is { } endpoint)
+        {
+            httpContext.SetEndpoint(endpoint);
+        }
+
+        logger.LogDebug("{Method} {Path}: {Status} {Title}: {Detail} ({Exception})", httpContext.Request.Method, httpContext.Request.Path, problem.Status, problem.Title, problem.Detail, exception.InnerException?.Message ?? exception.Message);
+        httpContext.Response.Clear();
+        await ProblemDetailsSetup.WriteAsync(httpContext, problem);
+        return true;
+    }
+}

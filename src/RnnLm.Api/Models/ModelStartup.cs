@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+using RnnLm.Api.Infrastructure;
+
+namespace RnnLm.Api.Models;
+
+public static class ModelStartupSetup
+{
+    /// <summary>The <see cref="ModelHost"/> singleton, filled with the configured model before the server starts listening.</summary>
+    public static IServiceCollection AddModelHost(this IServiceCollection services)
+    {
+        services.AddSingleton<ModelHost>();
+        services.AddHostedService<ModelStartup>();
+        return services;
+    }
+
+    /// <summary>Runs the application; returns 1 when the model cannot be loaded (already logged in one line), 0 after a normal stop.</summary>
+    public static int RunOrExit(this WebApplication app)
+    {
+        try
+        {
+            app.Run();
+            return 0;
+        }
+        catch (ModelLoadException)
+        {
+            return 1;
+        }
+    }
+}
+
+/// <summary>
+/// Loads the model in <see cref="StartingAsync"/>, which the host runs before any service starts (the web server
+/// included): the API never listens without a model, and a bad file stops start-up with one log line naming it.
+/// </summary>
+internal sealed partial class ModelStartup(ModelHost models, IOptions<RnnLmOptions> options, IHostEnvironment environment, ILogger<ModelStartup> logger)
+    : IHostedLifecycleService
+{
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var path = ModelHost.Resolve(options.Value.ModelPath, environment.ContentRootPath);
+        try
+        {
+            var active = ModelHost.Load(path);
+            models.Activate(active);
+            var shape = active.Model.Shape;
+            LogLoaded(logger, active.Id, active.Path, shape.VocabularySize, shape.Hidden, shape.Output, active.Sha256[..12]);
+        }
+        catch (ModelLoadException e)
+        {
+            LogCannotLoad(logger, e.Message);
+            throw;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(LogLevel.Information, "Serving model {ModelId} from {ModelPath}: {VocabularySize} words, hidden {Hidden}, {Output} output, sha256 {Sha256}…")]
+    private static partial void LogLoaded(ILogger logger, string modelId, string modelPath, int vocabularySize, int hidden, Engine.Model.OutputKind output, string sha256);
+
+    [LoggerMessage(LogLevel.Critical, "Cannot start: {Reason}")]
+    private static partial void LogCannotLoad(ILogger logger, string reason);
+}

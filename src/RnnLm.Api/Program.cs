@@ -1,0 +1,34 @@
+using Prometheus;
+using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Models;
+using RnnLm.Api.Prediction;
+using RnnLm.Api.Scoring;
+using RnnLm.Api.Text;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddRnnLmOptions();        // the RnnLm section: model path, request limits, log format
+builder.Services.AddApiLogging();          // Serilog: readable console, or compact JSON for containers
+builder.Services.AddApiProblemDetails();   // every error is RFC 9457; binding failures name their field
+builder.Services.AddApiJson();             // strict camelCase JSON: unknown fields and "5" for 5 are errors
+builder.Services.AddApiDocumentation();    // Swagger UI at /swagger with an example for every endpoint
+builder.Services.AddModelHost();           // loads the model before the server listens; a bad file stops start-up
+builder.Services.AddApiHealthChecks();     // /health/live and /health/ready (ready once a model is active)
+
+var app = builder.Build();
+
+app.UseApiRequestLogging();                // outermost, so it logs the status the client really got
+app.UseHttpMetrics();                      // request counts and latencies per endpoint, for /metrics
+app.UseApiProblemDetails();                // exceptions and empty 4xx/5xx become problem details
+app.UseRequestBodyLimit();                 // 413 above RnnLm:MaxBodyBytes
+app.MapApiDocumentation();
+app.MapScoring();
+app.MapPrediction();
+app.MapText();
+app.MapModels();
+app.MapApiHealthChecks();
+app.MapMetrics();
+
+return app.RunOrExit();                    // exit code 1 when the model cannot be loaded
+
+public partial class Program;

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Models;
+
+namespace RnnLm.Api.Scoring;
+
+public static class ScoringApi
+{
+    public static IEndpointRouteBuilder MapScoring(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/").WithTags("Scoring");
+        group.MapPost("score", Score)
+            .WithName("Score")
+            .WithSummary("Score text: log-probability, cross-entropy and perplexity")
+            .WithDescription("Scores one or more sentences given as raw text (split into sentences and tokenized), as one string per sentence, "
+                + "or as token lists. Returns the token-weighted perplexity over all sentences, the total natural-log probability, the cross-entropy "
+                + "in nats and bits, and for each sentence every token with its log-probability and whether it was out of vocabulary. "
+                + "Each sentence's </s> is predicted and counted; unknown words are scored as <unk>. "
+                + "Limits: RnnLm:MaxSentences sentences per request, RnnLm:MaxTokensPerSentence tokens per sentence, RnnLm:MaxBodyBytes per body.")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        return app;
+    }
+
+    public static Results<Ok<ScoreResponse>, ValidationProblem> Score(ScoreRequest request, ModelHost models, IOptions<RnnLmOptions> options)
+    {
+        var errors = new ValidationErrors();
+        var sentences = request.ToSentences(options.Value, errors);
+        if (!errors.IsEmpty)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The text cannot be scored.");
+        }
+
+        var active = models.Current;
+        var results = new SentenceResult[sentences.Count];
+        double logProb = 0;
+        int tokenCount = 0, unknownCount = 0;
+        for (var i = 0; i < results.Length; i++)
+        {
+            var score = active.Model.Score(sentences[i]);
+            var tokens = new TokenResult[score.Tokens.Count];
+            for (var t = 0; t < tokens.Length; t++)
+            {
+                var token = score.Tokens[t];
+                tokens[t] = new TokenResult(token.Token, token.LogProb, token.IsUnknown);
+                unknownCount += token.IsUnknown ? 1 : 0;
+            }
+
+            results[i] = new SentenceResult(tokens, score.TokenCount, score.LogProb, score.Perplexity);
+            logProb += score.LogProb;
+            tokenCount += score.TokenCount;
+        }
+
+        RnnLmMetrics.TokensScored.Inc(tokenCount);
+        var nats = -logProb / tokenCount;
+        return TypedResults.Ok(new ScoreResponse(
+            active.Id, ScoringConventions.Instance, results.Length, tokenCount, unknownCount, logProb, new CrossEntropy(nats, nats / Math.Log(2)), Math.Exp(nats), results));
+    }
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using RnnLm.Api.Models;
+using RnnLm.Engine.IO;
+
+namespace RnnLm.Api.Tests;
+
+[Collection(ApiCollection.Name)]
+public sealed class ModelTests(RnnLmApplication app)
+{
+    [Fact]
+    public async Task GetModelDescribesTheActiveModelAndItsCard()
+    {
+        var json = await app.GetOkAsync("/model");
+
+        Assert.Equal("tiny", json.GetProperty("id").GetString());
+        Assert.Equal("tiny.rnnlm", json.GetProperty("file").GetString());
+        Assert.Equal(ModelCard.HashFile(app.ModelPath), json.GetProperty("sha256").GetString());
+        Assert.Equal(app.Model.Vocabulary.Count, json.GetProperty("vocabularySize").GetInt32());
+        Assert.Equal(12, json.GetProperty("hidden").GetInt32());
+        Assert.Equal(8, json.GetProperty("embedding").GetInt32());
+        Assert.Equal("classes", json.GetProperty("output").GetString());
+        Assert.Equal(3, json.GetProperty("classes").GetInt32());
+        Assert.Equal(app.Model.Shape.ParameterCount, json.GetProperty("parameters").GetInt64());
+        Assert.Equal("synthetic test sentences", json.GetProperty("trainingData").GetString());
+        Assert.Equal(12.5, json.GetProperty("validPerplexity").GetDouble());
+        Assert.Equal("tiny", json.GetProperty("card").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task TheServiceIsLiveAndReadyOnceTheModelIsLoaded()
+    {
+        var client = app.CreateClient();
+
+        var live = await client.GetAsync("/health/live");
+        var ready = await client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("\"Healthy\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MetricsCountRequestsPerEndpoint()
+    {
+        await app.GetOkAsync("/next?prefix=It");
+
+        var metrics = await app.CreateClient().GetStringAsync("/metrics");
+
+        Assert.Contains("http_requests_received_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_request_duration_seconds_bucket{", metrics, StringComparison.Ordinal);
+        Assert.Contains("endpoint=\"/next\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("rnnlm_tokens_scored_total", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMissingModelFileStopsStartUpWithOneLogLineNamingTheFile()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}.rnnlm");
+
+        var line = StartWithModel(missing);
+
+        Assert.Contains(missing, line, StringComparison.Ordinal);
+        Assert.Contains("does not exist", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACorruptModelFileStopsStartUpWithOneLogLineNamingTheFile()
+    {
+        var corrupt = Path.Combine(Path.GetTempPath(), $"corrupt-{Guid.NewGuid():N}.rnnlm");
+        var bytes = File.ReadAllBytes(app.ModelPath);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(corrupt, bytes);
+        try
+        {
+            var line = StartWithModel(corrupt);
+
+            Assert.Contains(corrupt, line, StringComparison.Ordinal);
+            Assert.Contains("corrupted", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(corrupt);
+        }
+    }
+
+    [Fact]
+    public void ARelativeModelPathIsFoundInAFolderAboveTheContentRoot()
+    {
+        var root = Directory.CreateTempSubdirectory("rnnlm-resolve-").FullName;
+        try
+        {
+            var contentRoot = Directory.CreateDirectory(Path.Combine(root, "src", "RnnLm.Api")).FullName;
+            Directory.CreateDirectory(Path.Combine(root, "models"));
+            File.WriteAllText(Path.Combine(root, "models", "m.rnnlm"), "");
+
+            Assert.Equal(Path.Combine(root, "models", "m.rnnlm"), ModelHost.Resolve("models/m.rnnlm", contentRoot));
+            Assert.Equal(Path.Combine(contentRoot, "models", "other.rnnlm"), ModelHost.Resolve("models/other.rnnlm", contentRoot));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    // Starts a second application on another model file; expects start-up to fail and returns the one line it logged.
+    private string StartWithModel(string path)
+    {
+        var console = Console.Out;
+        using var log = new StringWriter();
+        Console.SetOut(log);
+        try
+        {
+            using var broken = app.WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, configuration) =>
+                configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["RnnLm:ModelPath"] = path })));
+            Assert.ThrowsAny<Exception>(() => broken.CreateClient());
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.Contains("FTL", line, StringComparison.Ordinal);
+        return line;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using RnnLm.Engine;
+using RnnLm.Engine.IO;
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Api.Tests;
+
+/// <summary>
+/// The API serving a tiny deterministic model built in code (seeded random weights, a vocabulary from a few dozen
+/// synthetic sentences), with small request limits so that the limits are cheap to reach.
+/// </summary>
+public sealed class RnnLmApplication : WebApplicationFactory<Program>
+{
+    public const int MaxSentences = 8;
+    public const int MaxTokensPerSentence = 32;
+    public const int MaxTop = 50;
+    public const int MaxGenerateTokens = 30;
+
+    private static readonly string[] Subjects = ["The jury", "The city", "It", "The committee", "Mr. Allen", "The state"];
+    private static readonly string[] Verbs = ["said", "found", "reported", "did not find", "recommended"];
+    private static readonly string[] Objects = ["that the election was conducted well", "no evidence", "the praise of the city", "a new law", "many problems"];
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("rnnlm-api-tests-").FullName;
+
+    public RnnLmApplication()
+    {
+        ModelPath = Path.Combine(_folder, "tiny.rnnlm");
+        var sentences = Subjects.SelectMany(s => Verbs.Select(v => $"{s} {v} {Objects[(s.Length + v.Length) % Objects.Length]} .".Split(' '))).ToArray();
+        var vocabulary = Vocabulary.Build(sentences, minCount: 1);
+        var classes = new ClassMap([0, 4, 12], vocabulary.Count);
+        var parameters = new Parameters<float>(new ModelShape(vocabulary.Count, 8, 12, OutputKind.Classes, classes.ClassCount));
+        parameters.Initialize(seed: 1, scale: 0.5);
+        ModelFile.Save(new LanguageModel(vocabulary, classes, parameters), ModelPath);
+        new ModelCard { Name = "tiny", Architecture = "Elman RNN (sigmoid hidden layer), class-factorized softmax (3 classes)", TrainingData = "synthetic test sentences", ValidPerplexity = 12.5 }
+            .Save(ModelCard.PathFor(ModelPath));
+
+        // The engine's own reading of the file the API serves: the reference for agreement tests.
+        Model = ModelFile.Load(ModelPath);
+    }
+
+    public string ModelPath { get; }
+
+    public LanguageModel Model { get; }
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Posts raw bytes (so that malformed JSON can be sent) with a content type.</summary>
+    public static StringContent Body(string json, string contentType = "application/json") => new(json, Encoding.UTF8, contentType);
+
+    public async Task<(HttpResponseMessage Response, JsonElement Json)> SendAsync(HttpMethod method, string path, string? body = null, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : Body(body, contentType) };
+        var response = await CreateClient().SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public async Task<JsonElement> GetOkAsync(string path)
+    {
+        var response = await CreateClient().GetAsync(path);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    public async Task<JsonElement> PostOkAsync(string path, object body)
+    {
+        var response = await CreateClient().PostAsJsonAsync(path, body, Json);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["RnnLm:ModelPath"] = ModelPath,
+            ["RnnLm:MaxSentences"] = $"{MaxSentences}",
+            ["RnnLm:MaxTokensPerSentence"] = $"{MaxTokensPerSentence}",
+            ["RnnLm:MaxTop"] = $"{MaxTop}",
+            ["RnnLm:MaxGenerateTokens"] = $"{MaxGenerateTokens}",
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+        }));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<RnnLmApplication>
+{
+    public const string Name = "api";
+}
