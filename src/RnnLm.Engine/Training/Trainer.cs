@@ -107,7 +107,8 @@ public sealed class Trainer
             var validLogProb = validScore.LogProb;
             state.ValidPerplexity.Add(validScore.Perplexity);
             var previousBest = state.BestLogProb;
-            if (validLogProb < previousBest)
+            // Written so that NaN (a diverged model) counts as worse and as too small an improvement.
+            if (!(validLogProb >= previousBest))
             {
                 // Worse than before this epoch: roll back.
                 best.CopyTo(parameters);
@@ -119,7 +120,7 @@ public sealed class Trainer
             }
 
             // rnnlm's rule, on negative log-likelihoods: improvement by less than the factor.
-            if (validLogProb * o.MinImprovement < previousBest)
+            if (!(validLogProb * o.MinImprovement >= previousBest))
             {
                 if (state.Halving)
                 {
