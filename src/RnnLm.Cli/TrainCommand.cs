@@ -74,6 +74,8 @@ internal static class TrainCommand
         return command;
     }
 
+    private static readonly JsonSerializerOptions CardJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
+
     internal sealed record TrainingRun(string Train, string Valid, string? Test, string Output, string? Checkpoints, bool Resume, bool Json, string CommandLine);
 
     internal static int Execute(TrainingOptions options, TrainingRun run)
@@ -102,7 +104,7 @@ internal static class TrainCommand
             Parameters = model.Shape.ParameterCount,
             WeightEncoding = options.HalfPrecision ? "float16" : "float32",
             TrainingData = $"{Path.GetFileName(run.Train)} ({train.Count:N0} sentences), valid {Path.GetFileName(run.Valid)}",
-            Hyperparameters = JsonSerializer.SerializeToElement(options).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Hyperparameters = JsonSerializer.SerializeToElement(options, CardJson).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
             Seed = options.Seed,
             Epochs = result.Epochs,
             WallSeconds = Math.Round(result.Seconds, 1),

@@ -52,6 +52,16 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
         Assert.Equal(first.Output, second.Output);
     }
 
+    [Fact]
+    public void TrainingTwiceInSeparateProcessesWithTheSameSeedGivesTheSameModelBytes()
+    {
+        var again = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, "again.rnnlm");
+        var result = Run("train", "--train", _fixture.Train, "--valid", _fixture.Valid, "--out", again, "--hidden", "16", "--output", "classes", "--classes", "3",
+            "--streams", "4", "--alpha", "0.5", "--max-epochs", "2", "--min-count", "1", "--threads", "2");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(File.ReadAllBytes(_fixture.Model), File.ReadAllBytes(again));
+    }
+
     [Theory]
     [InlineData("eval --model /nonexistent/model.rnnlm --text /nonexistent/text.txt", "does not exist")]
     [InlineData("score \"   \" --model MODEL", "empty")]

@@ -71,7 +71,8 @@ public sealed class Trainer
             var order = Enumerable.Range(0, trainIds.Length).ToArray();
             if (o.Shuffle)
             {
-                new Random(HashCode.Combine(o.Seed, epoch)).Shuffle(order);
+                // Not HashCode.Combine: it is salted per process, and the order must be the same in every run.
+                new Random(unchecked((o.Seed * 1_000_003) + epoch)).Shuffle(order);
             }
 
             var next = 0;
@@ -205,16 +206,18 @@ public sealed class Trainer
         return new TrainingProgress(epoch, (double)words / trainWords, speed, -logProb / Math.Max(words, 1) / Math.Log(2), state.Alpha, [.. state.ValidPerplexity], eta, done);
     }
 
+    // No timings here: the same seed must give the same model bytes. The card beside the file holds them.
     private string Metadata(CheckpointState state)
     {
         var o = _options;
+        // Nor the thread count: it changes the speed, never the weights.
+        var trainer = JsonSerializer.SerializeToNode(o, CheckpointJson.Default.TrainingOptions)!.AsObject();
+        trainer.Remove("threads");
         var node = new JsonObject
         {
-            ["trainer"] = JsonSerializer.SerializeToNode(o, CheckpointJson.Default.TrainingOptions),
+            ["trainer"] = trainer,
             ["epochs"] = state.Epoch,
-            ["trainingSeconds"] = Math.Round(state.TrainingSeconds, 3),
             ["trainingWords"] = state.TrainingWords,
-            ["wordsPerSecond"] = state.TrainingSeconds > 0 ? Math.Round(state.TrainingWords / state.TrainingSeconds) : 0,
             ["validPerplexity"] = new JsonArray([.. state.ValidPerplexity.Select(p => JsonValue.Create(Math.Round(p, 3)))]),
         };
         return node.ToJsonString();
