@@ -151,7 +151,7 @@ public static class Softmax
             var outputs = store ? MemoryMarshal.Cast<float, Vector<float>>(destination) : default;
             for (var k = 0; k < vectors.Length; k++)
             {
-                var e = Vector.Exp(vectors[k] - shift);
+                var e = Exp(vectors[k] - shift);
                 acc += e;
                 if (store)
                 {
@@ -174,6 +174,30 @@ public static class Softmax
         }
 
         return sum;
+    }
+
+    /// <summary>
+    /// e^x for x ≤ 0 (the shifted logits), Cephes-style: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split
+    /// of ln2), e^r by a degree-6 polynomial, 2^n put straight into the exponent bits. About 2 ulp; inputs below
+    /// −87.3 give exactly 0 rather than a denormal, which would slow every later product it enters.
+    /// </summary>
+    internal static Vector<float> Exp(Vector<float> x)
+    {
+        var underflow = Vector.LessThan(x, new Vector<float>(-87.33654f));
+        x = Vector.Max(x, new Vector<float>(-87.33654f));
+        var n = Vector.Floor(Vector.FusedMultiplyAdd(x, new Vector<float>(1.44269504088896341f), new Vector<float>(0.5f)));
+        var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), x);
+        r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
+        var p = new Vector<float>(1.9875691500e-4f);
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894e-2f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
+        var y = Vector.FusedMultiplyAdd(p * r, r, r) + Vector<float>.One;
+        var exponent = Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23);
+        var result = y * Vector.AsVectorSingle(exponent);
+        return Vector.ConditionalSelect(Vector.AsVectorSingle(underflow), Vector<float>.Zero, result);
     }
 
     private static void Scale(Span<float> values, float factor)
