@@ -111,7 +111,22 @@ internal sealed class OutputLayer<T>
         var (rows, v, dh) = (targets.Length, _p.Shape.VocabularySize, _p.Shape.Hidden);
         var logits = Ensure(ref _logits, rows * v);
         Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, logits, v, rows, v, dh, false, _threads);
-        SoftmaxRows(logits, _p.OutputBias, targets, logProbs, v, sink is not null);
+        if (_threads > 1 && rows > 1)
+        {
+            // Rows are independent: halves of them on separate threads give the same bits as one thread.
+            var results = Ensure(ref _wordLogProbs, rows);
+            var (logitArray, targetArray, gradient) = (logits, targets.ToArray(), sink is not null);
+            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads }, part =>
+            {
+                var (from, to) = ((int)((long)rows * part / _threads), (int)((long)rows * (part + 1) / _threads));
+                SoftmaxRows(logitArray.AsSpan(from * v, (to - from) * v), _p.OutputBias, targetArray.AsSpan(from, to - from), results.AsSpan(from, to - from), v, gradient);
+            });
+            results.AsSpan(0, rows).CopyTo(logProbs);
+        }
+        else
+        {
+            SoftmaxRows(logits, _p.OutputBias, targets, logProbs, v, sink is not null);
+        }
         if (sink is null)
         {
             return;
