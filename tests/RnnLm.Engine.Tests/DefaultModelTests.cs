@@ -28,6 +28,20 @@ public class DefaultModelTests
     }
 
     [Fact]
+    public void TheShippedFullSoftmaxModelMatchesItsCard()
+    {
+        var path = Path.Combine(Root, "models", "brown-full-h200.rnnlm");
+        var card = ModelCard.TryLoad(ModelCard.PathFor(path));
+        Assert.NotNull(card);
+        Assert.Equal(card.Sha256, ModelCard.HashFile(path));
+        Assert.True(card.FileBytes < 40_000_000, "a shipped model must stay under 40 MB");
+        var model = ModelFile.Load(path);
+        Assert.Equal((card.VocabularySize, card.Hidden, card.Embedding, card.Parameters), (model.Shape.VocabularySize, model.Shape.Hidden, model.Shape.Embedding, model.Shape.ParameterCount));
+        Assert.Equal("full", model.Shape.Output.ToString().ToLowerInvariant());
+        Assert.True(card.TestPerplexity <= 125);
+    }
+
+    [Fact]
     public void TheShippedModelHasTheBrownVocabularyAndScoresLikeALanguageModel()
     {
         var model = ModelFile.Load(ModelPath);
