@@ -115,7 +115,9 @@ internal sealed class OutputLayer<T>
         {
             // Rows are independent: halves of them on separate threads give the same bits as one thread.
             var results = Ensure(ref _wordLogProbs, rows);
-            var (logitArray, targetArray, gradient) = (logits, targets.ToArray(), sink is not null);
+            var targetArray = Ensure(ref _classTargets, rows); // the class path's buffer, free on this path
+            targets.CopyTo(targetArray);
+            var (logitArray, gradient) = (logits, sink is not null);
             Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads }, part =>
             {
                 var (from, to) = ((int)((long)rows * part / _threads), (int)((long)rows * (part + 1) / _threads));
