@@ -94,10 +94,26 @@ public sealed class TrainerTests : IDisposable
         var resumed = new Trainer(options).Train(train, valid, checkpoints, resume: true);
 
         Assert.Equal(4, resumed.Epochs);
+        Assert.Equal(2, resumed.ResumedFromEpoch);
+        Assert.Equal(0, whole.ResumedFromEpoch);
+        Assert.Equal(["checkpoint-4.rnnlm", "checkpoint.json"], Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(whole.ValidPerplexityPerEpoch, resumed.ValidPerplexityPerEpoch);
         Assert.Equal(
             ModelFile.Serialize(whole.Model.Vocabulary, whole.Model.Classes, whole.Model.Parameters, "", WeightEncoding.Float32),
             ModelFile.Serialize(resumed.Model.Vocabulary, resumed.Model.Classes, resumed.Model.Parameters, "", WeightEncoding.Float32));
+    }
+
+    [Fact]
+    public void ACheckpointWhoseWeightsAreMissingIsRefusedWithAClearMessage()
+    {
+        var train = SyntheticCorpus(100, 1);
+        var valid = SyntheticCorpus(20, 2);
+        var checkpoints = Path.Combine(_directory, "missing");
+        var options = Small(OutputKind.Full) with { MaxEpochs = 1 };
+        new Trainer(options).Train(train, valid, checkpoints);
+        File.Delete(Path.Combine(checkpoints, "checkpoint-1.rnnlm"));
+        var error = Assert.Throws<ArgumentException>(() => new Trainer(options with { MaxEpochs = 2 }).Train(train, valid, checkpoints, resume: true));
+        Assert.Contains("checkpoint-1.rnnlm", error.Message);
     }
 
     [Fact]

@@ -25,6 +25,9 @@ internal sealed class CheckpointState
     public List<double> ValidPerplexity { get; set; } = [];
 
     public TrainingOptions? Options { get; set; }
+
+    /// <summary>The weights file of this epoch, beside the state (older checkpoints used a fixed name).</summary>
+    public string? ModelFile { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
@@ -33,21 +36,34 @@ internal sealed class CheckpointState
 [JsonSerializable(typeof(TrainingOptions))]
 internal sealed partial class CheckpointJson : JsonSerializerContext;
 
-/// <summary>A checkpoint is a model file (the weights training continues from) and a JSON state beside it.</summary>
+/// <summary>
+/// A checkpoint is a model file (the weights training continues from) and a JSON state beside it that names it.
+/// Each epoch's weights get a new file name and the state is replaced last, by a rename, so a process killed at any
+/// moment leaves either the previous checkpoint or the new one, never a state paired with another epoch's weights.
+/// </summary>
 internal static class Checkpoint
 {
-    private const string ModelName = "checkpoint.rnnlm";
+    private const string LegacyModelName = "checkpoint.rnnlm";
     private const string StateName = "checkpoint.json";
 
     public static void Save(string directory, LanguageModel model, TrainingOptions options, CheckpointState state)
     {
         Directory.CreateDirectory(directory);
-        ModelFile.Save(model, Path.Combine(directory, ModelName));
+        var modelName = $"checkpoint-{state.Epoch}.rnnlm";
+        ModelFile.Save(model, Path.Combine(directory, modelName));
         state.Options = options;
+        state.ModelFile = modelName;
         var path = Path.Combine(directory, StateName);
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
         File.Move(temporary, path, overwrite: true);
+        foreach (var old in Directory.EnumerateFiles(directory, "checkpoint*.rnnlm"))
+        {
+            if (Path.GetFileName(old) != modelName)
+            {
+                File.Delete(old);
+            }
+        }
     }
 
     /// <summary>Loads the checkpoint in <paramref name="directory"/>, if there is one.</summary>
@@ -55,15 +71,19 @@ internal static class Checkpoint
     public static bool TryLoad(string directory, TrainingOptions options, Vocabulary vocabulary, out LanguageModel model, out CheckpointState state)
     {
         var statePath = Path.Combine(directory, StateName);
-        var modelPath = Path.Combine(directory, ModelName);
         (model, state) = (null!, null!);
-        if (!File.Exists(statePath) || !File.Exists(modelPath))
+        if (!File.Exists(statePath))
         {
             return false;
         }
 
         state = JsonSerializer.Deserialize(File.ReadAllText(statePath), CheckpointJson.Default.CheckpointState)
             ?? throw new ArgumentException($"Checkpoint state '{statePath}' is empty.");
+        var modelPath = Path.Combine(directory, Path.GetFileName(state.ModelFile ?? LegacyModelName));
+        if (!File.Exists(modelPath))
+        {
+            throw new ArgumentException($"The checkpoint in '{directory}' names weights '{Path.GetFileName(modelPath)}' that are not there.");
+        }
         if (state.Options is null || state.Options with { MaxEpochs = options.MaxEpochs, Threads = options.Threads } != options with { MaxEpochs = options.MaxEpochs, Threads = options.Threads })
         {
             throw new ArgumentException($"The checkpoint in '{directory}' was made with other training options; resume with the same ones or start afresh.");

@@ -51,10 +51,12 @@ public sealed class Trainer
         parameters.Initialize(o.Seed, o.InitScale);
 
         var state = new CheckpointState { Alpha = o.Alpha, BestLogProb = double.NegativeInfinity };
+        var resumedFrom = 0;
         if (resume && checkpointDirectory is not null && Checkpoint.TryLoad(checkpointDirectory, o, vocabulary, out var saved, out var savedState))
         {
             saved.Parameters.CopyTo(parameters);
             state = savedState;
+            resumedFrom = state.Epoch;
         }
 
         var trainIds = train.Select(s => (int[])[.. vocabulary.Map(s), vocabulary.EndOfSentence]).ToArray();
@@ -149,7 +151,10 @@ public sealed class Trainer
         var model = new LanguageModel(vocabulary, classes, parameters, Metadata(state));
         var bestPerplexity = Math.Exp(-state.BestLogProb / valid.Sum(s => s.Length + 1L));
         return new TrainingResult(model, state.Epoch, total.Elapsed.TotalSeconds, state.TrainingSeconds, state.TrainingWords,
-            state.TrainingSeconds > 0 ? state.TrainingWords / state.TrainingSeconds : 0, bestPerplexity, state.ValidPerplexity);
+            state.TrainingSeconds > 0 ? state.TrainingWords / state.TrainingSeconds : 0, bestPerplexity, state.ValidPerplexity)
+        {
+            ResumedFromEpoch = resumedFrom,
+        };
     }
 
     internal static void Update(Parameters<float> p, Parameters<float> g, HashSet<int> touched, OutputSink<float> sink, float rate, float decay, ClassMap? classes)

@@ -98,4 +98,8 @@ public sealed record TrainingOptions
 public sealed record TrainingProgress(int Epoch, double Fraction, double WordsPerSecond, double TrainEntropy, double Alpha, IReadOnlyList<double> ValidPerplexity, TimeSpan Eta, bool EpochDone);
 
 /// <summary>The outcome of a training run.</summary>
-public sealed record TrainingResult(LanguageModel Model, int Epochs, double Seconds, double TrainingSeconds, long TrainingWords, double WordsPerSecond, double ValidPerplexity, IReadOnlyList<double> ValidPerplexityPerEpoch);
+public sealed record TrainingResult(LanguageModel Model, int Epochs, double Seconds, double TrainingSeconds, long TrainingWords, double WordsPerSecond, double ValidPerplexity, IReadOnlyList<double> ValidPerplexityPerEpoch)
+{
+    /// <summary>The epoch of the checkpoint training resumed from, or 0 when it started afresh.</summary>
+    public int ResumedFromEpoch { get; init; }
+}
