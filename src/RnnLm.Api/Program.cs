@@ -1,5 +1,6 @@
 using Prometheus;
 using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Jobs;
 using RnnLm.Api.Models;
 using RnnLm.Api.Prediction;
 using RnnLm.Api.Scoring;
@@ -12,7 +13,8 @@ builder.Services.AddApiLogging();          // Serilog: readable console, or comp
 builder.Services.AddApiProblemDetails();   // every error is RFC 9457; binding failures name their field
 builder.Services.AddApiJson();             // strict camelCase JSON: unknown fields and "5" for 5 are errors
 builder.Services.AddApiDocumentation();    // Swagger UI at /swagger with an example for every endpoint
-builder.Services.AddModelHost();           // loads the model before the server listens; a bad file stops start-up
+builder.Services.AddModelHost();           // loads the model before the server listens; a bad file stops start-up; the registry of models
+builder.Services.AddJobs();                // background training jobs: SQLite records, a bounded queue, checkpoints, resume after a restart
 builder.Services.AddApiHealthChecks();     // /health/live and /health/ready (ready once a model is active)
 
 var app = builder.Build();
@@ -26,6 +28,7 @@ app.MapScoring();
 app.MapPrediction();
 app.MapText();
 app.MapModels();
+app.MapJobs();
 app.MapApiHealthChecks();
 app.MapMetrics();
 

@@ -74,8 +74,6 @@ internal static class TrainCommand
         return command;
     }
 
-    private static readonly JsonSerializerOptions CardJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
-
     internal sealed record TrainingRun(string Train, string Valid, string? Test, string Output, string? Checkpoints, bool Resume, bool Json, string CommandLine);
 
     internal static int Execute(TrainingOptions options, TrainingRun run)
@@ -92,23 +90,10 @@ internal static class TrainCommand
         var trainScore = saved.ScoreCorpus(train, options.Threads);
         var validScore = saved.ScoreCorpus(valid, options.Threads);
         var testScore = test is null ? null : saved.ScoreCorpus(test, options.Threads);
-        var card = new ModelCard
+        var card = ModelCard.FromTraining(options, result) with
         {
             Name = Path.GetFileNameWithoutExtension(run.Output),
-            Architecture = $"Elman RNN (sigmoid hidden layer), {(options.Output == OutputKind.Full ? "full softmax" : $"class-factorized softmax ({model.Shape.ClassCount} classes)")}",
-            VocabularySize = model.Shape.VocabularySize,
-            Embedding = model.Shape.Embedding,
-            Hidden = model.Shape.Hidden,
-            Output = options.Output.ToString().ToLowerInvariant(),
-            Classes = model.Shape.ClassCount,
-            Parameters = model.Shape.ParameterCount,
-            WeightEncoding = options.HalfPrecision ? "float16" : "float32",
             TrainingData = $"{Path.GetFileName(run.Train)} ({train.Count:N0} sentences), valid {Path.GetFileName(run.Valid)}",
-            Hyperparameters = JsonSerializer.SerializeToElement(options, CardJson).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
-            Seed = options.Seed,
-            Epochs = result.Epochs,
-            WallSeconds = Math.Round(result.Seconds, 1),
-            WordsPerSecond = Math.Round(result.WordsPerSecond),
             TrainPerplexity = Math.Round(trainScore.Perplexity, 2),
             ValidPerplexity = Math.Round(validScore.Perplexity, 2),
             TestPerplexity = testScore is null ? null : Math.Round(testScore.Perplexity, 2),
@@ -116,7 +101,6 @@ internal static class TrainCommand
             Sha256 = ModelCard.HashFile(run.Output),
             FileBytes = new FileInfo(run.Output).Length,
             Command = run.CommandLine,
-            CreatedUtc = DateTimeOffset.UtcNow,
         };
         card.Save(ModelCard.PathFor(run.Output));
 

@@ -20,6 +20,7 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
     public const int MaxTokensPerSentence = 32;
     public const int MaxTop = 50;
     public const int MaxGenerateTokens = 30;
+    public const string ApiKey = "test-key";
 
     private static readonly string[] Subjects = ["The jury", "The city", "It", "The committee", "Mr. Allen", "The state"];
     private static readonly string[] Verbs = ["said", "found", "reported", "did not find", "recommended"];
@@ -85,6 +86,8 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
             ["RnnLm:MaxTokensPerSentence"] = $"{MaxTokensPerSentence}",
             ["RnnLm:MaxTop"] = $"{MaxTop}",
             ["RnnLm:MaxGenerateTokens"] = $"{MaxGenerateTokens}",
+            ["RnnLm:DataDirectory"] = Path.Combine(_folder, "data"),
+            ["RnnLm:ApiKey"] = ApiKey,
             ["Serilog:MinimumLevel:Default"] = "Warning",
         }));
     }

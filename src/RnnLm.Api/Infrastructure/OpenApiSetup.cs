@@ -20,6 +20,8 @@ public interface IDocumentedExample<TSelf>
 
 public static class OpenApiSetup
 {
+    internal const string ApiKeyScheme = "ApiKey";
+
     public static IServiceCollection AddApiDocumentation(this IServiceCollection services)
     {
         services.AddEndpointsApiExplorer();
@@ -38,6 +40,14 @@ public static class OpenApiSetup
             options.UseAllOfToExtendReferenceSchemas(); // lets a property that refers to another schema keep its own description
             options.SchemaFilter<DocumentationSchemaFilter>();
             options.OperationFilter<DocumentationOperationFilter>();
+            options.AddSecurityDefinition(ApiKeyScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ApiKeyFilter.Header,
+                Description = "Job and model-management endpoints need the key configured as RnnLm:ApiKey (environment variable RnnLm__ApiKey).",
+            });
+            options.OperationFilter<ApiKeyOperationFilter>();
         });
         return services;
     }
@@ -120,7 +130,7 @@ internal sealed class DocumentationSchemaFilter(IOptions<JsonOptions> jsonOption
 }
 
 /// <summary>[Description] and [DefaultValue] on handler parameters become the query parameters' description, default and example.</summary>
-internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOptions) : IOperationFilter
+internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOptions, Models.ModelRegistry registry) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -139,6 +149,11 @@ internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOpt
             }
 
             parameter.Description = clr.GetCustomAttribute<DescriptionAttribute>()?.Description ?? parameter.Description;
+            if (parameter.Name == "model")
+            {
+                parameter.Example = JsonValue.Create(registry.ShippedId); // the one id every server has
+            }
+
             if (clr.GetCustomAttribute<DefaultValueAttribute>() is { } defaultValue)
             {
                 var node = OpenApiSetup.ToNode(defaultValue.Value, defaultValue.Value?.GetType() ?? typeof(object), jsonOptions.Value.SerializerOptions);
@@ -148,6 +163,19 @@ internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOpt
                     schema.Default = node?.DeepClone();
                 }
             }
+        }
+    }
+}
+
+/// <summary>Endpoints that need the API key say so in the document, so Swagger UI's Authorize button sends it.</summary>
+internal sealed class ApiKeyOperationFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<RequiresApiKeyMetadata>().Any())
+        {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApiSetup.ApiKeyScheme, context.Document)] = [] });
         }
     }
 }

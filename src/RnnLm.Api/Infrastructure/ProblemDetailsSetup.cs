@@ -9,6 +9,9 @@ using RnnLm.Api.Models;
 
 namespace RnnLm.Api.Infrastructure;
 
+/// <summary>Marks an endpoint whose body carries training text: its limit is RnnLm:MaxTrainingBytes instead of RnnLm:MaxBodyBytes.</summary>
+public sealed class LargeBodyMetadata;
+
 public static partial class ProblemDetailsSetup
 {
     /// <summary>
@@ -31,7 +34,7 @@ public static partial class ProblemDetailsSetup
                 {
                     404 => ("route", $"No endpoint answers {request.Method} {request.Path}; see /swagger for the API."),
                     405 => ("method", $"{request.Path} does not accept {request.Method}."),
-                    413 => ("body", BodyTooLarge(context.HttpContext.RequestServices.GetRequiredService<IOptions<RnnLmOptions>>().Value.MaxBodyBytes).Detail!),
+                    413 => ("body", BodyTooLarge(context.HttpContext).Detail!),
                     415 => ("Content-Type", "Send the body as JSON with Content-Type: application/json."),
                     _ => null,
                 };
@@ -58,10 +61,10 @@ public static partial class ProblemDetailsSetup
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
-            var max = context.RequestServices.GetRequiredService<IOptions<RnnLmOptions>>().Value.MaxBodyBytes;
+            var max = BodyLimit(context);
             if (context.Request.ContentLength > max)
             {
-                await WriteAsync(context, BodyTooLarge(max));
+                await WriteAsync(context, BodyTooLarge(context));
                 return;
             }
 
@@ -73,11 +76,20 @@ public static partial class ProblemDetailsSetup
             await next(context);
         });
 
-    internal static HttpValidationProblemDetails BodyTooLarge(long max) => Problem(
-        StatusCodes.Status413PayloadTooLarge,
-        "Request body too large",
-        "body",
-        string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {max:N0} bytes (RnnLm:MaxBodyBytes)."));
+    /// <summary>The body limit of the request's endpoint: RnnLm:MaxTrainingBytes where training text is sent, else RnnLm:MaxBodyBytes.</summary>
+    internal static long BodyLimit(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<RnnLmOptions>>().Value;
+        return context.GetEndpoint()?.Metadata.GetMetadata<LargeBodyMetadata>() is null ? options.MaxBodyBytes : options.MaxTrainingBytes;
+    }
+
+    internal static HttpValidationProblemDetails BodyTooLarge(HttpContext context)
+    {
+        var max = BodyLimit(context);
+        var setting = context.GetEndpoint()?.Metadata.GetMetadata<LargeBodyMetadata>() is null ? "RnnLm:MaxBodyBytes" : "RnnLm:MaxTrainingBytes";
+        return Problem(StatusCodes.Status413PayloadTooLarge, "Request body too large", "body",
+            string.Create(CultureInfo.InvariantCulture, $"The request body is larger than {max:N0} bytes ({setting})."));
+    }
 
     internal static HttpValidationProblemDetails Problem(int status, string title, string field, string message) =>
         new(new Dictionary<string, string[]> { [field] = [message] }) { Status = status, Title = title, Detail = message };
@@ -90,11 +102,11 @@ public static partial class ProblemDetailsSetup
     }
 
     /// <summary>Turns a binding failure into a problem naming the field and saying what was wrong, without .NET type names.</summary>
-    internal static HttpValidationProblemDetails FromBadRequest(BadHttpRequestException exception, long maxBodyBytes)
+    internal static HttpValidationProblemDetails FromBadRequest(BadHttpRequestException exception, HttpContext context)
     {
         if (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return BodyTooLarge(maxBodyBytes);
+            return BodyTooLarge(context);
         }
 
         if (exception.StatusCode == StatusCodes.Status415UnsupportedMediaType)
@@ -209,13 +221,19 @@ public static partial class ProblemDetailsSetup
 }
 
 /// <summary>The one place where exceptions become responses; anything not listed is a 500 without details.</summary>
-public sealed class ApiExceptionHandler(IOptions<RnnLmOptions> options, ILogger<ApiExceptionHandler> logger) : IExceptionHandler
+public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        // The exception handler cleared the endpoint; put it back so that metrics, logs and the body limit still see the route.
+        if (httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint is { } endpoint)
+        {
+            httpContext.SetEndpoint(endpoint);
+        }
+
         HttpValidationProblemDetails? problem = exception switch
         {
-            BadHttpRequestException bad => ProblemDetailsSetup.FromBadRequest(bad, options.Value.MaxBodyBytes),
+            BadHttpRequestException bad => ProblemDetailsSetup.FromBadRequest(bad, httpContext),
             ModelUnavailableException unavailable => ProblemDetailsSetup.Problem(503, "No model loaded", "model", unavailable.Message),
             ArgumentException argument => ProblemDetailsSetup.Problem(400, "Invalid argument", argument.ParamName ?? "request", argument.Message),
             _ => null,
@@ -223,12 +241,6 @@ public sealed class ApiExceptionHandler(IOptions<RnnLmOptions> options, ILogger<
         if (problem is null)
         {
             return false;
-        }
-
-        // The exception handler cleared the endpoint; put it back so that metrics and logs still name the route.
-        if (httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint is { } endpoint)
-        {
-            httpContext.SetEndpoint(endpoint);
         }
 
         logger.LogDebug("{Method} {Path}: {Status} {Title}: {Detail} ({Exception})", httpContext.Request.Method, httpContext.Request.Path, problem.Status, problem.Title, problem.Detail, exception.InnerException?.Message ?? exception.Message);

@@ -45,6 +45,42 @@ public sealed class RnnLmOptions
     public int MaxGenerateTokens { get; set; } = 200;
 
     public LogFormat LogFormat { get; set; } = LogFormat.Console;
+
+    /// <summary>
+    /// Where the service writes: the jobs database (<c>jobs.db</c>), each job's text and checkpoints (<c>jobs/ID/</c>),
+    /// trained models with their cards (<c>models/</c>) and the id of the active model (<c>active-model.json</c>).
+    /// A relative path is taken from the working directory.
+    /// </summary>
+    [Required]
+    public string DataDirectory { get; set; } = "runs/service";
+
+    /// <summary>
+    /// The key job and model-management requests must send in the <c>X-Api-Key</c> header. Unset: those endpoints answer 403.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Whether this instance runs training jobs. Off on read replicas: POST /jobs answers 503 and nothing trains.</summary>
+    public bool TrainingEnabled { get; set; } = true;
+
+    /// <summary>Most jobs waiting in the queue (the running ones not counted); a submission beyond it gets 429 with Retry-After.</summary>
+    [Range(1, 10_000)]
+    public int MaxQueuedJobs { get; set; } = 8;
+
+    /// <summary>How many jobs train at the same time.</summary>
+    [Range(1, 64)]
+    public int ConcurrentJobs { get; set; } = 1;
+
+    /// <summary>Largest POST /jobs body (JSON or upload): the training text travels in it.</summary>
+    [Range(1024, 1L << 32)]
+    public long MaxTrainingBytes { get; set; } = 64L << 20;
+
+    /// <summary>The built-in Brown corpus (train.txt, valid.txt) for jobs with <c>"corpus": "brown"</c>; relative paths are resolved like <see cref="ModelPath"/>.</summary>
+    [Required]
+    public string BrownDirectory { get; set; } = "data/brown";
+
+    /// <summary>How many models besides the active one stay loaded for requests with <c>model=ID</c> (least recently used go first).</summary>
+    [Range(1, 256)]
+    public int MaxLoadedModels { get; set; } = 4;
 }
 
 public static class RnnLmOptionsSetup

@@ -32,6 +32,50 @@ public sealed record ModelResponse(
         "train.txt (35,523 sentences), valid valid.txt", 198.4, 161.8, 160.9, null);
 }
 
+/// <summary>The optional <c>model</c> query parameter of /score, /next and /generate.</summary>
+public static class ModelParameter
+{
+    public const string Description = "Optional: the id of a registered model (GET /models) to answer with instead of the active one.";
+}
+
+[Description("A registered model: the shipped one, or one a training job produced.")]
+public sealed record ModelSummary(
+    [property: Description("The model's id: the shipped file's name without extension, or the id of the job that trained it.")] string Id,
+    [property: Description("shipped (RnnLm:ModelPath) or trained (by a job).")] ModelSource Source,
+    [property: Description("True for the model that answers requests without model=ID.")] bool Active,
+    [property: Description("The model's name from its card.")] string? Name,
+    [property: Description("Cell and output layer, from the card.")] string? Architecture,
+    [property: Description("The training data, from the card.")] string? TrainingData,
+    [property: Description("Perplexity on its validation text, from the card.")] double? ValidPerplexity,
+    [property: Description("Perplexity on its test text, from the card, when it was measured.")] double? TestPerplexity,
+    [property: Description("Size of the model file in bytes.")] long FileBytes,
+    [property: Description("When the model was made (UTC).")] DateTimeOffset CreatedUtc,
+    [property: Description("The full model card, or null when there is none.")] ModelCard? Card) : IDocumentedExample<ModelSummary>
+{
+    public static ModelSummary Example => new("brown-default", ModelSource.Shipped, true, "brown-default", "Elman RNN (sigmoid hidden layer), class-factorized softmax (100 classes)",
+        "train.txt (35,523 sentences), valid valid.txt", 129.87, 121.36, 11_712_993, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero), null);
+
+    internal static ModelSummary From(RegisteredModel model, string? activeId) => new(
+        model.Id, model.Source, model.Id == activeId, model.Card?.Name, model.Card?.Architecture, model.Card?.TrainingData,
+        model.Card?.ValidPerplexity, model.Card?.TestPerplexity, model.FileBytes, model.CreatedUtc, model.Card);
+}
+
+[Description("The registered models: the shipped one first, then trained ones, oldest first.")]
+public sealed record ModelListResponse(
+    [property: Description("The id of the active model.")] string? ActiveId,
+    [property: Description("The models.")] IReadOnlyList<ModelSummary> Models) : IDocumentedExample<ModelListResponse>
+{
+    public static ModelListResponse Example => new("brown-default", [ModelSummary.Example]);
+}
+
+[Description("The outcome of an activation.")]
+public sealed record ActivationResponse(
+    [property: Description("The model now active.")] ModelSummary Active,
+    [property: Description("The id of the model active before.")] string? PreviousId) : IDocumentedExample<ActivationResponse>
+{
+    public static ActivationResponse Example => new(ModelSummary.Example, "j20250101120000a1b2c3d4e5f6");
+}
+
 public static class ModelApi
 {
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
@@ -42,17 +86,84 @@ public static class ModelApi
             .WithSummary("The active model's card")
             .WithDescription("Describes the model that answers requests: architecture, dimensions, vocabulary size, the SHA-256 of its file, and, "
                 + "from the card shipped beside the file, the training data, hyperparameters and perplexities on the train, validation and test texts.");
+
+        var models = app.MapGroup("/models").WithTags("Model");
+        models.MapGet("", List)
+            .WithName("ListModels")
+            .WithSummary("The registered models")
+            .WithDescription("The shipped model and every model a training job registered, with their cards and which one is active.");
+        models.MapGet("{id}", Get)
+            .WithName("GetRegisteredModel")
+            .WithSummary("One registered model")
+            .WithDescription("A registered model's card and file, and whether it is active.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        models.MapPost("{id}/activate", Activate)
+            .WithName("ActivateModel")
+            .WithSummary("Make a registered model the active one")
+            .WithDescription("Loads the model and swaps it in atomically: requests in flight finish on the model they started with, new ones use this one. "
+                + "The choice is kept in the data directory and survives a restart. Needs the X-Api-Key header.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .RequireApiKey();
+        models.MapDelete("{id}", Delete)
+            .WithName("DeleteModel")
+            .WithSummary("Delete a trained model")
+            .WithDescription("Deletes a model a job trained, file and card. The active model and the shipped one cannot be deleted (409). Needs the X-Api-Key header.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireApiKey();
         return app;
     }
+
+    public static Ok<ModelListResponse> List(ModelRegistry registry, ModelHost host)
+    {
+        var activeId = host.Active?.Id;
+        return TypedResults.Ok(new ModelListResponse(activeId, [.. registry.List().Select(m => ModelSummary.From(m, activeId))]));
+    }
+
+    public static Results<Ok<ModelSummary>, ProblemHttpResult> Get([Description("The model's id.")] string id, ModelRegistry registry, ModelHost host) =>
+        registry.Find(id) is { } model ? TypedResults.Ok(ModelSummary.From(model, host.Active?.Id)) : NotFound(id);
+
+    public static Results<Ok<ActivationResponse>, ProblemHttpResult> Activate([Description("The model's id.")] string id, ModelRegistry registry, ModelHost host)
+    {
+        if (registry.Find(id) is not { } model)
+        {
+            return NotFound(id);
+        }
+
+        try
+        {
+            var previous = registry.Activate(model);
+            return TypedResults.Ok(new ActivationResponse(ModelSummary.From(model, host.Active?.Id), previous?.Id));
+        }
+        catch (ModelLoadException e)
+        {
+            return TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status422UnprocessableEntity, "The model cannot be loaded", "id", e.Message));
+        }
+    }
+
+    public static Results<NoContent, ProblemHttpResult> Delete([Description("The model's id.")] string id, ModelRegistry registry)
+    {
+        if (registry.Find(id) is not { } model)
+        {
+            return NotFound(id);
+        }
+
+        return registry.Delete(model) is { } refusal
+            ? TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status409Conflict, "The model cannot be deleted", "id", refusal))
+            : TypedResults.NoContent();
+    }
+
+    private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(ProblemDetailsSetup.Problem(
+        StatusCodes.Status404NotFound, "No such model", "id", $"No registered model has the id {ValidationErrors.Quote(id)}; GET /models lists them."));
 
     public static Ok<ModelResponse> GetModel(ModelHost models)
     {
         var active = models.Current;
         var shape = active.Model.Shape;
         var card = active.Card;
-        var architecture = string.IsNullOrEmpty(card?.Architecture)
-            ? $"Elman RNN (sigmoid hidden layer), {(shape.Output == OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)")}"
-            : card.Architecture;
+        var architecture = string.IsNullOrEmpty(card?.Architecture) ? ModelCard.ArchitectureOf(shape) : card.Architecture;
         return TypedResults.Ok(new ModelResponse(
             active.Id,
             Path.GetFileName(active.Path),

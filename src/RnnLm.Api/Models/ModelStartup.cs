@@ -9,6 +9,7 @@ public static class ModelStartupSetup
     public static IServiceCollection AddModelHost(this IServiceCollection services)
     {
         services.AddSingleton<ModelHost>();
+        services.AddSingleton<ModelRegistry>();
         services.AddHostedService<ModelStartup>();
         return services;
     }
@@ -32,18 +33,29 @@ public static class ModelStartupSetup
 /// Loads the model in <see cref="StartingAsync"/>, which the host runs before any service starts (the web server
 /// included): the API never listens without a model, and a bad file stops start-up with one log line naming it.
 /// </summary>
-internal sealed partial class ModelStartup(ModelHost models, IOptions<RnnLmOptions> options, IHostEnvironment environment, ILogger<ModelStartup> logger)
+internal sealed partial class ModelStartup(ModelHost models, ModelRegistry registry, IOptions<RnnLmOptions> options, IHostEnvironment environment, ILogger<ModelStartup> logger)
     : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
+        // A model activated before the last stop comes back; if it cannot be loaded any more, the shipped one serves instead.
+        if (registry.RememberedActive() is { Source: ModelSource.Trained } remembered)
+        {
+            try
+            {
+                Serve(registry.Load(remembered));
+                return Task.CompletedTask;
+            }
+            catch (ModelLoadException e)
+            {
+                LogRememberedUnusable(logger, remembered.Id, e.Message);
+            }
+        }
+
         var path = ModelHost.Resolve(options.Value.ModelPath, environment.ContentRootPath);
         try
         {
-            var active = ModelHost.Load(path);
-            models.Activate(active);
-            var shape = active.Model.Shape;
-            LogLoaded(logger, active.Id, active.Path, shape.VocabularySize, shape.Hidden, shape.Output, active.Sha256[..12]);
+            Serve(ModelHost.Load(path));
         }
         catch (ModelLoadException e)
         {
@@ -56,6 +68,13 @@ internal sealed partial class ModelStartup(ModelHost models, IOptions<RnnLmOptio
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    private void Serve(ActiveModel active)
+    {
+        models.Activate(active);
+        var shape = active.Model.Shape;
+        LogLoaded(logger, active.Id, active.Path, shape.VocabularySize, shape.Hidden, shape.Output, active.Sha256[..12]);
+    }
+
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -66,6 +85,9 @@ internal sealed partial class ModelStartup(ModelHost models, IOptions<RnnLmOptio
 
     [LoggerMessage(LogLevel.Information, "Serving model {ModelId} from {ModelPath}: {VocabularySize} words, hidden {Hidden}, {Output} output, sha256 {Sha256}…")]
     private static partial void LogLoaded(ILogger logger, string modelId, string modelPath, int vocabularySize, int hidden, Engine.Model.OutputKind output, string sha256);
+
+    [LoggerMessage(LogLevel.Warning, "The model activated before the last stop, {ModelId}, cannot be loaded ({Reason}); serving the shipped model")]
+    private static partial void LogRememberedUnusable(ILogger logger, string modelId, string reason);
 
     [LoggerMessage(LogLevel.Critical, "Cannot start: {Reason}")]
     private static partial void LogCannotLoad(ILogger logger, string reason);

@@ -32,7 +32,8 @@ public static class PredictionApi
         [Description("Text before the word to predict, tokenized like POST /tokenize. Empty or absent: the start of a sentence.")][DefaultValue("The jury")] string? prefix,
         [Description("How many candidates to return, from 1 to RnnLm:MaxTop.")][DefaultValue(10)] int? top,
         [Description("Optional: a word whose probability after the prefix to report as well (one token, used as given).")][DefaultValue("said")] string? word,
-        ModelHost models,
+        [Description(ModelParameter.Description)] string? model,
+        ModelRegistry models,
         IOptions<RnnLmOptions> options)
     {
         var limits = options.Value;
@@ -49,12 +50,12 @@ public static class PredictionApi
             errors.CheckToken("word", word);
         }
 
-        if (!errors.IsEmpty)
+        var active = errors.IsEmpty ? models.Resolve(model, errors) : null;
+        if (active is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The prediction cannot be made.");
         }
 
-        var active = models.Current;
         var next = active.Model.Next(tokens, count);
         var candidates = next.Candidates.Select(ToCandidate).ToArray();
         WordResult? asked = null;
@@ -68,7 +69,8 @@ public static class PredictionApi
         return TypedResults.Ok(new NextResponse(active.Id, next.Prefix, candidates, next.EndOfSentenceProbability, asked));
     }
 
-    public static Results<Ok<GenerateResponse>, ValidationProblem> Generate(GenerateRequest request, ModelHost models, IOptions<RnnLmOptions> options)
+    public static Results<Ok<GenerateResponse>, ValidationProblem> Generate(
+        GenerateRequest request, [Description(ModelParameter.Description)] string? model, ModelRegistry models, IOptions<RnnLmOptions> options)
     {
         var limits = options.Value;
         var errors = new ValidationErrors();
@@ -88,12 +90,12 @@ public static class PredictionApi
             errors.Add("topK", "Must be 0 (all words) or more.");
         }
 
-        if (!errors.IsEmpty)
+        var active = errors.IsEmpty ? models.Resolve(model, errors) : null;
+        if (active is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The text cannot be generated.");
         }
 
-        var active = models.Current;
         var generation = active.Model.Generate(tokens, new SamplingOptions(request.MaxTokens, request.Temperature, request.TopK, request.Seed));
         var sampled = generation.Tokens.Select(ToCandidate).ToArray();
         RnnLmMetrics.TokensGenerated.Inc(sampled.Length);

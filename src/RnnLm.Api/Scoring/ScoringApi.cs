@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Infrastructure;
@@ -22,16 +23,17 @@ public static class ScoringApi
         return app;
     }
 
-    public static Results<Ok<ScoreResponse>, ValidationProblem> Score(ScoreRequest request, ModelHost models, IOptions<RnnLmOptions> options)
+    public static Results<Ok<ScoreResponse>, ValidationProblem> Score(
+        ScoreRequest request, [Description(ModelParameter.Description)] string? model, ModelRegistry models, IOptions<RnnLmOptions> options)
     {
         var errors = new ValidationErrors();
         var sentences = request.ToSentences(options.Value, errors);
-        if (!errors.IsEmpty)
+        var active = errors.IsEmpty ? models.Resolve(model, errors) : null;
+        if (active is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The text cannot be scored.");
         }
 
-        var active = models.Current;
         var results = new SentenceResult[sentences.Count];
         double logProb = 0;
         int tokenCount = 0, unknownCount = 0;

@@ -60,6 +60,44 @@ public sealed record ModelCard
 
     public DateTimeOffset CreatedUtc { get; init; }
 
+    private static readonly JsonSerializerOptions HyperparameterJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>"Elman RNN (sigmoid hidden layer), full softmax" or "..., class-factorized softmax (100 classes)".</summary>
+    public static string ArchitectureOf(Model.ModelShape shape) =>
+        $"Elman RNN (sigmoid hidden layer), {(shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)")}";
+
+    /// <summary>
+    /// A card for a freshly trained model: architecture, dimensions, hyperparameters and the run's figures. The caller adds
+    /// what only it knows (name, data, perplexities, the file's hash and size, the command).
+    /// </summary>
+    public static ModelCard FromTraining(Training.TrainingOptions options, Training.TrainingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(result);
+        var shape = result.Model.Shape;
+        return new ModelCard
+        {
+            Architecture = ArchitectureOf(shape),
+            VocabularySize = shape.VocabularySize,
+            Embedding = shape.Embedding,
+            Hidden = shape.Hidden,
+            Output = options.Output.ToString().ToLowerInvariant(),
+            Classes = shape.ClassCount,
+            Parameters = shape.ParameterCount,
+            WeightEncoding = options.HalfPrecision ? "float16" : "float32",
+            Hyperparameters = JsonSerializer.SerializeToElement(options, HyperparameterJson).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Seed = options.Seed,
+            Epochs = result.Epochs,
+            WallSeconds = Math.Round(result.Seconds, 1),
+            WordsPerSecond = Math.Round(result.WordsPerSecond),
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+    }
+
     /// <summary>Hex SHA-256 of a file.</summary>
     public static string HashFile(string path)
     {
@@ -75,9 +113,7 @@ public sealed record ModelCard
 
     public void Save(string path)
     {
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, ModelCardJson.Default.ModelCard) + "\n");
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, ModelCardJson.Default.ModelCard) + "\n");
     }
 }
 

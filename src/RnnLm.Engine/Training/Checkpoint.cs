@@ -53,10 +53,7 @@ internal static class Checkpoint
         ModelFile.Save(model, Path.Combine(directory, modelName));
         state.Options = options;
         state.ModelFile = modelName;
-        var path = Path.Combine(directory, StateName);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(directory, StateName), JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
         foreach (var old in Directory.EnumerateFiles(directory, "checkpoint*.rnnlm"))
         {
             if (Path.GetFileName(old) != modelName)

@@ -1,0 +1,397 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Models;
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Api.Jobs;
+
+public static class JobApi
+{
+    /// <summary>Most tokens in one line of training text.</summary>
+    public const int MaxTrainingTokensPerSentence = 10_000;
+
+    private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(5);
+
+    public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/jobs").WithTags("Jobs");
+        group.MapPost("", Submit)
+            .WithName("SubmitJob")
+            .WithSummary("Start a training job")
+            .WithDescription("Queues a job that trains a model on the built-in Brown corpus (`corpus: \"brown\"`) or on text you send: as JSON (`train`, one "
+                + "tokenized sentence a string) or as multipart/form-data (a file field `train`, one sentence a line, optionally a file field `valid`, and the "
+                + "settings as a JSON field `settings`). Validation text is `valid`, or `validFraction` of the training sentences held out (0.1 by default). "
+                + "Answers 202 with Location: /jobs/{id}. A full queue (RnnLm:MaxQueuedJobs) answers 429 with Retry-After; a replica with training turned off "
+                + "(RnnLm:TrainingEnabled=false) answers 503. The body may be up to RnnLm:MaxTrainingBytes. Needs the X-Api-Key header.")
+            .Accepts<JobRequest>("application/json", "multipart/form-data")
+            .Produces<JobResponse>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithMetadata(new LargeBodyMetadata())
+            .RequireApiKey();
+        group.MapGet("", List)
+            .WithName("ListJobs")
+            .WithSummary("All jobs, newest first")
+            .WithDescription("Every job the data directory's database holds, finished ones included, with status, progress and results.");
+        group.MapGet("{id}", Get)
+            .WithName("GetJob")
+            .WithSummary("One job: status, progress, result")
+            .WithDescription("Status (queued, running, succeeded, failed, cancelled); progress (epoch, fraction of the epoch, words/s, train entropy, alpha, "
+                + "validation perplexity after each epoch, ETA); timestamps; the result and the registered model's id once it has succeeded; the error when it failed.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("{id}/events", Events)
+            .WithName("JobEvents")
+            .WithSummary("Follow a job as Server-Sent Events")
+            .WithDescription("A text/event-stream of `job` events, each the job as GET /jobs/{id} returns it: one at once, then one per progress report "
+                + "(about twice a second while it trains, and after each epoch), ending after the job ends.")
+            .Produces<JobResponse>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("{id}", Cancel)
+            .WithName("CancelJob")
+            .WithSummary("Cancel a queued or running job")
+            .WithDescription("Stops the job (a running one within a training block, well under a second) and answers with its record, status cancelled. "
+                + "A job that has already ended answers 409. Needs the X-Api-Key header.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireApiKey();
+        return app;
+    }
+
+    public static async Task<IResult> Submit(HttpRequest request, JobManager jobs, IOptions<RnnLmOptions> options, IOptions<JsonOptions> json)
+    {
+        if (jobs.Unavailable is { } reason)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Jobs unavailable", "jobs", reason);
+        }
+
+        if (!jobs.TrainingEnabled)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Training is turned off", "jobs",
+                "This instance does not train (RnnLm:TrainingEnabled is false); send jobs to the trainer instance.");
+        }
+
+        var errors = new ValidationErrors();
+        JobRequest? job;
+        IReadOnlyList<string>? trainLines, validLines;
+        if (request.HasFormContentType)
+        {
+            (job, trainLines, validLines) = await ReadFormAsync(request, json.Value.SerializerOptions, errors);
+        }
+        else if (request.HasJsonContentType())
+        {
+            job = await ReadJsonAsync<JobRequest>(request, json.Value.SerializerOptions);
+            (trainLines, validLines) = (job?.Train, job?.Valid);
+        }
+        else
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Content-Type",
+                "Send the job as JSON (Content-Type: application/json) or as multipart/form-data with a file field train.");
+        }
+
+        if (job is null && errors.IsEmpty)
+        {
+            errors.Add("body", "A JSON body is required.");
+        }
+
+        var submission = job is null || !errors.IsEmpty ? null : Validate(job, trainLines, validLines, jobs, errors);
+        if (submission is null)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The job cannot be started.");
+        }
+
+        var (outcome, created) = jobs.Submit(submission.Value.Submission, submission.Value.Data);
+        return outcome switch
+        {
+            SubmitOutcome.Accepted => TypedResults.Accepted($"/jobs/{created!.Id}", created),
+            SubmitOutcome.TrainingDisabled => Problem(StatusCodes.Status503ServiceUnavailable, "Training is turned off", "jobs", "This instance does not train."),
+            _ => QueueFull(request.HttpContext, options.Value.MaxQueuedJobs),
+        };
+    }
+
+    public static Ok<JobListResponse> List(JobManager jobs) => TypedResults.Ok(new JobListResponse(jobs.List()));
+
+    public static Results<Ok<JobResponse>, ProblemHttpResult> Get([Description("The job's id, as POST /jobs returned it.")] string id, JobManager jobs) =>
+        jobs.Find(id) is { } job ? TypedResults.Ok(job) : NotFound(id);
+
+    public static IResult Events([Description("The job's id.")] string id, JobManager jobs, HttpContext context)
+    {
+        if (jobs.Find(id) is null)
+        {
+            return NotFound(id);
+        }
+
+        return TypedResults.ServerSentEvents(Stream(jobs, id, context.RequestAborted));
+
+        static async IAsyncEnumerable<SseItem<JobResponse>> Stream(JobManager jobs, string id, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            long sequence = 0;
+            await foreach (var job in jobs.WatchAsync(id, cancellationToken))
+            {
+                yield return new SseItem<JobResponse>(job, "job") { EventId = (++sequence).ToString(CultureInfo.InvariantCulture) };
+            }
+        }
+    }
+
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Cancel([Description("The job's id.")] string id, JobManager jobs)
+    {
+        var (job, conflict) = await jobs.CancelAsync(id, CancelWait);
+        if (job is null)
+        {
+            return NotFound(id);
+        }
+
+        return conflict
+            ? Problem(StatusCodes.Status409Conflict, "The job has ended", "id", $"Job '{id}' has already {job.Status.ToString().ToLowerInvariant()}; only queued and running jobs can be cancelled.")
+            : TypedResults.Ok(job);
+    }
+
+    /// <summary>Checks a request and turns it into settings; null (with errors naming each field) when it cannot be run.</summary>
+    internal static (JobSubmission Submission, JobData Data)? Validate(JobRequest r, IReadOnlyList<string>? trainLines, IReadOnlyList<string>? validLines, JobManager jobs, ValidationErrors errors)
+    {
+        if (r.Name is { } name && (name.Length > 100 || !errors.CheckText("name", name)))
+        {
+            errors.Add("name", "Must be 1 to 100 characters of text.");
+        }
+
+        Range(errors, "hidden", r.Hidden, 1, 1024);
+        Range(errors, "embedding", r.Embedding, 1, 1024);
+        if (!Enum.IsDefined(r.Output))
+        {
+            errors.Add("output", "Must be \"full\" or \"classes\".");
+        }
+
+        Range(errors, "classes", r.Classes, 1, 10_000);
+        Range(errors, "bptt", r.Bptt, 0, 64);
+        Range(errors, "bpttBlock", r.BpttBlock, 1, 256);
+        Range(errors, "streams", r.Streams, 1, 256);
+        Range(errors, "maxEpochs", r.MaxEpochs, 1, 100);
+        Range(errors, "minCount", r.MinCount, 1, 1000);
+        Range(errors, "threads", r.Threads, 1, Environment.ProcessorCount);
+        if (!(r.Alpha > 0 && r.Alpha <= 10))
+        {
+            errors.Add("alpha", "Must be greater than 0 and at most 10.");
+        }
+
+        if (!(r.Beta >= 0 && r.Beta <= 0.1))
+        {
+            errors.Add("beta", "Must be between 0 and 0.1.");
+        }
+
+        if (!(r.MinImprovement >= 1 && r.MinImprovement <= 2))
+        {
+            errors.Add("minImprovement", "Must be between 1 and 2.");
+        }
+
+        if (!Enum.IsDefined(r.Promote))
+        {
+            errors.Add("promote", "Must be \"never\", \"ifBetter\" or \"always\".");
+        }
+
+        if (r.ValidFraction is { } fraction && !(fraction > 0 && fraction <= 0.5))
+        {
+            errors.Add("validFraction", "Must be greater than 0 and at most 0.5.");
+        }
+
+        JobData? data = null;
+        IReadOnlyList<string[]>? train = null, valid = null;
+        if (r.Corpus is not null)
+        {
+            if (r.Corpus != "brown")
+            {
+                errors.Add("corpus", $"Unknown corpus {ValidationErrors.Quote(r.Corpus)}; the built-in corpus is \"brown\".");
+            }
+            else if (trainLines is not null || validLines is not null || r.ValidFraction is not null)
+            {
+                errors.Add("corpus", "The Brown corpus brings its own training and validation text; leave out train, valid and validFraction.");
+            }
+            else if (!File.Exists(Path.Combine(jobs.BrownDirectory, "train.txt")) || !File.Exists(Path.Combine(jobs.BrownDirectory, "valid.txt")))
+            {
+                errors.Add("corpus", $"The Brown corpus is not installed on this server (RnnLm:BrownDirectory, '{jobs.BrownDirectory}').");
+            }
+            else
+            {
+                data = new JobData("brown", CountLines(Path.Combine(jobs.BrownDirectory, "train.txt")), CountLines(Path.Combine(jobs.BrownDirectory, "valid.txt")), "corpus valid.txt");
+            }
+        }
+        else if (trainLines is null)
+        {
+            errors.Add("train", "Send the training text (train), or corpus: \"brown\".");
+        }
+        else
+        {
+            if (validLines is not null && r.ValidFraction is not null)
+            {
+                errors.Add("validFraction", "Send either valid or validFraction, not both.");
+            }
+
+            train = Sentences(errors, "train", trainLines);
+            valid = validLines is null ? null : Sentences(errors, "valid", validLines);
+            var heldOut = valid is null ? r.ValidFraction ?? 0.1 : (double?)null;
+            if (train is not null && heldOut is not null && train.Count < 2)
+            {
+                errors.Add("train", "Holding out validation text needs at least two sentences; send more, or a valid text.");
+            }
+
+            if (train is not null)
+            {
+                var validCount = valid?.Count ?? Math.Clamp((int)Math.Round(train.Count * (heldOut ?? 0)), 1, Math.Max(1, train.Count - 1));
+                data = new JobData("text", train.Count - (valid is null ? validCount : 0), validCount,
+                    valid is null ? string.Create(CultureInfo.InvariantCulture, $"held out {heldOut:P0} of train") : "sent text");
+            }
+        }
+
+        if (!errors.IsEmpty || data is null)
+        {
+            return null;
+        }
+
+        var settings = new JobSettings(r.Hidden, r.Embedding, r.Output, r.Output == OutputKind.Classes ? r.Classes : 0, r.Bptt, r.BpttBlock, r.Streams, r.Alpha, r.Beta,
+            r.MaxEpochs, r.MinImprovement, r.MinCount, r.Threads, r.Seed, data.Source == "text" && valid is null ? r.ValidFraction ?? 0.1 : null, r.Promote);
+        return (new JobSubmission(r.Name, settings, train, valid), data);
+    }
+
+    private static IReadOnlyList<string[]>? Sentences(ValidationErrors errors, string field, IReadOnlyList<string> lines)
+    {
+        var sentences = new List<string[]>(lines.Count);
+        var valid = true;
+        for (var i = 0; i < lines.Count && !errors.IsFull; i++)
+        {
+            var line = lines[i];
+            if (line is null)
+            {
+                errors.Add($"{field}[{i}]", "Must not be null.");
+                valid = false;
+                continue;
+            }
+
+            var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            valid &= errors.CheckSentence($"{field}[{i}]", tokens, MaxTrainingTokensPerSentence);
+            sentences.Add(tokens);
+        }
+
+        if (valid && sentences.Count == 0)
+        {
+            errors.Add(field, "Must hold at least one sentence.");
+        }
+
+        return valid && sentences.Count > 0 ? sentences : null;
+    }
+
+    private static async Task<(JobRequest? Job, IReadOnlyList<string>? Train, IReadOnlyList<string>? Valid)> ReadFormAsync(HttpRequest request, JsonSerializerOptions json, ValidationErrors errors)
+    {
+        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        foreach (var key in form.Keys.Where(k => k != "settings"))
+        {
+            errors.Add(key, "Is not a known field; send train and valid as files and everything else as JSON in the field settings.");
+        }
+
+        foreach (var file in form.Files.Where(f => f.Name is not ("train" or "valid")))
+        {
+            errors.Add(file.Name, "Is not a known file field; the file fields are train and valid.");
+        }
+
+        JobRequest? job = new();
+        if (form.TryGetValue("settings", out var settings))
+        {
+            try
+            {
+                job = JsonSerializer.Deserialize<JobRequest>(settings.ToString(), json);
+            }
+            catch (JsonException e)
+            {
+                throw new BadHttpRequestException("The settings field is not valid JSON.", StatusCodes.Status400BadRequest, e);
+            }
+
+            if (job is null)
+            {
+                errors.Add("settings", "Must be a JSON object.");
+                return (null, null, null);
+            }
+
+            if (job.Train is not null || job.Valid is not null)
+            {
+                errors.Add("settings", "Send train and valid as files, not inside settings.");
+            }
+        }
+
+        var train = await ReadLinesAsync(form.Files.GetFile("train"), "train", errors);
+        var valid = await ReadLinesAsync(form.Files.GetFile("valid"), "valid", errors);
+        return (job, train, valid);
+    }
+
+    // The lines of an uploaded file, which must be UTF-8; blank lines are skipped, as the command line does.
+    private static async Task<IReadOnlyList<string>?> ReadLinesAsync(IFormFile? file, string field, ValidationErrors errors)
+    {
+        if (file is null)
+        {
+            return null;
+        }
+
+        using var reader = new StreamReader(file.OpenReadStream(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+        var lines = new List<string>();
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    lines.Add(line);
+                }
+            }
+        }
+        catch (DecoderFallbackException)
+        {
+            errors.Add(field, $"Is not UTF-8 text (line {lines.Count + 1}).");
+            return null;
+        }
+
+        return lines;
+    }
+
+    internal static async Task<T?> ReadJsonAsync<T>(HttpRequest request, JsonSerializerOptions json)
+    {
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(json, request.HttpContext.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            // The exception handler names the field from the JSON path, as for bodies bound by the framework.
+            throw new BadHttpRequestException("The body is not valid JSON.", StatusCodes.Status400BadRequest, e);
+        }
+    }
+
+    private static void Range(ValidationErrors errors, string field, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(field, string.Create(CultureInfo.InvariantCulture, $"Must be between {min:N0} and {max:N0}."));
+        }
+    }
+
+    private static int CountLines(string path) => File.ReadLines(path).Count(line => !string.IsNullOrWhiteSpace(line));
+
+    private static ProblemHttpResult QueueFull(HttpContext context, int max)
+    {
+        context.Response.Headers.RetryAfter = "30";
+        return Problem(StatusCodes.Status429TooManyRequests, "The job queue is full", "jobs",
+            $"{max:N0} jobs are already waiting (RnnLm:MaxQueuedJobs); try again when one has started (Retry-After: 30 s).");
+    }
+
+    private static ProblemHttpResult NotFound(string id) =>
+        Problem(StatusCodes.Status404NotFound, "No such job", "id", $"There is no job {ValidationErrors.Quote(id)}; GET /jobs lists them.");
+
+    private static ProblemHttpResult Problem(int status, string title, string field, string message) =>
+        TypedResults.Problem(ProblemDetailsSetup.Problem(status, title, field, message));
+}

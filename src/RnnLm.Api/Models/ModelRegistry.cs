@@ -1,0 +1,289 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using RnnLm.Api.Infrastructure;
+using RnnLm.Engine;
+using RnnLm.Engine.IO;
+
+namespace RnnLm.Api.Models;
+
+/// <summary>Where a registered model comes from.</summary>
+public enum ModelSource
+{
+    /// <summary>The model the service was started with (RnnLm:ModelPath); it cannot be deleted.</summary>
+    Shipped,
+
+    /// <summary>A model a training job produced, kept in the data directory's models/ folder.</summary>
+    Trained,
+}
+
+/// <summary>A model the registry knows: its file and card, loaded or not.</summary>
+public sealed record RegisteredModel(string Id, ModelSource Source, string Path, ModelCard? Card, long FileBytes, DateTimeOffset CreatedUtc);
+
+/// <summary>
+/// The models the service can answer with: the shipped one and those training jobs registered under
+/// <c>DataDirectory/models</c>. Activating one swaps it into <see cref="ModelHost"/> (requests in flight keep the model they
+/// started with) and records the choice in <c>active-model.json</c>, so it survives a restart. Models other than the active
+/// one are loaded on first use by <c>model=ID</c> and kept in a small least-recently-used cache.
+/// </summary>
+public sealed partial class ModelRegistry
+{
+    private const string ActiveFileName = "active-model.json";
+    private readonly ModelHost _host;
+    private readonly string _shippedPath;
+    private readonly int _maxLoaded;
+    private readonly Lock _gate = new();
+    private readonly LinkedList<ActiveModel> _loaded = new(); // most recently used first
+
+    public ModelRegistry(ModelHost host, IOptions<RnnLmOptions> options, IHostEnvironment environment)
+    {
+        _host = host;
+        var settings = options.Value;
+        _shippedPath = ModelHost.Resolve(settings.ModelPath, environment.ContentRootPath);
+        DataDirectory = Path.GetFullPath(settings.DataDirectory);
+        ModelsDirectory = Path.Combine(DataDirectory, "models");
+        _maxLoaded = settings.MaxLoadedModels;
+    }
+
+    /// <summary>The data directory (absolute).</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>Where trained models live: <c>ID.rnnlm</c> with its card <c>ID.json</c>.</summary>
+    public string ModelsDirectory { get; }
+
+    public string ShippedId => System.IO.Path.GetFileNameWithoutExtension(_shippedPath);
+
+    /// <summary>Model and job ids: letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters; so never a path.</summary>
+    public static bool IsValidId(string? id) => id is not null && IdPattern().IsMatch(id) && !id.Contains("..", StringComparison.Ordinal);
+
+    /// <summary>The shipped model first, then trained models, oldest first.</summary>
+    public IReadOnlyList<RegisteredModel> List()
+    {
+        var models = new List<RegisteredModel>();
+        if (Describe(ShippedId, ModelSource.Shipped, _shippedPath) is { } shipped)
+        {
+            models.Add(shipped);
+        }
+
+        if (System.IO.Directory.Exists(ModelsDirectory))
+        {
+            models.AddRange(System.IO.Directory.EnumerateFiles(ModelsDirectory, "*.rnnlm")
+                .Select(path => System.IO.Path.GetFileNameWithoutExtension(path))
+                .Where(id => IsValidId(id) && id != ShippedId)
+                .Select(id => Describe(id, ModelSource.Trained, PathOf(id)))
+                .OfType<RegisteredModel>()
+                .OrderBy(m => m.CreatedUtc)
+                .ThenBy(m => m.Id, StringComparer.Ordinal));
+        }
+
+        return models;
+    }
+
+    /// <summary>Finds a registered model by id; invalid ids are simply not found.</summary>
+    public RegisteredModel? Find(string id)
+    {
+        if (!IsValidId(id))
+        {
+            return null;
+        }
+
+        return id == ShippedId ? Describe(id, ModelSource.Shipped, _shippedPath) : Describe(id, ModelSource.Trained, PathOf(id));
+    }
+
+    /// <summary>The model to answer a request with: the active one when <paramref name="id"/> is null, else that registered model.</summary>
+    /// <returns>Null, with an error on the <c>model</c> field, when there is no such model or it cannot be loaded.</returns>
+    public ActiveModel? Resolve(string? id, ValidationErrors errors)
+    {
+        if (id is null)
+        {
+            return _host.Current;
+        }
+
+        if (_host.Active is { } active && active.Id == id)
+        {
+            return active;
+        }
+
+        if (Find(id) is not { } registered)
+        {
+            errors.Add("model", $"No registered model has the id '{Shorten(id)}'; GET /models lists them.");
+            return null;
+        }
+
+        try
+        {
+            return Load(registered);
+        }
+        catch (ModelLoadException e)
+        {
+            errors.Add("model", e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Loads a registered model, from the cache when it is there.</summary>
+    /// <exception cref="ModelLoadException">The file is not a valid model.</exception>
+    public ActiveModel Load(RegisteredModel registered)
+    {
+        ArgumentNullException.ThrowIfNull(registered);
+        if (_host.Active is { } active && active.Id == registered.Id)
+        {
+            return active;
+        }
+
+        lock (_gate)
+        {
+            for (var node = _loaded.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Id == registered.Id && node.Value.Path == registered.Path)
+                {
+                    _loaded.Remove(node);
+                    _loaded.AddFirst(node);
+                    return node.Value;
+                }
+            }
+        }
+
+        // Loading takes a while; do it outside the lock. Two first requests for the same model may both load it: harmless.
+        var loaded = ModelHost.Load(registered.Path);
+        lock (_gate)
+        {
+            RemoveLoaded(registered.Id);
+            _loaded.AddFirst(loaded);
+            while (_loaded.Count > _maxLoaded)
+            {
+                _loaded.RemoveLast();
+            }
+        }
+
+        return loaded;
+    }
+
+    /// <summary>Makes a registered model the active one and remembers the choice across restarts.</summary>
+    /// <returns>The model that was active before.</returns>
+    /// <exception cref="ModelLoadException">The file is not a valid model.</exception>
+    public ActiveModel? Activate(RegisteredModel registered)
+    {
+        var model = Load(registered);
+        var previous = _host.Activate(model);
+        System.IO.Directory.CreateDirectory(DataDirectory);
+        AtomicFile.WriteAllText(System.IO.Path.Combine(DataDirectory, ActiveFileName), JsonSerializer.Serialize(new ActiveChoice(model.Id)));
+        lock (_gate)
+        {
+            RemoveLoaded(model.Id);
+            if (previous is not null && previous.Id != model.Id)
+            {
+                _loaded.AddFirst(previous); // a request that names the old model by id need not reload it
+                while (_loaded.Count > _maxLoaded)
+                {
+                    _loaded.RemoveLast();
+                }
+            }
+        }
+
+        return previous;
+    }
+
+    /// <summary>The model recorded as active by the last activation, if it is still registered.</summary>
+    public RegisteredModel? RememberedActive()
+    {
+        var path = System.IO.Path.Combine(DataDirectory, ActiveFileName);
+        try
+        {
+            return File.Exists(path) && JsonSerializer.Deserialize<ActiveChoice>(File.ReadAllText(path)) is { Id: { } id } ? Find(id) : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Saves a trained model and its card under <paramref name="id"/>: the card first, the model last (each by rename), so a listed model always has its card.</summary>
+    public RegisteredModel Register(string id, LanguageModel model, Func<string, ModelCard> card)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(card);
+        if (!IsValidId(id) || id == ShippedId)
+        {
+            throw new ArgumentException($"'{id}' cannot be a model id.", nameof(id));
+        }
+
+        System.IO.Directory.CreateDirectory(ModelsDirectory);
+        var path = PathOf(id);
+        var staging = System.IO.Path.Combine(ModelsDirectory, $".{id}.staging.rnnlm");
+        ModelFile.Save(model, staging);
+        card(staging).Save(ModelCard.PathFor(path));
+        File.Move(staging, path, overwrite: true);
+        return Find(id) ?? throw new IOException($"Model '{id}' vanished right after it was saved.");
+    }
+
+    /// <summary>Deletes a trained model that is not active.</summary>
+    /// <returns>Null when deleted, otherwise why not.</returns>
+    public string? Delete(RegisteredModel registered)
+    {
+        ArgumentNullException.ThrowIfNull(registered);
+        if (registered.Source == ModelSource.Shipped)
+        {
+            return $"'{registered.Id}' is the shipped model (RnnLm:ModelPath); it cannot be deleted.";
+        }
+
+        if (_host.Active?.Id == registered.Id)
+        {
+            return $"'{registered.Id}' is the active model; activate another one first.";
+        }
+
+        lock (_gate)
+        {
+            RemoveLoaded(registered.Id);
+        }
+
+        File.Delete(registered.Path);
+        File.Delete(ModelCard.PathFor(registered.Path));
+        return null;
+    }
+
+    internal static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
+    private string PathOf(string id) => System.IO.Path.Combine(ModelsDirectory, id + ".rnnlm");
+
+    private static RegisteredModel? Describe(string id, ModelSource source, string path)
+    {
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            return null;
+        }
+
+        ModelCard? card;
+        try
+        {
+            card = ModelCard.TryLoad(ModelCard.PathFor(path));
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            card = null;
+        }
+
+        var created = card is { CreatedUtc: var c } && c != default ? c : new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero);
+        return new RegisteredModel(id, source, file.FullName, card, file.Length, created);
+    }
+
+    private void RemoveLoaded(string id)
+    {
+        for (var node = _loaded.First; node is not null;)
+        {
+            var next = node.Next;
+            if (node.Value.Id == id)
+            {
+                _loaded.Remove(node);
+            }
+
+            node = next;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex IdPattern();
+
+    private sealed record ActiveChoice(string Id);
+}
