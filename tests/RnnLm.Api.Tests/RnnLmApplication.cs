@@ -26,25 +26,53 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
     private static readonly string[] Verbs = ["said", "found", "reported", "did not find", "recommended"];
     private static readonly string[] Objects = ["that the election was conducted well", "no evidence", "the praise of the city", "a new law", "many problems"];
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("rnnlm-api-tests-").FullName;
+    private readonly string _folder;
+    private readonly bool _ownsFolder;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
 
     public RnnLmApplication()
+        : this(null)
     {
+    }
+
+    /// <summary>An application with extra configuration; with <paramref name="folder"/>, one that serves (and keeps) an existing folder, as after a restart.</summary>
+    internal RnnLmApplication(IReadOnlyDictionary<string, string?>? settings, string? folder = null)
+    {
+        _ownsFolder = folder is null;
+        _folder = folder ?? Directory.CreateTempSubdirectory("rnnlm-api-tests-").FullName;
+        _settings = settings ?? new Dictionary<string, string?>();
         ModelPath = Path.Combine(_folder, "tiny.rnnlm");
-        var sentences = Subjects.SelectMany(s => Verbs.Select(v => $"{s} {v} {Objects[(s.Length + v.Length) % Objects.Length]} .".Split(' '))).ToArray();
-        var vocabulary = Vocabulary.Build(sentences, minCount: 1);
-        var classes = new ClassMap([0, 4, 12], vocabulary.Count);
-        var parameters = new Parameters<float>(new ModelShape(vocabulary.Count, 8, 12, OutputKind.Classes, classes.ClassCount));
-        parameters.Initialize(seed: 1, scale: 0.5);
-        ModelFile.Save(new LanguageModel(vocabulary, classes, parameters), ModelPath);
-        new ModelCard { Name = "tiny", Architecture = "Elman RNN (sigmoid hidden layer), class-factorized softmax (3 classes)", TrainingData = "synthetic test sentences", ValidPerplexity = 12.5 }
-            .Save(ModelCard.PathFor(ModelPath));
+        WriteTinyModel(ModelPath);
 
         // The engine's own reading of the file the API serves: the reference for agreement tests.
         Model = ModelFile.Load(ModelPath);
     }
 
     public string ModelPath { get; }
+
+    /// <summary>Writes the tiny model (seeded random weights, so always the same bytes) and its card.</summary>
+    public static void WriteTinyModel(string path)
+    {
+        var sentences = Subjects.SelectMany(s => Verbs.Select(v => $"{s} {v} {Objects[(s.Length + v.Length) % Objects.Length]} .".Split(' '))).ToArray();
+        var vocabulary = Vocabulary.Build(sentences, minCount: 1);
+        var classes = new ClassMap([0, 4, 12], vocabulary.Count);
+        var parameters = new Parameters<float>(new ModelShape(vocabulary.Count, 8, 12, OutputKind.Classes, classes.ClassCount));
+        parameters.Initialize(seed: 1, scale: 0.5);
+        ModelFile.Save(new LanguageModel(vocabulary, classes, parameters), path);
+        new ModelCard { Name = "tiny", Architecture = "Elman RNN (sigmoid hidden layer), class-factorized softmax (3 classes)", TrainingData = "synthetic test sentences", ValidPerplexity = 12.5 }
+            .Save(ModelCard.PathFor(path));
+    }
+
+    /// <summary>The folder holding the model and the data directory (<c>data/</c>).</summary>
+    public string Folder => _folder;
+
+    /// <summary>A client that sends the API key.</summary>
+    public HttpClient CreateManagementClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        return client;
+    }
 
     public LanguageModel Model { get; }
 
@@ -53,9 +81,14 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
     /// <summary>Posts raw bytes (so that malformed JSON can be sent) with a content type.</summary>
     public static StringContent Body(string json, string contentType = "application/json") => new(json, Encoding.UTF8, contentType);
 
-    public async Task<(HttpResponseMessage Response, JsonElement Json)> SendAsync(HttpMethod method, string path, string? body = null, string contentType = "application/json")
+    public async Task<(HttpResponseMessage Response, JsonElement Json)> SendAsync(HttpMethod method, string path, string? body = null, string contentType = "application/json", string? apiKey = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : Body(body, contentType) };
+        if (apiKey is not null)
+        {
+            request.Headers.Add("X-Api-Key", apiKey);
+        }
+
         var response = await CreateClient().SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
@@ -89,13 +122,13 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
             ["RnnLm:DataDirectory"] = Path.Combine(_folder, "data"),
             ["RnnLm:ApiKey"] = ApiKey,
             ["Serilog:MinimumLevel:Default"] = "Warning",
-        }));
+        }).AddInMemoryCollection(_settings));
     }
 
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(_folder))
+        if (disposing && _ownsFolder && Directory.Exists(_folder))
         {
             Directory.Delete(_folder, recursive: true);
         }

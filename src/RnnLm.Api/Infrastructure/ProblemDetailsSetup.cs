@@ -35,7 +35,7 @@ public static partial class ProblemDetailsSetup
                     404 => ("route", $"No endpoint answers {request.Method} {request.Path}; see /swagger for the API."),
                     405 => ("method", $"{request.Path} does not accept {request.Method}."),
                     413 => ("body", BodyTooLarge(context.HttpContext).Detail!),
-                    415 => ("Content-Type", "Send the body as JSON with Content-Type: application/json."),
+                    415 => ("Content-Type", "Send the body as JSON with Content-Type: application/json (POST /jobs also takes multipart/form-data)."),
                     _ => null,
                 };
                 if (error is { } e)
@@ -111,7 +111,7 @@ public static partial class ProblemDetailsSetup
 
         if (exception.StatusCode == StatusCodes.Status415UnsupportedMediaType)
         {
-            return Problem(415, "Unsupported media type", "Content-Type", "Send the body as JSON with Content-Type: application/json.");
+            return Problem(415, "Unsupported media type", "Content-Type", "Send the body as JSON with Content-Type: application/json (POST /jobs also takes multipart/form-data).");
         }
 
         if (exception.InnerException is JsonException json)
