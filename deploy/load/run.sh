@@ -8,9 +8,12 @@
 #          measured from the actual send). The summary shows the rate reached.
 #   max    as many requests/s as $MAX_CONNECTIONS connections get
 # Every run is bounded by $DURATION and by $MAX_REQUESTS requests. Prints a summary and stops the API.
+# With WITH_JOB=1 it measures GET /next instead with and without a training job running in the same process: the
+# paced and max runs first idle, then again while a Brown job ($JOB_SETTINGS) trains, after which the job is cancelled.
 #
 #   deploy/load/run.sh [model.rnnlm]
 #   RATE=500 DURATION=30s deploy/load/run.sh /tmp/model.rnnlm
+#   WITH_JOB=1 deploy/load/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -23,11 +26,15 @@ PACED_CONNECTIONS=${PACED_CONNECTIONS:-16}
 MAX_CONNECTIONS=${MAX_CONNECTIONS:-16}
 THREADS=${THREADS:-1}
 REQUEST_LOGGING=${REQUEST_LOGGING:-on}
+WITH_JOB=${WITH_JOB:-0}
+JOB_SETTINGS=${JOB_SETTINGS:-'{"name":"load test","corpus":"brown","threads":1}'}
 MODEL=${1:-${RnnLm__ModelPath:-models/brown-default.rnnlm}}
 BASE="http://127.0.0.1:$PORT"
 NEXT_PATH="/next?prefix=The%20jury&top=10"
 HERE=deploy/load
 LOG=$(mktemp -t rnnlm-load-api.XXXXXX.log)
+DATA=$(mktemp -d -t rnnlm-load-data.XXXXXX)
+KEY="load-$RANDOM$RANDOM"
 
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 2; }
 [ -f "$MODEL" ] || { echo "model file '$MODEL' does not exist; pass one as the first argument" >&2; exit 2; }
@@ -36,7 +43,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     dotnet build src/RnnLm.Api -c Release -v quiet -nologo >/dev/null
 fi
 
-settings=(RnnLm__ModelPath="$(realpath "$MODEL")" ASPNETCORE_ENVIRONMENT=Production)
+settings=(RnnLm__ModelPath="$(realpath "$MODEL")" RnnLm__DataDirectory="$DATA" RnnLm__ApiKey="$KEY" ASPNETCORE_ENVIRONMENT=Production)
 if [ "$REQUEST_LOGGING" = off ]; then
     # Request lines are logged at Information: raising this category's level silences them.
     settings+=("Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware=Warning")
@@ -44,7 +51,7 @@ fi
 env "${settings[@]}" dotnet src/RnnLm.Api/bin/Release/net10.0/RnnLm.Api.dll \
     --urls "$BASE" --contentRoot "$PWD/src/RnnLm.Api" >"$LOG" 2>&1 &
 API_PID=$!
-trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true' EXIT
+trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
 for _ in $(seq 1 120); do
     if curl -sf "$BASE/health/ready" >/dev/null; then break; fi
@@ -66,12 +73,27 @@ echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) bef
 run warmup-next "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null
 run warmup-score /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null
 
-results=$(
-    run "next-paced-$RATE" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
-    run next-max "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
-    run "score-paced-$RATE" /score "$HERE/score-body.json" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
-    run score-max /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$DURATION"
-)
+if [ "$WITH_JOB" = 1 ]; then
+    results=$(
+        run "next-paced-$RATE" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+        run next-max "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
+        job=$(curl -s -X POST "$BASE/jobs" -H 'Content-Type: application/json' -H "X-Api-Key: $KEY" -d "$JOB_SETTINGS" | grep -oE '"id":"[^"]+"' | cut -d'"' -f4)
+        [ -n "$job" ] || { echo "the job was not accepted" >&2; exit 1; }
+        until curl -s "$BASE/jobs/$job" | grep -q '"status":"running","[^}]*"progress":{'; do sleep 0.5; done
+        echo "job $job training: $(curl -s "$BASE/jobs/$job" | grep -oE '"settings":\{[^}]*\}')" >&2
+        run "next-paced-$RATE-job" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+        run next-max-job "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
+        echo "job $job status before cancelling: $(curl -s "$BASE/jobs/$job" | grep -oE '"status":"[a-z]+"|"wordsPerSecond":[0-9.]+' | head -n 2 | tr '\n' ' ')" >&2
+        curl -s -X DELETE "$BASE/jobs/$job" -H "X-Api-Key: $KEY" >/dev/null
+    )
+else
+    results=$(
+        run "next-paced-$RATE" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+        run next-max "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
+        run "score-paced-$RATE" /score "$HERE/score-body.json" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+        run score-max /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$DURATION"
+    )
+fi
 
 echo
 printf '%-18s %10s %9s %9s %9s %9s %8s %8s\n' run requests req/s p50_ms p99_ms max_ms non2xx sockerr

@@ -231,6 +231,37 @@ public sealed class JobTests
     }
 
     [Fact]
+    public async Task AReadReplicaOnTheSameDataDirectoryFollowsTheTrainersActivations()
+    {
+        var folder = Directory.CreateTempSubdirectory("rnnlm-api-replica-").FullName;
+        try
+        {
+            using var trainer = new RnnLmApplication(null, folder);
+            using var replica = new RnnLmApplication(new Dictionary<string, string?> { ["RnnLm:TrainingEnabled"] = "false", ["RnnLm:FollowActiveModelSeconds"] = "1" }, folder);
+            var replicaClient = replica.CreateClient();
+            Assert.Equal("tiny", (await replicaClient.GetFromJsonAsync<JsonElement>("/model")).GetProperty("id").GetString());
+
+            var management = trainer.CreateManagementClient();
+            var id = await SubmitOkAsync(management, QuickJob("followed"));
+            Assert.Equal("succeeded", Status(await WaitForEndAsync(management, id)));
+            Assert.Equal(HttpStatusCode.OK, (await management.PostAsync($"/models/{id}/activate", null)).StatusCode);
+
+            var clock = Stopwatch.StartNew();
+            while ((await replicaClient.GetFromJsonAsync<JsonElement>("/model")).GetProperty("id").GetString() != id)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the replica did not follow the activation");
+                await Task.Delay(100);
+            }
+
+            Assert.Equal("succeeded", Status(await GetJobAsync(replicaClient, id)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task TrainingTextCanBeUploadedAsFilesWithHeldOutValidation()
     {
         using var app = new RnnLmApplication();

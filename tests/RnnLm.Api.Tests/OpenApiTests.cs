@@ -14,8 +14,15 @@ public sealed class OpenApiTests(RnnLmApplication app)
     public async Task TheOpenApiDocumentListsEveryEndpointWithASummaryAndADescription()
     {
         var document = await Document();
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(method => (Method: method.Name, Path: path.Name)))
+            .ToArray();
+        Assert.Equal(
+            new HashSet<(string, string)>([.. Endpoints, ("post", "/jobs"), ("get", "/jobs"), ("get", "/jobs/{id}"), ("get", "/jobs/{id}/events"), ("delete", "/jobs/{id}"),
+                ("get", "/models"), ("get", "/models/{id}"), ("post", "/models/{id}/activate"), ("delete", "/models/{id}")]),
+            new HashSet<(string, string)>(operations));
 
-        foreach (var (method, path) in Endpoints)
+        foreach (var (method, path) in operations)
         {
             var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
             Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()), $"{method} {path} has no summary");
@@ -79,6 +86,21 @@ public sealed class OpenApiTests(RnnLmApplication app)
 
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{method} {path}{query}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
+    }
+
+    [Fact]
+    public async Task ManagementOperationsDeclareTheApiKey()
+    {
+        var document = await Document();
+        var paths = document.GetProperty("paths");
+
+        Assert.Equal("X-Api-Key", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("name").GetString());
+        foreach (var (method, path) in new[] { ("post", "/jobs"), ("delete", "/jobs/{id}"), ("post", "/models/{id}/activate"), ("delete", "/models/{id}") })
+        {
+            Assert.True(paths.GetProperty(path).GetProperty(method).TryGetProperty("security", out _), $"{method} {path} does not declare the key");
+        }
+
+        Assert.False(paths.GetProperty("/jobs").GetProperty("get").TryGetProperty("security", out _));
     }
 
     [Fact]

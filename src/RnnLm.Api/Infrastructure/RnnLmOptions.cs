@@ -78,6 +78,10 @@ public sealed class RnnLmOptions
     [Required]
     public string BrownDirectory { get; set; } = "data/brown";
 
+    /// <summary>On a read replica (training off): how often to look for a model the trainer activated in the shared data directory; 0 turns it off.</summary>
+    [Range(0, 86_400)]
+    public int FollowActiveModelSeconds { get; set; } = 10;
+
     /// <summary>How many models besides the active one stay loaded for requests with <c>model=ID</c> (least recently used go first).</summary>
     [Range(1, 256)]
     public int MaxLoadedModels { get; set; } = 4;

@@ -11,6 +11,7 @@ public static class ModelStartupSetup
         services.AddSingleton<ModelHost>();
         services.AddSingleton<ModelRegistry>();
         services.AddHostedService<ModelStartup>();
+        services.AddHostedService<ActiveModelFollower>();
         return services;
     }
 
