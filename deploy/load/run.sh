@@ -79,7 +79,11 @@ if [ "$WITH_JOB" = 1 ]; then
         run next-max "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
         job=$(curl -s -X POST "$BASE/jobs" -H 'Content-Type: application/json' -H "X-Api-Key: $KEY" -d "$JOB_SETTINGS" | grep -oE '"id":"[^"]+"' | cut -d'"' -f4)
         [ -n "$job" ] || { echo "the job was not accepted" >&2; exit 1; }
-        until curl -s "$BASE/jobs/$job" | grep -q '"status":"running","[^}]*"progress":{'; do sleep 0.5; done
+        for _ in $(seq 1 240); do
+            state=$(curl -s "$BASE/jobs/$job")
+            if grep -q '"status":"running"' <<<"$state" && grep -q '"progress":{"epoch"' <<<"$state"; then break; fi
+            sleep 0.5
+        done
         echo "job $job training: $(curl -s "$BASE/jobs/$job" | grep -oE '"settings":\{[^}]*\}')" >&2
         run "next-paced-$RATE-job" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
         run next-max-job "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
