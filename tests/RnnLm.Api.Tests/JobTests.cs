@@ -166,6 +166,31 @@ public sealed class JobTests
     }
 
     [Fact]
+    public async Task AnUnwritableDataDirectoryTurnsJobsOffWithAReasonAndServingGoesOn()
+    {
+        var file = Path.GetTempFileName(); // a file where the data directory should be
+        try
+        {
+            using var app = new RnnLmApplication(new Dictionary<string, string?> { ["RnnLm:DataDirectory"] = file });
+            var client = app.CreateManagementClient();
+
+            var (response, problem) = await SubmitAsync(client, QuickJob());
+            var activation = await client.PostAsync("/models/tiny/activate", null);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Contains("RnnLm__DataDirectory", problem.GetProperty("detail").GetString());
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, activation.StatusCode);
+            Assert.Contains("RnnLm__DataDirectory", await activation.Content.ReadAsStringAsync());
+            Assert.Empty((await client.GetFromJsonAsync<JsonElement>("/jobs")).GetProperty("jobs").EnumerateArray());
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/next?prefix=the")).StatusCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task AReplicaWithTrainingTurnedOffAnswers503()
     {
         using var app = new RnnLmApplication(new Dictionary<string, string?> { ["RnnLm:TrainingEnabled"] = "false" });

@@ -70,15 +70,15 @@ public static class JobApi
 
     public static async Task<IResult> Submit(HttpRequest request, JobManager jobs, IOptions<RnnLmOptions> options, IOptions<JsonOptions> json)
     {
-        if (jobs.Unavailable is { } reason)
-        {
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Jobs unavailable", "jobs", reason);
-        }
-
         if (!jobs.TrainingEnabled)
         {
             return Problem(StatusCodes.Status503ServiceUnavailable, "Training is turned off", "jobs",
                 "This instance does not train (RnnLm:TrainingEnabled is false); send jobs to the trainer instance.");
+        }
+
+        if (jobs.Unavailable is { } reason)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Jobs unavailable", "jobs", reason);
         }
 
         var errors = new ValidationErrors();

@@ -104,6 +104,7 @@ public static class ModelApi
                 + "The choice is kept in the data directory and survives a restart. Needs the X-Api-Key header.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKey();
         models.MapDelete("{id}", Delete)
             .WithName("DeleteModel")
@@ -140,6 +141,11 @@ public static class ModelApi
         catch (ModelLoadException e)
         {
             return TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status422UnprocessableEntity, "The model cannot be loaded", "id", e.Message));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status503ServiceUnavailable, "The activation cannot be recorded", "id",
+                $"The data directory cannot be written ({e.Message}); the active model is unchanged. Check RnnLm__DataDirectory."));
         }
     }
 

@@ -162,12 +162,14 @@ public sealed partial class ModelRegistry
     /// <summary>Makes a registered model the active one and remembers the choice across restarts.</summary>
     /// <returns>The model that was active before.</returns>
     /// <exception cref="ModelLoadException">The file is not a valid model.</exception>
+    /// <exception cref="IOException">The choice cannot be recorded in the data directory (nothing was changed).</exception>
     public ActiveModel? Activate(RegisteredModel registered)
     {
         var model = Load(registered);
-        var previous = _host.Activate(model);
+        // Recorded first: when the data directory cannot be written, nothing changes and the caller hears why.
         System.IO.Directory.CreateDirectory(DataDirectory);
         AtomicFile.WriteAllText(System.IO.Path.Combine(DataDirectory, ActiveFileName), JsonSerializer.Serialize(new ActiveChoice(model.Id)));
+        var previous = _host.Activate(model);
         lock (_gate)
         {
             RemoveLoaded(model.Id);
