@@ -16,7 +16,6 @@ public class StepBenchmarks
     private BpttNetwork<float> _network = null!;
     private Parameters<float> _gradients = null!;
     private Parameters<float> _training = null!;
-    private ClassMap? _classes;
     private OutputSink<float> _sink = null!;
     private readonly HashSet<int> _touched = [];
     private int[][] _sentences = [];
@@ -41,11 +40,10 @@ public class StepBenchmarks
         _model = new LanguageModel(vocabulary, classes, parameters);
         var random = new Random(2);
         _sentences = [.. Enumerable.Range(0, 1000).Select(_ => Enumerable.Range(0, 20).Select(_ => Zipf(random)).Append(vocabulary.EndOfSentence).ToArray())];
-        _classes = classes;
         _training = new Parameters<float>(shape);
         parameters.CopyTo(_training);
         _gradients = new Parameters<float>(shape);
-        _sink = new OutputSink<float>(_training, -0.001f);
+        _sink = new OutputSink<float>(_training, -0.001f) { Keep = 1 - 1e-9f };
         _network = new BpttNetwork<float>(_training, classes, 16, 4, 10, 1, vocabulary.StartOfSentence, _ => _sentences[_next++ % _sentences.Length]);
     }
 
@@ -57,7 +55,7 @@ public class StepBenchmarks
     public double TrainingStepPerWord()
     {
         _network.RunBlock(_sink, _gradients, _touched, out var logProb, out _);
-        Trainer.Update(_training, _gradients, _touched, _sink, 0.001f, 1e-9f, _classes);
+        Trainer.Update(_training, _gradients, _touched, 0.001f, 1e-9f);
         return logProb;
     }
 

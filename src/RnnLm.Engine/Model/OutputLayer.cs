@@ -3,11 +3,16 @@ using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Model;
 
-/// <summary>Where the output layer adds its gradients: <c>target += Scale · gradient</c>.</summary>
+/// <summary>
+/// Where the output layer adds its gradients: <c>target += Scale · gradient</c>, after which the output weight
+/// matrices that received a gradient are multiplied by <see cref="Keep"/>.
+/// </summary>
 /// <remarks>
 /// A gradient check points the targets at a gradient buffer with scale 1; training points them at the
 /// weights themselves with scale −learning rate, which saves a pass over the |V|×Dh output matrix.
 /// Either way the hidden-state gradient is computed from the weights before they change.
+/// Keep is 1 − L2 decay; with class outputs only the word rows of the classes in the block shrink, in the
+/// same pass that updates them. It is 1 (no shrinking) unless set.
 /// </remarks>
 internal sealed class OutputSink<T>(Parameters<T> target, T scale)
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -16,8 +21,7 @@ internal sealed class OutputSink<T>(Parameters<T> target, T scale)
 
     public T Scale { get; set; } = scale;
 
-    /// <summary>Classes whose word rows received a gradient since the caller last cleared this set (class outputs only).</summary>
-    public HashSet<int> TouchedClasses { get; } = [];
+    public T Keep { get; set; } = T.One;
 }
 
 /// <summary>
@@ -34,8 +38,15 @@ internal sealed class OutputLayer<T>
     private T[] _logits = []; // [R, |V|] (full) or [R, C] (classes)
     private readonly Stack<GroupScratch> _scratch = new();
     private T[] _wordLogProbs = []; // [R]
+    private T[] _classLogProbs = []; // [R]
     private int[] _classTargets = []; // [R]
     private int[] _order = []; // [R] rows sorted by target class
+    private readonly List<(int Start, int End)> _groups = []; // rows [Start, End) of the sorted order share a class
+    private T[] _sortedHidden = []; // [R, Dh] hidden rows in class order
+    private T[] _sortedGradient = []; // [R, Dh] their gradient from the class part
+    private T[] _wordGradient = []; // [R, Dh] and from the word part
+    private int[] _items = []; // work items for the threads: −1 for the class part, else a group
+    private long[] _costs = []; // their negated costs, to sort the costliest first
 
     public OutputLayer(Parameters<T> parameters, ClassMap? classes, int threads)
     {
@@ -139,40 +150,54 @@ internal sealed class OutputLayer<T>
         ScaleRows(logits, rows * v, sink.Scale);
         Gemm.Multiply<T>(logits, v, true, hidden, dh, false, sink.Target.Output, dh, v, dh, rows, true, _threads);
         AddColumnSums(logits.AsSpan(0, rows * v), rows, sink.Target.OutputBias);
+        Shrink(sink.Target.Output, sink.Keep);
     }
 
     private void RunClasses(ClassMap classes, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
         var (c, dh) = (classes.ClassCount, _p.Shape.Hidden);
         var classTargets = Ensure(ref _classTargets, rows);
-        for (var r = 0; r < rows; r++)
-        {
-            classTargets[r] = classes.ClassOf(targets[r]);
-        }
-
-        // Class part: P(c | h) over C classes, all rows at once.
-        var logits = Ensure(ref _logits, rows * c);
-        Gemm.Multiply<T>(hidden.AsSpan(0, rows * dh), dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, _threads);
-        SoftmaxRows(logits, _p.ClassBias, classTargets.AsSpan(0, rows), logProbs, c, sink is not null);
-        if (sink is not null)
-        {
-            Gemm.Multiply<T>(logits, c, false, _p.ClassOutput, dh, false, hiddenGrad, dh, rows, dh, c, false, _threads);
-            ScaleRows(logits, rows * c, sink.Scale);
-            Gemm.Multiply<T>(logits, c, true, hidden.AsSpan(0, rows * dh), dh, false, sink.Target.ClassOutput, dh, c, dh, rows, true, _threads);
-            AddColumnSums(logits.AsSpan(0, rows * c), rows, sink.Target.ClassBias);
-        }
-
-        // Word part: P(w | c(w), h) within each target's class. Rows that share a class share one product;
-        // classes own disjoint rows of U and of the hidden gradient, so they can run on several threads
-        // and give the same bits whatever the split.
         var order = Ensure(ref _order, rows);
         for (var r = 0; r < rows; r++)
         {
+            classTargets[r] = classes.ClassOf(targets[r]);
             order[r] = r;
         }
 
+        // Rows that share a class share one product, so they are sorted by class, and the hidden rows copied in
+        // that order: a class's rows are then contiguous for the word part. Both parts work in this order.
         Array.Sort(classTargets, order, 0, rows);
-        var groups = new List<(int Start, int End)>();
+        var sortedHidden = Ensure(ref _sortedHidden, rows * dh);
+        for (var i = 0; i < rows; i++)
+        {
+            hidden.AsSpan(order[i] * dh, dh).CopyTo(sortedHidden.AsSpan(i * dh, dh));
+        }
+
+        // Class part: P(c | h) over C classes, all rows at once. It runs as one more work item beside the word
+        // groups, with its own half of the hidden gradient, so that a thread that is free can take it.
+        var gradient = sink is not null;
+        var classGradient = gradient ? Ensure(ref _sortedGradient, rows * dh) : null; // [R, Dh] in sorted order
+        var wordGradient = gradient ? Ensure(ref _wordGradient, rows * dh) : null; // [R, Dh] in sorted order
+        var classLogProbs = Ensure(ref _classLogProbs, rows); // [R] log P(class | h), in sorted order
+
+        void RunClassPart(int threads)
+        {
+            var logits = Ensure(ref _logits, rows * c); // [R, C] in sorted order
+            Gemm.Multiply<T>(sortedHidden.AsSpan(0, rows * dh), dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, threads);
+            SoftmaxRows(logits, _p.ClassBias, classTargets.AsSpan(0, rows), classLogProbs, c, gradient);
+            if (sink is not null)
+            {
+                Gemm.Multiply<T>(logits, c, false, _p.ClassOutput, dh, false, classGradient, dh, rows, dh, c, false, threads);
+                ScaleRows(logits, rows * c, sink.Scale);
+                Gemm.Multiply<T>(logits, c, true, sortedHidden.AsSpan(0, rows * dh), dh, false, sink.Target.ClassOutput, dh, c, dh, rows, true, threads);
+                AddColumnSums(logits.AsSpan(0, rows * c), rows, sink.Target.ClassBias);
+                Shrink(sink.Target.ClassOutput, sink.Keep);
+            }
+        }
+
+        // Word part: P(w | c(w), h) within each target's class. Classes own disjoint rows of U and of the hidden
+        // gradient, so they can run on several threads and give the same bits whatever the split.
+        _groups.Clear();
         for (var start = 0; start < rows;)
         {
             var end = start;
@@ -181,61 +206,92 @@ internal sealed class OutputLayer<T>
                 end++;
             }
 
-            groups.Add((start, end));
-            sink?.TouchedClasses.Add(classTargets[start]);
+            _groups.Add((start, end));
             start = end;
         }
 
         var wordLogProbs = Ensure(ref _wordLogProbs, rows); // [R] log P(w | class, h), in sorted order
-        var gradArray = sink is null ? null : hiddenGrad;
 
         void RunGroup(int g, GroupScratch scratch)
         {
-            var (start, end) = groups[g];
+            var (start, end) = _groups[g];
             var cls = classTargets[start];
             var (count, first, size) = (end - start, classes.Start(cls), classes.Size(cls));
-            var gathered = scratch.Rows(count * dh);
             var groupTargets = scratch.Targets(count);
             for (var i = 0; i < count; i++)
             {
-                hidden.AsSpan(order[start + i] * dh, dh).CopyTo(gathered.AsSpan(i * dh, dh));
                 groupTargets[i] = targets[order[start + i]] - first;
             }
 
+            // U's rows of the class, read in place: few hidden rows meet many word rows, too few to repay packing.
+            var rowsOfClass = sortedHidden.AsSpan(start * dh, count * dh); // [count, Dh]
             var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
             var wordLogits = scratch.Logits(count * size); // [count, size]
-            Gemm.Multiply<T>(gathered, dh, false, weights, dh, true, wordLogits, size, count, size, dh, false, 1);
-            SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), wordLogProbs.AsSpan(start, count), size, sink is not null);
+            RowProducts.Dots<T>(rowsOfClass, count, weights, size, dh, wordLogits);
+            SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), wordLogProbs.AsSpan(start, count), size, gradient);
             if (sink is null)
             {
                 return;
             }
 
-            var gatheredGrad = scratch.Gradient(count * dh);
-            Gemm.Multiply<T>(wordLogits, size, false, weights, dh, false, gatheredGrad, dh, count, dh, size, false, 1);
-            for (var i = 0; i < count; i++)
+            // dJ/dh from the weights before they change, and the update, while the class's rows are in this core's
+            // cache. When the sink is the weights themselves, one pass over the rows does both.
+            var hiddenRows = wordGradient.AsSpan(start * dh, count * dh);
+            var target = sink.Target.Output.AsSpan(first * dh, size * dh);
+            if (sink.Target.Output == _p.Output)
             {
-                var to = gradArray.AsSpan(order[start + i] * dh, dh);
-                System.Numerics.Tensors.TensorPrimitives.Add(to, gatheredGrad.AsSpan(i * dh, dh), to);
+                RowProducts.CombineAndAddOuter<T>(wordLogits, count, rowsOfClass, target, size, dh, hiddenRows, sink.Scale, sink.Keep);
+            }
+            else
+            {
+                RowProducts.Combine<T>(wordLogits, count, weights, size, dh, hiddenRows);
+                ScaleRows(wordLogits, sink.Scale);
+                RowProducts.AddOuter<T>(wordLogits, rowsOfClass, count, target, size, dh, sink.Keep);
             }
 
-            ScaleRows(wordLogits, count * size, sink.Scale);
-            Gemm.Multiply<T>(wordLogits, size, true, gathered, dh, false, sink.Target.Output.AsSpan(first * dh, size * dh), dh, size, dh, count, true, 1);
-            AddColumnSums(wordLogits.AsSpan(0, count * size), count, sink.Target.OutputBias.AsSpan(first, size));
+            AddColumnSums(wordLogits, count, sink.Target.OutputBias.AsSpan(first, size));
         }
 
-        if (_threads > 1 && groups.Count > 1)
+        if (_threads > 1 && _groups.Count > 1)
         {
-            Parallel.For(0, groups.Count, new ParallelOptions { MaxDegreeOfParallelism = _threads }, () => RentScratch(), (g, _, scratch) =>
+            // Work items, the costliest first and one at a time, so that the threads finish together: the class
+            // part (item −1), then the groups by the size of their product.
+            var items = Ensure(ref _items, _groups.Count + 1);
+            var costs = Ensure(ref _costs, _groups.Count + 1);
+            items[0] = -1;
+            costs[0] = -(long)rows * c;
+            for (var g = 0; g < _groups.Count; g++)
             {
-                RunGroup(g, scratch);
-                return scratch;
-            }, ReturnScratch);
+                var (start, end) = _groups[g];
+                items[g + 1] = g;
+                costs[g + 1] = -(long)(end - start) * classes.Size(classTargets[start]);
+            }
+
+            Array.Sort(costs, items, 0, _groups.Count + 1);
+            var next = -1;
+            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads }, _ =>
+            {
+                var scratch = RentScratch();
+                for (int i; (i = Interlocked.Increment(ref next)) <= _groups.Count;)
+                {
+                    if (items[i] < 0)
+                    {
+                        RunClassPart(1);
+                    }
+                    else
+                    {
+                        RunGroup(items[i], scratch);
+                    }
+                }
+
+                ReturnScratch(scratch);
+            });
         }
         else
         {
+            RunClassPart(_threads);
             var scratch = RentScratch();
-            for (var g = 0; g < groups.Count; g++)
+            for (var g = 0; g < _groups.Count; g++)
             {
                 RunGroup(g, scratch);
             }
@@ -243,9 +299,23 @@ internal sealed class OutputLayer<T>
             ReturnScratch(scratch);
         }
 
+        // Back from class order to the callers' rows: log P(c | h) + log P(w | c, h), and both parts' gradients.
         for (var i = 0; i < rows; i++)
         {
-            logProbs[order[i]] += wordLogProbs[i];
+            wordLogProbs[i] += classLogProbs[i];
+        }
+
+        for (var i = 0; i < rows; i++)
+        {
+            logProbs[order[i]] = wordLogProbs[i];
+        }
+
+        if (gradient)
+        {
+            for (var i = 0; i < rows; i++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(classGradient.AsSpan(i * dh, dh), wordGradient.AsSpan(i * dh, dh), hiddenGrad.AsSpan(order[i] * dh, dh));
+            }
         }
     }
 
@@ -268,16 +338,10 @@ internal sealed class OutputLayer<T>
     /// <summary>Per-thread buffers for one class group.</summary>
     private sealed class GroupScratch
     {
-        private T[] _rows = []; // [count, Dh] hidden rows of one class, gathered
-        private T[] _gradient = []; // [count, Dh] their gradient
         private T[] _logits = []; // [count, class size]
         private int[] _targets = []; // [count] targets relative to the class start
 
-        public T[] Rows(int length) => Ensure(ref _rows, length);
-
-        public T[] Gradient(int length) => Ensure(ref _gradient, length);
-
-        public T[] Logits(int length) => Ensure(ref _logits, length);
+        public Span<T> Logits(int length) => Ensure(ref _logits, length).AsSpan(0, length);
 
         public int[] Targets(int length) => Ensure(ref _targets, length);
     }
@@ -328,11 +392,21 @@ internal sealed class OutputLayer<T>
         return max + T.Log(sum);
     }
 
-    private static void ScaleRows(T[] values, int length, T scale)
+    private static void ScaleRows(T[] values, int length, T scale) => ScaleRows(values.AsSpan(0, length), scale);
+
+    private static void ScaleRows(Span<T> values, T scale)
     {
         if (scale != T.One)
         {
-            System.Numerics.Tensors.TensorPrimitives.Multiply(values.AsSpan(0, length), scale, values.AsSpan(0, length));
+            System.Numerics.Tensors.TensorPrimitives.Multiply(values, scale, values);
+        }
+    }
+
+    private static void Shrink(Span<T> weights, T keep)
+    {
+        if (keep != T.One)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Multiply(weights, keep, weights);
         }
     }
 
@@ -350,6 +424,16 @@ internal sealed class OutputLayer<T>
         if (buffer.Length < length)
         {
             buffer = new T[length];
+        }
+
+        return buffer;
+    }
+
+    private static long[] Ensure(ref long[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new long[length];
         }
 
         return buffer;

@@ -43,8 +43,15 @@ internal sealed class BpttNetwork<T>
     // Scratch.
     private readonly T[] _embedded; // [B, d]
     private readonly T[] _carry; // [B, Dh] dJ/dh(t) flowing back
-    private readonly T[] _delta; // [B, Dh]
-    private readonly T[] _embeddingGrad; // [B, d]
+    private readonly T[] _recurrentTransposed; // [Dh, Dh] Hᵀ, made once a block for the steps back through time
+
+    // Back-propagation through a block stacks the steps it visits, latest first, and forms the weight gradients
+    // with one product over all of them instead of one per step.
+    private readonly T[] _deltas; // [window·B, Dh] dJ/d(pre-activation)
+    private readonly T[] _previousStack; // [window·B, Dh] h(t−1)
+    private readonly int[] _inputStack; // [window·B] x(t), −1 when idle
+    private readonly T[] _embeddedStack; // [window·B, d] e(t)
+    private readonly T[] _embeddingGrads; // [window·B, d]
     private readonly T[] _blockHidden; // [B·block, Dh]
     private readonly T[] _blockHiddenGrad; // [B·block, Dh]
     private readonly int[] _blockTargets; // [B·block]
@@ -76,8 +83,12 @@ internal sealed class BpttNetwork<T>
 
         _embedded = new T[streams * d];
         _carry = new T[streams * dh];
-        _delta = new T[streams * dh];
-        _embeddingGrad = new T[streams * d];
+        _recurrentTransposed = new T[dh * dh];
+        _deltas = new T[_window * streams * dh];
+        _previousStack = new T[_window * streams * dh];
+        _inputStack = new int[_window * streams];
+        _embeddedStack = new T[_window * streams * d];
+        _embeddingGrads = new T[_window * streams * d];
         _blockHidden = new T[streams * block * dh];
         _blockHiddenGrad = new T[streams * block * dh];
         _blockTargets = new int[streams * block];
@@ -221,13 +232,15 @@ internal sealed class BpttNetwork<T>
         var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
         var carry = _carry.AsSpan();
         carry.Clear();
+        Transpose(_p.Recurrent, _recurrentTransposed, dh);
         var earliest = Math.Max(0, blockStart - _bptt);
+        var stacked = 0; // steps whose deltas are stacked
         for (var t = blockStart + steps - 1; t >= earliest; t--)
         {
             var slot = (int)(t % _window);
             var inputs = _inputs[slot];
             var hidden = _hidden[slot];
-            var delta = _delta.AsSpan();
+            var delta = _deltas.AsSpan(stacked * b * dh, b * dh);
             var any = false;
             for (var s = 0; s < b; s++)
             {
@@ -238,21 +251,8 @@ internal sealed class BpttNetwork<T>
                     continue;
                 }
 
-                carry.Slice(s * dh, dh).CopyTo(row);
-                if (t >= blockStart)
-                {
-                    var blockRow = _blockRows[((int)(t - blockStart) * b) + s];
-                    TensorPrimitives.Add(row, _blockHiddenGrad.AsSpan(blockRow * dh, dh), row);
-                }
-
-                // delta = dJ/dh ⊙ sigmoid'(pre), and sigmoid' = h(1 − h).
-                var h = hidden.AsSpan(s * dh, dh);
-                for (var j = 0; j < dh; j++)
-                {
-                    var value = row[j] * h[j] * (T.One - h[j]);
-                    row[j] = T.Clamp(value, -Clip, Clip);
-                    any |= row[j] != T.Zero;
-                }
+                var output = t >= blockStart ? _blockHiddenGrad.AsSpan(_blockRows[((int)(t - blockStart) * b) + s] * dh, dh) : [];
+                any |= Delta(carry.Slice(s * dh, dh), output, hidden.AsSpan(s * dh, dh), row, Clip);
             }
 
             if (!any)
@@ -266,32 +266,12 @@ internal sealed class BpttNetwork<T>
                 continue;
             }
 
-            // dJ/dH += h(t−1)ᵀ delta; dJ/dI += e(t)ᵀ delta; dJ/db1 += delta.
-            Gemm.Multiply<T>(_previous[slot], dh, true, delta, dh, false, g.Recurrent, dh, dh, dh, b, true, _threads);
-            Gather(inputs, _embedded);
-            Gemm.Multiply<T>(_embedded, d, true, delta, dh, false, g.Input, dh, d, dh, b, true, _threads);
-            for (var s = 0; s < b; s++)
-            {
-                TensorPrimitives.Add(g.HiddenBias, delta.Slice(s * dh, dh), g.HiddenBias);
-            }
-
-            // dJ/dL[x(t)] += delta Iᵀ.
-            Gemm.Multiply<T>(delta, dh, false, _p.Input, dh, true, _embeddingGrad, d, b, d, dh, false, _threads);
-            for (var s = 0; s < b; s++)
-            {
-                var x = inputs[s];
-                if (x < 0)
-                {
-                    continue;
-                }
-
-                var row = g.Embedding.AsSpan(x * d, d);
-                TensorPrimitives.Add(row, _embeddingGrad.AsSpan(s * d, d), row);
-                touched?.Add(x);
-            }
+            _previous[slot].AsSpan(0, b * dh).CopyTo(_previousStack.AsSpan(stacked * b * dh));
+            inputs.AsSpan(0, b).CopyTo(_inputStack.AsSpan(stacked * b));
+            stacked++;
 
             // dJ/dh(t−1) = delta Hᵀ, except into a sentence start, where h(t−1) = 0 is a constant.
-            Gemm.Multiply<T>(delta, dh, false, _p.Recurrent, dh, true, carry, dh, b, dh, dh, false, _threads);
+            Gemm.Multiply<T>(delta, dh, false, _recurrentTransposed, dh, false, carry, dh, b, dh, dh, false, _threads);
             for (var s = 0; s < b; s++)
             {
                 if (inputs[s] < 0 || _starts[slot][s])
@@ -300,14 +280,93 @@ internal sealed class BpttNetwork<T>
                 }
             }
         }
+
+        var rows = stacked * b;
+        if (rows == 0)
+        {
+            return;
+        }
+
+        // Over all stacked steps: dJ/dH += h(t−1)ᵀ delta; dJ/dI += e(t)ᵀ delta; dJ/db1 += delta.
+        var deltas = _deltas.AsSpan(0, rows * dh);
+        var inputStack = _inputStack.AsSpan(0, rows);
+        Gemm.Multiply<T>(_previousStack.AsSpan(0, rows * dh), dh, true, deltas, dh, false, g.Recurrent, dh, dh, dh, rows, true, _threads);
+        Gather(inputStack, _embeddedStack);
+        Gemm.Multiply<T>(_embeddedStack.AsSpan(0, rows * d), d, true, deltas, dh, false, g.Input, dh, d, dh, rows, true, _threads);
+        for (var r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Add(g.HiddenBias, deltas.Slice(r * dh, dh), g.HiddenBias);
+        }
+
+        // dJ/dL[x(t)] += delta Iᵀ.
+        Gemm.Multiply<T>(deltas, dh, false, _p.Input, dh, true, _embeddingGrads, d, rows, d, dh, false, _threads);
+        for (var r = 0; r < rows; r++)
+        {
+            var x = inputStack[r];
+            if (x < 0)
+            {
+                continue;
+            }
+
+            var row = g.Embedding.AsSpan(x * d, d);
+            TensorPrimitives.Add(row, _embeddingGrads.AsSpan(r * d, d), row);
+            touched?.Add(x);
+        }
     }
 
-    private void Gather(int[] inputs, T[] destination)
+    // delta = clamp((carry + output) ⊙ sigmoid'(pre), ±clip), where sigmoid' = h(1 − h) and the output layer's
+    // gradient is absent (empty) before the block. Returns whether any element is non-zero. The vector lanes and
+    // the scalar tail do the same arithmetic, element by element.
+    private static bool Delta(ReadOnlySpan<T> carry, ReadOnlySpan<T> output, ReadOnlySpan<T> h, Span<T> delta, T clip)
+    {
+        var any = false;
+        var j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var (low, high) = (new Vector<T>(-clip), new Vector<T>(clip));
+            for (; j + Vector<T>.Count <= delta.Length; j += Vector<T>.Count)
+            {
+                var gradient = new Vector<T>(carry[j..]);
+                if (!output.IsEmpty)
+                {
+                    gradient += new Vector<T>(output[j..]);
+                }
+
+                var hv = new Vector<T>(h[j..]);
+                var value = Vector.Clamp(gradient * hv * (Vector<T>.One - hv), low, high);
+                value.CopyTo(delta[j..]);
+                any |= !Vector.EqualsAll(value, Vector<T>.Zero);
+            }
+        }
+
+        for (; j < delta.Length; j++)
+        {
+            var gradient = output.IsEmpty ? carry[j] : carry[j] + output[j];
+            delta[j] = T.Clamp(gradient * h[j] * (T.One - h[j]), -clip, clip);
+            any |= delta[j] != T.Zero;
+        }
+
+        return any;
+    }
+
+    // destination[j, i] = source[i, j] for a square [n, n] matrix.
+    private static void Transpose(ReadOnlySpan<T> source, Span<T> destination, int n)
+    {
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                destination[(j * n) + i] = source[(i * n) + j];
+            }
+        }
+    }
+
+    private void Gather(ReadOnlySpan<int> inputs, Span<T> destination)
     {
         var d = _p.Shape.Embedding;
         for (var s = 0; s < inputs.Length; s++)
         {
-            var row = destination.AsSpan(s * d, d);
+            var row = destination.Slice(s * d, d);
             if (inputs[s] < 0)
             {
                 row.Clear();
