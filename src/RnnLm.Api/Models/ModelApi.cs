@@ -53,7 +53,7 @@ public sealed record ModelSummary(
     [property: Description("The full model card, or null when there is none.")] ModelCard? Card) : IDocumentedExample<ModelSummary>
 {
     public static ModelSummary Example => new("brown-default", ModelSource.Shipped, true, "brown-default", "Elman RNN (sigmoid hidden layer), class-factorized softmax (100 classes)",
-        "train.txt (35,523 sentences), valid valid.txt", 129.87, 121.36, 11_712_993, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero), null);
+        "train.txt (35,523 sentences), valid valid.txt", 129.68, 121.05, 11_713_002, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero), null);
 
     internal static ModelSummary From(RegisteredModel model, string? activeId) => new(
         model.Id, model.Source, model.Id == activeId, model.Card?.Name, model.Card?.Architecture, model.Card?.TrainingData,
