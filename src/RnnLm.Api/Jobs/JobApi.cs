@@ -245,7 +245,7 @@ public static class JobApi
 
             if (train is not null)
             {
-                var validCount = valid?.Count ?? Math.Clamp((int)Math.Round(train.Count * (heldOut ?? 0)), 1, Math.Max(1, train.Count - 1));
+                var validCount = valid?.Count ?? JobManager.HeldOutCount(train.Count, heldOut ?? 0.1);
                 data = new JobData("text", train.Count - (valid is null ? validCount : 0), validCount,
                     valid is null ? string.Create(CultureInfo.InvariantCulture, $"held out {heldOut:P0} of train") : "sent text");
             }

@@ -402,12 +402,15 @@ public sealed partial class JobManager : BackgroundService
             throw new ArgumentException("Holding out validation text needs at least two training sentences; send a valid text.");
         }
 
-        var count = Math.Clamp((int)Math.Round(sentences.Count * fraction), 1, sentences.Count - 1);
+        var count = HeldOutCount(sentences.Count, fraction);
         var order = Enumerable.Range(0, sentences.Count).ToArray();
         new Random(seed).Shuffle(order);
         var held = order.Take(count).ToHashSet();
         return (sentences.Where((_, i) => !held.Contains(i)).ToArray(), sentences.Where((_, i) => held.Contains(i)).ToArray());
     }
+
+    /// <summary>How many of <paramref name="sentences"/> a fraction holds out: rounded, at least one, never all.</summary>
+    internal static int HeldOutCount(int sentences, double fraction) => Math.Clamp((int)Math.Round(sentences * fraction), 1, Math.Max(1, sentences - 1));
 
     internal static TrainingOptions ToTrainingOptions(JobSettings s) => new()
     {
