@@ -191,6 +191,19 @@ public sealed class JobTests
     }
 
     [Fact]
+    public async Task AJobThatRunsPastMaxJobMinutesFailsSayingSo()
+    {
+        using var app = new RnnLmApplication(new Dictionary<string, string?> { ["RnnLm:MaxJobMinutes"] = "0.01" });
+        var client = app.CreateManagementClient();
+
+        var job = await WaitForEndAsync(client, await SubmitOkAsync(client, SlowJob()));
+
+        Assert.Equal("failed", Status(job));
+        Assert.Contains("MaxJobMinutes", job.GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("modelId").ValueKind);
+    }
+
+    [Fact]
     public async Task AReplicaWithTrainingTurnedOffAnswers503()
     {
         using var app = new RnnLmApplication(new Dictionary<string, string?> { ["RnnLm:TrainingEnabled"] = "false" });

@@ -70,6 +70,10 @@ public sealed class RnnLmOptions
     [Range(1, 64)]
     public int ConcurrentJobs { get; set; } = 1;
 
+    /// <summary>Longest a job may train in one run (after a restart the clock starts again); beyond it the job fails saying so.</summary>
+    [Range(0.001, 100_000)]
+    public double MaxJobMinutes { get; set; } = 720;
+
     /// <summary>Largest POST /jobs body (JSON or upload): the training text travels in it.</summary>
     [Range(1024, 1L << 32)]
     public long MaxTrainingBytes { get; set; } = 64L << 20;

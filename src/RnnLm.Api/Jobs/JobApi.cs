@@ -68,7 +68,8 @@ public static class JobApi
         return app;
     }
 
-    public static async Task<IResult> Submit(HttpRequest request, JobManager jobs, IOptions<RnnLmOptions> options, IOptions<JsonOptions> json)
+    public static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Submit(
+        HttpRequest request, JobManager jobs, IOptions<RnnLmOptions> options, IOptions<JsonOptions> json)
     {
         if (!jobs.TrainingEnabled)
         {
@@ -124,7 +125,7 @@ public static class JobApi
     public static Results<Ok<JobResponse>, ProblemHttpResult> Get([Description("The job's id, as POST /jobs returned it.")] string id, JobManager jobs) =>
         jobs.Find(id) is { } job ? TypedResults.Ok(job) : NotFound(id);
 
-    public static IResult Events([Description("The job's id.")] string id, JobManager jobs, HttpContext context)
+    public static Results<ServerSentEventsResult<JobResponse>, ProblemHttpResult> Events([Description("The job's id.")] string id, JobManager jobs, HttpContext context)
     {
         if (jobs.Find(id) is null)
         {

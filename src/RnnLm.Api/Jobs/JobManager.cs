@@ -275,7 +275,8 @@ public sealed partial class JobManager : BackgroundService
         var folder = Path.Combine(JobsDirectory, id);
         var checkpoints = Path.Combine(folder, "checkpoints");
         Publish(live, live.Record with { Status = JobStatus.Running, StartedUtc = DateTimeOffset.UtcNow }, persist: true);
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(live.Cancellation.Token, stoppingToken);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(_options.MaxJobMinutes));
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(live.Cancellation.Token, stoppingToken, deadline.Token);
         try
         {
             var settings = live.Record.Settings;
@@ -331,6 +332,13 @@ public sealed partial class JobManager : BackgroundService
             // The service is stopping: the record stays "running" and the job resumes from its last checkpoint at the next start.
             LogInterrupted(_logger, id);
             live.Finished.TrySetResult();
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            var reason = $"Ran longer than RnnLm:MaxJobMinutes ({_options.MaxJobMinutes} minutes); lower maxEpochs or raise the limit.";
+            Finish(live, live.Record with { Status = JobStatus.Failed, FinishedUtc = DateTimeOffset.UtcNow, Error = reason });
+            LogFailed(_logger, id, reason);
+            TryDelete(checkpoints);
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or ModelFormatException or ModelLoadException)
         {
