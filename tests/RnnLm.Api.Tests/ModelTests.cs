@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using RnnLm.Api.Models;
 using RnnLm.Engine.IO;
 
@@ -55,37 +53,6 @@ public sealed class ModelTests(RnnLmApplication app)
     }
 
     [Fact]
-    public void AMissingModelFileStopsStartUpWithOneLogLineNamingTheFile()
-    {
-        var missing = Path.Combine(Path.GetTempPath(), $"no-such-model-{Guid.NewGuid():N}.rnnlm");
-
-        var line = StartWithModel(missing);
-
-        Assert.Contains(missing, line, StringComparison.Ordinal);
-        Assert.Contains("does not exist", line, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void ACorruptModelFileStopsStartUpWithOneLogLineNamingTheFile()
-    {
-        var corrupt = Path.Combine(Path.GetTempPath(), $"corrupt-{Guid.NewGuid():N}.rnnlm");
-        var bytes = File.ReadAllBytes(app.ModelPath);
-        bytes[bytes.Length / 2] ^= 0xFF;
-        File.WriteAllBytes(corrupt, bytes);
-        try
-        {
-            var line = StartWithModel(corrupt);
-
-            Assert.Contains(corrupt, line, StringComparison.Ordinal);
-            Assert.Contains("corrupted", line, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(corrupt);
-        }
-    }
-
-    [Fact]
     public void ARelativeModelPathIsFoundInAFolderAboveTheContentRoot()
     {
         var root = Directory.CreateTempSubdirectory("rnnlm-resolve-").FullName;
@@ -102,28 +69,5 @@ public sealed class ModelTests(RnnLmApplication app)
         {
             Directory.Delete(root, recursive: true);
         }
-    }
-
-    // Starts a second application on another model file; expects start-up to fail and returns the one line it logged.
-    private string StartWithModel(string path)
-    {
-        var console = Console.Out;
-        using var log = new StringWriter();
-        Console.SetOut(log);
-        try
-        {
-            using var broken = app.WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, configuration) =>
-                configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["RnnLm:ModelPath"] = path })));
-            Assert.ThrowsAny<Exception>(() => broken.CreateClient());
-        }
-        finally
-        {
-            Console.SetOut(console);
-        }
-
-        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var line = Assert.Single(lines);
-        Assert.Contains("FTL", line, StringComparison.Ordinal);
-        return line;
     }
 }
