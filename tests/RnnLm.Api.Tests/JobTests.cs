@@ -318,6 +318,7 @@ public sealed class JobTests
         Assert.Equal("text", data.GetProperty("source").GetString());
         Assert.Equal(240, data.GetProperty("trainSentences").GetInt32());
         Assert.Equal(60, data.GetProperty("validSentences").GetInt32());
+        Assert.Equal("held out 20% of train", data.GetProperty("validation").GetString());
         Assert.Equal(0.2, body.GetProperty("settings").GetProperty("validFraction").GetDouble());
         var job = await WaitForEndAsync(client, body.GetProperty("id").GetString()!);
         Assert.Equal("succeeded", Status(job));

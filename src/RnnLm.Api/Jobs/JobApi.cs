@@ -248,7 +248,7 @@ public static class JobApi
             {
                 var validCount = valid?.Count ?? JobManager.HeldOutCount(train.Count, heldOut ?? 0.1);
                 data = new JobData("text", train.Count - (valid is null ? validCount : 0), validCount,
-                    valid is null ? string.Create(CultureInfo.InvariantCulture, $"held out {heldOut:P0} of train") : "sent text");
+                    valid is null ? string.Create(CultureInfo.InvariantCulture, $"held out {heldOut * 100:0.##}% of train") : "sent text");
             }
         }
 
