@@ -13,40 +13,23 @@ internal static class BenchCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Directory with train.txt, valid.txt, test.txt", DefaultValueFactory = _ => "data/brown" };
-        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 100, Description = "Hidden width" };
-        var kind = new Option<OutputKind>("--output") { DefaultValueFactory = _ => OutputKind.Classes, Description = "full or classes" };
-        var classes = new Option<int>("--classes") { DefaultValueFactory = _ => 100, Description = "Classes" };
-        var bptt = new Option<int>("--bptt") { DefaultValueFactory = _ => 4, Description = "BPTT steps" };
-        var block = new Option<int>("--bptt-block") { DefaultValueFactory = _ => 10, Description = "Words per update" };
-        var streams = new Option<int>("--streams") { DefaultValueFactory = _ => 16, Description = "Sentence streams (batch)" };
-        var alpha = new Option<double>("--alpha") { DefaultValueFactory = _ => 0.1, Description = "Learning rate" };
+        // bench's own defaults: the protocol's 16 streams at alpha 0.1, every core.
+        var model = new TrainingOptionsBinder(new TrainingOptions { Streams = 16, Alpha = 0.1, Threads = Environment.ProcessorCount });
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1, Description = "Epochs to train (fixed: no early stop)" };
-        var threads = Cli.ThreadsOption(Environment.ProcessorCount);
         var json = Cli.JsonOption();
-        var command = new Command("bench", "Train for a fixed number of epochs on Brown and print words/s and perplexity, then scoring speed")
+        var command = new Command("bench", "Train for a fixed number of epochs on Brown and print words/s and perplexity, then scoring speed") { data, epochs, json };
+        foreach (var option in model.Options)
         {
-            data, hidden, kind, classes, bptt, block, streams, alpha, epochs, threads, json,
-        };
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse =>
         {
             var directory = Cli.Locate(parse.GetRequiredValue(data));
             var train = TextCorpus.Read(Path.Combine(directory, "train.txt"));
             var valid = TextCorpus.Read(Path.Combine(directory, "valid.txt"));
             var test = TextCorpus.Read(Path.Combine(directory, "test.txt"));
-            var options = new TrainingOptions
-            {
-                Hidden = parse.GetValue(hidden),
-                Embedding = parse.GetValue(hidden),
-                Output = parse.GetValue(kind),
-                Classes = parse.GetValue(classes),
-                Bptt = parse.GetValue(bptt),
-                BpttBlock = parse.GetValue(block),
-                Streams = parse.GetValue(streams),
-                Alpha = parse.GetValue(alpha),
-                MaxEpochs = parse.GetValue(epochs),
-                MinImprovement = 1.0,
-                Threads = parse.GetValue(threads),
-            };
+            var options = model.Read(parse) with { MaxEpochs = parse.GetValue(epochs), MinImprovement = 1.0 };
             var result = new Trainer(options, p =>
             {
                 if (p.EpochDone)
@@ -63,13 +46,15 @@ internal static class BenchCommand
             var allSeconds = clock.Elapsed.TotalSeconds;
             var summary = new
             {
-                options.Hidden,
+                hidden = options.Hidden,
+                embedding = options.Embedding,
                 output = options.Output.ToString().ToLowerInvariant(),
-                options.Classes,
-                options.Bptt,
-                options.BpttBlock,
-                options.Streams,
-                options.Threads,
+                classes = options.Classes,
+                bptt = options.Bptt,
+                bpttBlock = options.BpttBlock,
+                streams = options.Streams,
+                alpha = options.Alpha,
+                threads = options.Threads,
                 epochs = result.Epochs,
                 trainingSeconds = Math.Round(result.TrainingSeconds, 2),
                 wordsPerSecond = Math.Round(result.WordsPerSecond),

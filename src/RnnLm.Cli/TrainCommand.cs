@@ -12,57 +12,31 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
+        var model = new TrainingOptionsBinder(new TrainingOptions());
         var defaults = new TrainingOptions();
         var train = new Option<string>("--train") { Description = "Training text: one tokenized sentence a line", Required = true };
         var valid = new Option<string>("--valid") { Description = "Validation text, for the learning-rate schedule", Required = true };
         var test = new Option<string?>("--test") { Description = "Optional test text, evaluated at the end and written to the model card" };
         var output = new Option<string>("--out", "-o") { Description = "Where to write the model (a card NAME.json goes beside it)", Required = true };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden layer width Dh", DefaultValueFactory = _ => defaults.Hidden };
-        var embedding = new Option<int?>("--embedding") { Description = "Embedding width d (default: the hidden width)" };
-        var kind = new Option<OutputKind>("--output") { Description = "Output layer: full or classes", DefaultValueFactory = _ => defaults.Output };
-        var classes = new Option<int>("--classes") { Description = "Frequency classes for --output classes", DefaultValueFactory = _ => defaults.Classes };
-        var bptt = new Option<int>("--bptt") { Description = "Steps the error is carried back beyond each block", DefaultValueFactory = _ => defaults.Bptt };
-        var block = new Option<int>("--bptt-block") { Description = "Words per update", DefaultValueFactory = _ => defaults.BpttBlock };
-        var streams = new Option<int>("--streams") { Description = "Sentence streams trained side by side (the batch)", DefaultValueFactory = _ => defaults.Streams };
-        var alpha = new Option<double>("--alpha") { Description = "Initial learning rate", DefaultValueFactory = _ => defaults.Alpha };
-        var beta = new Option<double>("--beta") { Description = "L2 penalty", DefaultValueFactory = _ => defaults.Beta };
-        var clip = new Option<double>("--clip") { Description = "Gradient clipping threshold at the hidden layer", DefaultValueFactory = _ => defaults.Clip };
         var epochs = new Option<int>("--max-epochs") { Description = "Most epochs to run", DefaultValueFactory = _ => defaults.MaxEpochs };
         var minImprovement = new Option<double>("--min-improvement") { Description = "Start halving alpha when valid log-likelihood improves by less than this factor", DefaultValueFactory = _ => defaults.MinImprovement };
-        var minCount = new Option<int>("--min-count") { Description = "Words seen fewer times become <unk>", DefaultValueFactory = _ => defaults.MinCount };
-        var threads = Cli.ThreadsOption(defaults.Threads);
-        var seed = new Option<int>("--seed") { Description = "Random seed: same seed, same model bytes", DefaultValueFactory = _ => defaults.Seed };
-        var initScale = new Option<double>("--init-scale") { Description = "Initial weights are uniform in ±this", DefaultValueFactory = _ => defaults.InitScale };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "Read training sentences in file order every epoch" };
         var half = new Option<bool>("--half") { Description = "Store weights in half precision" };
         var checkpoints = new Option<string?>("--checkpoint-dir") { Description = "Write a checkpoint after every epoch here" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --checkpoint-dir" };
         var json = Cli.JsonOption();
-        var command = new Command("train", "Train a model with SGD and truncated BPTT")
+        var command = new Command("train", "Train a model with SGD and truncated BPTT") { train, valid, test, output };
+        foreach (var option in model.Options.Concat<Option>([epochs, minImprovement, noShuffle, half, checkpoints, resume, json]))
         {
-            train, valid, test, output, hidden, embedding, kind, classes, bptt, block, streams, alpha, beta, clip, epochs,
-            minImprovement, minCount, threads, seed, initScale, noShuffle, half, checkpoints, resume, json,
-        };
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse =>
         {
-            var options = new TrainingOptions
+            var options = model.Read(parse) with
             {
-                Hidden = parse.GetValue(hidden),
-                Embedding = parse.GetValue(embedding) ?? parse.GetValue(hidden),
-                Output = parse.GetValue(kind),
-                Classes = parse.GetValue(classes),
-                Bptt = parse.GetValue(bptt),
-                BpttBlock = parse.GetValue(block),
-                Streams = parse.GetValue(streams),
-                Alpha = parse.GetValue(alpha),
-                Beta = parse.GetValue(beta),
-                Clip = parse.GetValue(clip),
                 MaxEpochs = parse.GetValue(epochs),
                 MinImprovement = parse.GetValue(minImprovement),
-                MinCount = parse.GetValue(minCount),
-                Threads = parse.GetValue(threads),
-                Seed = parse.GetValue(seed),
-                InitScale = parse.GetValue(initScale),
                 Shuffle = !parse.GetValue(noShuffle),
                 HalfPrecision = parse.GetValue(half),
             };

@@ -53,6 +53,24 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     }
 
     [Fact]
+    public void BenchTrainsTheGivenEpochsAndReportsSpeedAndPerplexity()
+    {
+        var data = Path.GetDirectoryName(_fixture.Train)!;
+        File.Copy(_fixture.Valid, Path.Combine(data, "test.txt"), overwrite: true);
+
+        var result = Run("bench", "--data", data, "--hidden", "8", "--classes", "3", "--streams", "4", "--min-count", "1", "--epochs", "2", "--threads", "1", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var json = JsonDocument.Parse(result.LastLine).RootElement;
+        Assert.Equal(2, json.GetProperty("epochs").GetInt32());
+        Assert.Equal(8, json.GetProperty("hidden").GetInt32());
+        Assert.Equal(4, json.GetProperty("streams").GetInt32());
+        Assert.True(json.GetProperty("wordsPerSecond").GetDouble() > 0);
+        Assert.InRange(json.GetProperty("validPerplexity").GetDouble(), 1, 1000);
+        Assert.True(json.GetProperty("scoringTokensPerSecond1Thread").GetDouble() > 0);
+    }
+
+    [Fact]
     public void TrainingTwiceInSeparateProcessesWithTheSameSeedGivesTheSameModelBytes()
     {
         var again = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, "again.rnnlm");
