@@ -15,6 +15,11 @@ public sealed class Parameters<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public Parameters(ModelShape shape)
+        : this(shape, withOutput: true)
+    {
+    }
+
+    private Parameters(ModelShape shape, bool withOutput)
     {
         Shape = shape.Validate();
         var (v, d, dh, c) = (shape.VocabularySize, shape.Embedding, shape.Hidden, shape.ClassCount);
@@ -22,11 +27,17 @@ public sealed class Parameters<T>
         Input = new T[d * dh];
         Recurrent = new T[dh * dh];
         HiddenBias = new T[dh];
-        Output = new T[(long)v * dh];
-        OutputBias = new T[v];
-        ClassOutput = new T[c * dh];
-        ClassBias = new T[c];
+        Output = withOutput ? new T[(long)v * dh] : [];
+        OutputBias = withOutput ? new T[v] : [];
+        ClassOutput = withOutput ? new T[c * dh] : [];
+        ClassBias = withOutput ? new T[c] : [];
     }
+
+    /// <summary>
+    /// A gradient buffer for the recurrent part only (L, I, H, b1), with empty output arrays: the trainer's output layer
+    /// moves its weights in place (see OutputSink), so a |V|×Dh buffer for U would never be written.
+    /// </summary>
+    internal static Parameters<T> RecurrentGradients(ModelShape shape) => new(shape, withOutput: false);
 
     public ModelShape Shape { get; }
 

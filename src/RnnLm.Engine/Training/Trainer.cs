@@ -63,7 +63,7 @@ public sealed class Trainer
         var trainWords = trainIds.Sum(s => (long)s.Length);
         var best = new Parameters<float>(shape);
         parameters.CopyTo(best);
-        var gradients = new Parameters<float>(shape);
+        var gradients = Parameters<float>.RecurrentGradients(shape);
         var touched = new HashSet<int>();
 
         while (!state.Stopped && state.Epoch < o.MaxEpochs)
