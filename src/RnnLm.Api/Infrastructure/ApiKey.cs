@@ -19,17 +19,17 @@ public sealed class ApiKeyFilter(IOptions<RnnLmOptions> options) : IEndpointFilt
         var configured = options.Value.ApiKey;
         if (string.IsNullOrEmpty(configured))
         {
-            return TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status403Forbidden, "Management is turned off", Header,
+            return ProblemDetailsSetup.Result(StatusCodes.Status403Forbidden, "Management is turned off", Header,
                 "Job and model-management endpoints need an API key, and none is configured. Set the environment variable RnnLm__ApiKey "
-                + "(configuration RnnLm:ApiKey) to a secret and send it in the X-Api-Key header."));
+                + "(configuration RnnLm:ApiKey) to a secret and send it in the X-Api-Key header.");
         }
 
         var sent = context.HttpContext.Request.Headers[Header].ToString();
         if (sent.Length == 0 || !Matches(sent, configured))
         {
             context.HttpContext.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{Header}\"";
-            return TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status401Unauthorized, "API key required", Header,
-                sent.Length == 0 ? "Send the API key in the X-Api-Key header." : "The X-Api-Key header does not hold the configured API key."));
+            return ProblemDetailsSetup.Result(StatusCodes.Status401Unauthorized, "API key required", Header,
+                sent.Length == 0 ? "Send the API key in the X-Api-Key header." : "The X-Api-Key header does not hold the configured API key.");
         }
 
         return await next(context);

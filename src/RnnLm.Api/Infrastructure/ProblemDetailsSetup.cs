@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Models;
@@ -93,6 +94,10 @@ public static partial class ProblemDetailsSetup
 
     internal static HttpValidationProblemDetails Problem(int status, string title, string field, string message) =>
         new(new Dictionary<string, string[]> { [field] = [message] }) { Status = status, Title = title, Detail = message };
+
+    /// <summary>The same problem as an endpoint result.</summary>
+    internal static ProblemHttpResult Result(int status, string title, string field, string message) =>
+        TypedResults.Problem(Problem(status, title, field, message));
 
     internal static async Task WriteAsync(HttpContext context, ProblemDetails problem, Exception? exception = null)
     {

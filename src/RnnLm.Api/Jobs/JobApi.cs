@@ -73,13 +73,13 @@ public static class JobApi
     {
         if (!jobs.TrainingEnabled)
         {
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Training is turned off", "jobs",
+            return ProblemDetailsSetup.Result(StatusCodes.Status503ServiceUnavailable, "Training is turned off", "jobs",
                 "This instance does not train (RnnLm:TrainingEnabled is false); send jobs to the trainer instance.");
         }
 
         if (jobs.Unavailable is { } reason)
         {
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Jobs unavailable", "jobs", reason);
+            return ProblemDetailsSetup.Result(StatusCodes.Status503ServiceUnavailable, "Jobs unavailable", "jobs", reason);
         }
 
         var errors = new ValidationErrors();
@@ -96,7 +96,7 @@ public static class JobApi
         }
         else
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Content-Type",
+            return ProblemDetailsSetup.Result(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Content-Type",
                 "Send the job as JSON (Content-Type: application/json) or as multipart/form-data with a file field train.");
         }
 
@@ -115,7 +115,7 @@ public static class JobApi
         return outcome switch
         {
             SubmitOutcome.Accepted => TypedResults.Accepted($"/jobs/{created!.Id}", created),
-            SubmitOutcome.TrainingDisabled => Problem(StatusCodes.Status503ServiceUnavailable, "Training is turned off", "jobs", "This instance does not train."),
+            SubmitOutcome.TrainingDisabled => ProblemDetailsSetup.Result(StatusCodes.Status503ServiceUnavailable, "Training is turned off", "jobs", "This instance does not train."),
             _ => QueueFull(request.HttpContext, options.Value.MaxQueuedJobs),
         };
     }
@@ -153,7 +153,7 @@ public static class JobApi
         }
 
         return conflict
-            ? Problem(StatusCodes.Status409Conflict, "The job has ended", "id", $"Job '{id}' has already {job.Status.ToString().ToLowerInvariant()}; only queued and running jobs can be cancelled.")
+            ? ProblemDetailsSetup.Result(StatusCodes.Status409Conflict, "The job has ended", "id", $"Job '{id}' has already {job.Status.ToString().ToLowerInvariant()}; only queued and running jobs can be cancelled.")
             : TypedResults.Ok(job);
     }
 
@@ -386,13 +386,10 @@ public static class JobApi
     private static ProblemHttpResult QueueFull(HttpContext context, int max)
     {
         context.Response.Headers.RetryAfter = "30";
-        return Problem(StatusCodes.Status429TooManyRequests, "The job queue is full", "jobs",
+        return ProblemDetailsSetup.Result(StatusCodes.Status429TooManyRequests, "The job queue is full", "jobs",
             $"{max:N0} jobs are already waiting (RnnLm:MaxQueuedJobs); try again when one has started (Retry-After: 30 s).");
     }
 
     private static ProblemHttpResult NotFound(string id) =>
-        Problem(StatusCodes.Status404NotFound, "No such job", "id", $"There is no job {ValidationErrors.Quote(id)}; GET /jobs lists them.");
-
-    private static ProblemHttpResult Problem(int status, string title, string field, string message) =>
-        TypedResults.Problem(ProblemDetailsSetup.Problem(status, title, field, message));
+        ProblemDetailsSetup.Result(StatusCodes.Status404NotFound, "No such job", "id", $"There is no job {ValidationErrors.Quote(id)}; GET /jobs lists them.");
 }

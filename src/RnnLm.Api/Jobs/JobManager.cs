@@ -131,7 +131,8 @@ public sealed partial class JobManager : BackgroundService
     {
         if (!_live.TryGetValue(id, out var live))
         {
-            return (Find(id), Find(id) is not null);
+            var ended = Find(id);
+            return (ended, ended is not null);
         }
 
         bool wasQueued;

@@ -140,12 +140,12 @@ public static class ModelApi
         }
         catch (ModelLoadException e)
         {
-            return TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status422UnprocessableEntity, "The model cannot be loaded", "id", e.Message));
+            return ProblemDetailsSetup.Result(StatusCodes.Status422UnprocessableEntity, "The model cannot be loaded", "id", e.Message);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status503ServiceUnavailable, "The activation cannot be recorded", "id",
-                $"The data directory cannot be written ({e.Message}); the active model is unchanged. Check RnnLm__DataDirectory."));
+            return ProblemDetailsSetup.Result(StatusCodes.Status503ServiceUnavailable, "The activation cannot be recorded", "id",
+                $"The data directory cannot be written ({e.Message}); the active model is unchanged. Check RnnLm__DataDirectory.");
         }
     }
 
@@ -157,12 +157,12 @@ public static class ModelApi
         }
 
         return registry.Delete(model) is { } refusal
-            ? TypedResults.Problem(ProblemDetailsSetup.Problem(StatusCodes.Status409Conflict, "The model cannot be deleted", "id", refusal))
+            ? ProblemDetailsSetup.Result(StatusCodes.Status409Conflict, "The model cannot be deleted", "id", refusal)
             : TypedResults.NoContent();
     }
 
-    private static ProblemHttpResult NotFound(string id) => TypedResults.Problem(ProblemDetailsSetup.Problem(
-        StatusCodes.Status404NotFound, "No such model", "id", $"No registered model has the id {ValidationErrors.Quote(id)}; GET /models lists them."));
+    private static ProblemHttpResult NotFound(string id) => ProblemDetailsSetup.Result(
+        StatusCodes.Status404NotFound, "No such model", "id", $"No registered model has the id {ValidationErrors.Quote(id)}; GET /models lists them.");
 
     public static Ok<ModelResponse> GetModel(ModelHost models)
     {

@@ -58,15 +58,7 @@ public sealed class ModelHost
             throw new ModelLoadException(path, e is ModelFormatException ? e.Message : $"Model file '{path}' cannot be read: {e.Message}", e);
         }
 
-        ModelCard? card;
-        try
-        {
-            card = ModelCard.TryLoad(ModelCard.PathFor(path));
-        }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
-        {
-            card = null;
-        }
+        var card = CardFor(path);
 
         var info = new FileInfo(path);
         return new ActiveModel(System.IO.Path.GetFileNameWithoutExtension(path), model, card, info.FullName)
@@ -75,6 +67,19 @@ public sealed class ModelHost
             FileBytes = info.Length,
             LoadedUtc = DateTimeOffset.UtcNow,
         };
+    }
+
+    /// <summary>The card beside a model file; null when there is none or it cannot be read (a model serves without one).</summary>
+    public static ModelCard? CardFor(string modelPath)
+    {
+        try
+        {
+            return ModelCard.TryLoad(ModelCard.PathFor(modelPath));
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

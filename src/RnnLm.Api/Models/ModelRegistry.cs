@@ -256,15 +256,7 @@ public sealed partial class ModelRegistry
             return null;
         }
 
-        ModelCard? card;
-        try
-        {
-            card = ModelCard.TryLoad(ModelCard.PathFor(path));
-        }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
-        {
-            card = null;
-        }
+        var card = ModelHost.CardFor(path);
 
         var created = card is { CreatedUtc: var c } && c != default ? c : new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero);
         return new RegisteredModel(id, source, file.FullName, card, file.Length, created);
