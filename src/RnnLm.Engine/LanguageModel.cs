@@ -319,7 +319,7 @@ public sealed class LanguageModel
     /// <summary>Scratch for one call at a time.</summary>
     private sealed class Session(LanguageModel model)
     {
-        private readonly OutputLayer<float> _output = new(model.Parameters, model.Classes, 1);
+        private readonly OutputLayer<float> _output = new(model.Parameters, model.Classes, WorkTeam.Single);
         private readonly int _hiddenWidth = model.Shape.Hidden;
         private float[] _hidden = new float[RowsPerBatch * model.Shape.Hidden]; // [rows, Dh]
         private int[] _targets = new int[RowsPerBatch]; // [rows]

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using RnnLm.Engine;
 using RnnLm.Engine.Model;
+using RnnLm.Engine.Numerics;
 using RnnLm.Engine.Training;
 
 namespace RnnLm.Benchmarks;
@@ -44,7 +45,7 @@ public class StepBenchmarks
         parameters.CopyTo(_training);
         _gradients = new Parameters<float>(shape);
         _sink = new OutputSink<float>(_training, -0.001f) { Keep = 1 - 1e-9f };
-        _network = new BpttNetwork<float>(_training, classes, 16, 4, 10, 1, vocabulary.StartOfSentence, _ => _sentences[_next++ % _sentences.Length]);
+        _network = new BpttNetwork<float>(_training, classes, 16, 4, 10, WorkTeam.Single, vocabulary.StartOfSentence, _ => _sentences[_next++ % _sentences.Length]);
     }
 
     [Benchmark]

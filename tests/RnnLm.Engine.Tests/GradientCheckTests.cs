@@ -1,4 +1,5 @@
 using RnnLm.Engine.Model;
+using RnnLm.Engine.Numerics;
 using RnnLm.Engine.Training;
 
 namespace RnnLm.Engine.Tests;
@@ -118,7 +119,8 @@ public class GradientCheckTests
     private static Parameters<double> AnalyticGradient(Parameters<double> parameters, ClassMap? classes, int streams, int bptt, int block, int checkedBlock, int threads = 1)
     {
         var queue = new Queue<int[]>(Sentences);
-        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, threads, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null);
+        using var team = new WorkTeam(threads);
+        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, team, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null);
         var gradient = new Parameters<double>(parameters.Shape);
         for (var i = 0; i < checkedBlock; i++)
         {

@@ -62,21 +62,27 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(result.ValidPerplexity, result.Model.ScoreCorpus([.. valid]).Perplexity, 6);
     }
 
-    [Fact]
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount()
+    [Theory]
+    [InlineData(OutputKind.Full, 16, 4)]
+    [InlineData(OutputKind.Classes, 16, 16)] // two slices of 8 streams
+    [InlineData(OutputKind.Full, 6, 17)] // slices of 8 and 9 streams
+    [InlineData(OutputKind.Classes, 1, 17)] // slices of 8 and 9 floats: shorter than a vector
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         // The weights, vocabulary and classes as the model file stores them; the metadata (timings) is left out.
         byte[] Run(int threads, int seed)
         {
-            var model = new Trainer(Small(OutputKind.Full) with { Threads = threads, Seed = seed, MaxEpochs = 2 }).Train(train, valid).Model;
+            var options = Small(output) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2 };
+            var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
         }
 
         var first = Run(1, 3);
         Assert.Equal(first, Run(1, 3));
         Assert.Equal(first, Run(2, 3));
+        Assert.Equal(first, Run(3, 3));
         Assert.NotEqual(first, Run(1, 4));
     }
 

@@ -34,6 +34,7 @@ internal sealed class OutputLayer<T>
 {
     private readonly Parameters<T> _p;
     private readonly ClassMap? _classes;
+    private readonly WorkTeam _team;
     private readonly int _threads;
     private T[] _logits = []; // [R, |V|] (full) or [R, C] (classes)
     private readonly Stack<GroupScratch> _scratch = new();
@@ -48,11 +49,12 @@ internal sealed class OutputLayer<T>
     private int[] _items = []; // work items for the threads: −1 for the class part, else a group
     private long[] _costs = []; // their negated costs, to sort the costliest first
 
-    public OutputLayer(Parameters<T> parameters, ClassMap? classes, int threads)
+    public OutputLayer(Parameters<T> parameters, ClassMap? classes, WorkTeam team)
     {
         _p = parameters;
         _classes = classes;
-        _threads = Math.Max(1, threads);
+        _team = team;
+        _threads = team.Size;
         if ((parameters.Shape.Output == OutputKind.Classes) != (classes is not null))
         {
             throw new ArgumentException("A class map goes with a class-factorized output layer, and only with it.");
@@ -129,9 +131,9 @@ internal sealed class OutputLayer<T>
             var targetArray = Ensure(ref _classTargets, rows); // the class path's buffer, free on this path
             targets.CopyTo(targetArray);
             var (logitArray, gradient) = (logits, sink is not null);
-            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads }, part =>
+            _team.Run(part =>
             {
-                var (from, to) = ((int)((long)rows * part / _threads), (int)((long)rows * (part + 1) / _threads));
+                var (from, to) = WorkTeam.Split(rows, _threads, part);
                 SoftmaxRows(logitArray.AsSpan(from * v, (to - from) * v), _p.OutputBias, targetArray.AsSpan(from, to - from), results.AsSpan(from, to - from), v, gradient);
             });
             results.AsSpan(0, rows).CopyTo(logProbs);
@@ -269,7 +271,7 @@ internal sealed class OutputLayer<T>
 
             Array.Sort(costs, items, 0, _groups.Count + 1);
             var next = -1;
-            Parallel.For(0, _threads, new ParallelOptions { MaxDegreeOfParallelism = _threads }, _ =>
+            _team.Run(_ =>
             {
                 var scratch = RentScratch();
                 for (int i; (i = Interlocked.Increment(ref next)) <= _groups.Count;)

@@ -15,10 +15,20 @@ namespace RnnLm.Engine.Training;
 /// <c>bptt</c> steps before it (rnnlm's <c>-bptt</c> and <c>-bptt-block</c>): for a block of steps
 /// [s, e) the gradient is exactly that of Σ_{t∈[s,e)} J(t) with h(s − bptt − 1) held constant.
 /// With a block of 1 each J(t) is carried back exactly bptt steps.
+/// <para>
+/// With a team of several threads, each member takes a fixed slice of the streams forward and back through
+/// time, the output layer shares its classes among them, and the weight gradients are split by rows. Rows,
+/// columns and classes are computed with the same arithmetic whichever thread has them, so the bits do not
+/// depend on the team's size.
+/// </para>
 /// </remarks>
 internal sealed class BpttNetwork<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    // Fewer streams than this per member make the per-step products too small to repay the hand-over
+    // (measured on Brown: 8 streams split over 2 members trained at 150k words/s, kept on one at 230k).
+    private const int MinSliceStreams = 8;
+
     private readonly Parameters<T> _p;
     private readonly OutputLayer<T> _output;
     private readonly Func<int, int[]?> _nextSentence;
@@ -26,8 +36,12 @@ internal sealed class BpttNetwork<T>
     private readonly int _bptt;
     private readonly int _block;
     private readonly int _window; // steps of history kept: bptt + block
-    private readonly int _threads;
+    private readonly WorkTeam _team;
+    private readonly int _slices; // members that take streams: each takes at least MinSliceStreams
     private readonly int _start;
+    private readonly Action<int> _forwardSlice;
+    private readonly Action<int> _backwardSlice;
+    private readonly Action<int> _gradientSlice;
 
     // Ring buffers indexed by step % window.
     private readonly T[][] _hidden; // [window][B, Dh] h(t)
@@ -40,13 +54,22 @@ internal sealed class BpttNetwork<T>
     private readonly int[] _positions; // [B] next target index in it
     private long _step;
 
+    // The block being run: its first step, its steps, and the steps back through time from its last one.
+    private long _blockStart;
+    private int _blockSteps;
+    private int _visits;
+    private Parameters<T>? _gradients;
+    private int _stacked; // steps on the stack
+
     // Scratch.
     private readonly T[] _embedded; // [B, d]
     private readonly T[] _carry; // [B, Dh] dJ/dh(t) flowing back
     private readonly T[] _recurrentTransposed; // [Dh, Dh] Hᵀ, made once a block for the steps back through time
+    private readonly bool[] _live; // [team, window] the member's slice has a non-zero delta at the visit
 
     // Back-propagation through a block stacks the steps it visits, latest first, and forms the weight gradients
-    // with one product over all of them instead of one per step.
+    // with one product over all of them instead of one per step. Visit v (step last − v) is written at slab v
+    // and the slabs of steps with no non-zero delta are then squeezed out.
     private readonly T[] _deltas; // [window·B, Dh] dJ/d(pre-activation)
     private readonly T[] _previousStack; // [window·B, Dh] h(t−1)
     private readonly int[] _inputStack; // [window·B] x(t), −1 when idle
@@ -58,15 +81,17 @@ internal sealed class BpttNetwork<T>
     private readonly int[] _blockRows; // [B·block] row index of (t, b), −1 when idle
     private readonly T[] _blockLogProbs; // [B·block]
 
-    public BpttNetwork(Parameters<T> parameters, ClassMap? classes, int streams, int bptt, int block, int threads, int startId, Func<int, int[]?> nextSentence)
+    public BpttNetwork(Parameters<T> parameters, ClassMap? classes, int streams, int bptt, int block, WorkTeam team, int startId, Func<int, int[]?> nextSentence)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(streams, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(bptt, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
         _p = parameters;
-        _output = new OutputLayer<T>(parameters, classes, threads);
+        _output = new OutputLayer<T>(parameters, classes, team);
         _nextSentence = nextSentence;
-        (_streams, _bptt, _block, _threads, _start) = (streams, bptt, block, Math.Max(1, threads), startId);
+        (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
+        _slices = Math.Clamp(streams / MinSliceStreams, 1, team.Size);
+        (_forwardSlice, _backwardSlice, _gradientSlice) = (ForwardSlice, BackwardSlice, GradientSlice);
         _window = bptt + block;
         var (d, dh) = (parameters.Shape.Embedding, parameters.Shape.Hidden);
         _hidden = NewArrays<T>(_window, streams * dh);
@@ -84,6 +109,7 @@ internal sealed class BpttNetwork<T>
         _embedded = new T[streams * d];
         _carry = new T[streams * dh];
         _recurrentTransposed = new T[dh * dh];
+        _live = new bool[team.Size * _window];
         _deltas = new T[_window * streams * dh];
         _previousStack = new T[_window * streams * dh];
         _inputStack = new int[_window * streams];
@@ -107,13 +133,13 @@ internal sealed class BpttNetwork<T>
     /// </summary>
     public bool RunBlock(OutputSink<T>? outputSink, Parameters<T>? gradients, HashSet<int>? touchedEmbeddings, out double logProb, out int tokens)
     {
-        var (dh, b) = (_p.Shape.Hidden, _streams);
+        var b = _streams;
         var blockStart = _step;
         var rows = 0;
         var steps = 0;
         for (; steps < _block; steps++)
         {
-            if (!Forward())
+            if (!Schedule())
             {
                 break;
             }
@@ -130,7 +156,6 @@ internal sealed class BpttNetwork<T>
 
                 _blockRows[row] = rows;
                 _blockTargets[rows] = _targets[slot][s];
-                _hidden[slot].AsSpan(s * dh, dh).CopyTo(_blockHidden.AsSpan(rows * dh, dh));
                 rows++;
             }
 
@@ -144,6 +169,8 @@ internal sealed class BpttNetwork<T>
             return false;
         }
 
+        (_blockStart, _blockSteps) = (blockStart, steps);
+        _team.Run(_forwardSlice);
         var logProbs = _blockLogProbs.AsSpan(0, rows);
         logProbs.Clear();
         _output.Run(_blockHidden, _blockTargets, rows, logProbs, outputSink, _blockHiddenGrad);
@@ -154,22 +181,20 @@ internal sealed class BpttNetwork<T>
 
         if (gradients is not null)
         {
-            Backward(blockStart, steps, gradients, touchedEmbeddings);
+            Backward(gradients, touchedEmbeddings);
         }
 
         return true;
     }
 
-    // One step of every stream. Returns false when all streams are idle.
-    private bool Forward()
+    // Which sentence each stream reads at the next step, and its input and target there: the same order of
+    // sentences whatever the team's size. Returns false when all streams are idle.
+    private bool Schedule()
     {
-        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
         var slot = (int)(_step % _window);
-        var previousSlot = (int)((_step + _window - 1) % _window);
         var inputs = _inputs[slot];
-        var previous = _previous[slot];
         var active = false;
-        for (var s = 0; s < b; s++)
+        for (var s = 0; s < _streams; s++)
         {
             if (_positions[s] >= _sentences[s].Length)
             {
@@ -177,11 +202,9 @@ internal sealed class BpttNetwork<T>
                 (_sentences[s], _positions[s]) = (next ?? [], 0);
             }
 
-            var prevRow = previous.AsSpan(s * dh, dh);
             if (_sentences[s].Length == 0)
             {
                 inputs[s] = -1;
-                prevRow.Clear();
                 continue;
             }
 
@@ -190,119 +213,125 @@ internal sealed class BpttNetwork<T>
             inputs[s] = position == 0 ? _start : _sentences[s][position - 1];
             _targets[slot][s] = _sentences[s][position];
             _starts[slot][s] = position == 0;
-            if (position == 0)
-            {
-                prevRow.Clear();
-            }
-            else
-            {
-                _hidden[previousSlot].AsSpan(s * dh, dh).CopyTo(prevRow);
-            }
         }
 
-        if (!active)
-        {
-            return false;
-        }
-
-        // pre = h(t−1)H + e(t)I + b1, then h(t) = sigmoid(pre).
-        var hidden = _hidden[slot];
-        Gather(inputs, _embedded);
-        for (var s = 0; s < b; s++)
-        {
-            _p.HiddenBias.CopyTo(hidden.AsSpan(s * dh, dh));
-        }
-
-        Gemm.Multiply<T>(previous, dh, false, _p.Recurrent, dh, false, hidden, dh, b, dh, dh, true, _threads);
-        Gemm.Multiply<T>(_embedded, d, false, _p.Input, dh, false, hidden, dh, b, dh, d, true, _threads);
-        TensorPrimitives.Sigmoid<T>(hidden, hidden);
-        for (var s = 0; s < b; s++)
-        {
-            if (inputs[s] < 0)
-            {
-                hidden.AsSpan(s * dh, dh).Clear();
-            }
-        }
-
-        return true;
+        return active;
     }
 
-    private void Backward(long blockStart, int steps, Parameters<T> g, HashSet<int>? touched)
+    // Member's slice of the streams through the block's steps: pre = h(t−1)H + e(t)I + b1, h(t) = sigmoid(pre).
+    private void ForwardSlice(int member)
     {
         var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
-        var carry = _carry.AsSpan();
-        carry.Clear();
-        Transpose(_p.Recurrent, _recurrentTransposed, dh);
-        var earliest = Math.Max(0, blockStart - _bptt);
-        var stacked = 0; // steps whose deltas are stacked
-        for (var t = blockStart + steps - 1; t >= earliest; t--)
+
+        // Hᵀ for the way back (H does not change before then): the member's rows of H into columns of Hᵀ.
+        var (hFrom, hTo) = WorkTeam.Split(dh, _team.Size, member);
+        Transpose(_p.Recurrent, _recurrentTransposed, dh, hFrom, hTo);
+        var (first, end) = member < _slices ? WorkTeam.Split(b, _slices, member) : (0, 0);
+        var count = end - first;
+        if (count == 0)
         {
-            var slot = (int)(t % _window);
-            var inputs = _inputs[slot];
-            var hidden = _hidden[slot];
-            var delta = _deltas.AsSpan(stacked * b * dh, b * dh);
-            var any = false;
-            for (var s = 0; s < b; s++)
+            return;
+        }
+
+        for (var i = 0; i < _blockSteps; i++)
+        {
+            var step = _blockStart + i;
+            var slot = (int)(step % _window);
+            var previousSlot = (int)((step + _window - 1) % _window);
+            var inputs = _inputs[slot].AsSpan(first, count);
+            var previous = _previous[slot].AsSpan(first * dh, count * dh);
+            var hidden = _hidden[slot].AsSpan(first * dh, count * dh);
+            for (var s = 0; s < count; s++)
             {
-                var row = delta.Slice(s * dh, dh);
-                if (inputs[s] < 0)
+                var row = previous.Slice(s * dh, dh);
+                if (inputs[s] < 0 || _starts[slot][first + s])
                 {
                     row.Clear();
-                    continue;
+                }
+                else
+                {
+                    _hidden[previousSlot].AsSpan((first + s) * dh, dh).CopyTo(row);
                 }
 
-                var output = t >= blockStart ? _blockHiddenGrad.AsSpan(_blockRows[((int)(t - blockStart) * b) + s] * dh, dh) : [];
-                any |= Delta(carry.Slice(s * dh, dh), output, hidden.AsSpan(s * dh, dh), row, Clip);
+                _p.HiddenBias.CopyTo(hidden.Slice(s * dh, dh));
             }
 
-            if (!any)
+            var embedded = _embedded.AsSpan(first * d, count * d);
+            Gather(inputs, embedded);
+            Gemm.Multiply<T>(previous, dh, false, _p.Recurrent, dh, false, hidden, dh, count, dh, dh, true);
+            Gemm.Multiply<T>(embedded, d, false, _p.Input, dh, false, hidden, dh, count, dh, d, true);
+            // TensorPrimitives takes narrower vectors for shorter spans; a slice is at least 8 floats, where every
+            // width gives the same bits (tested with slices of 8 and 9 against one of 17).
+            TensorPrimitives.Sigmoid<T>(hidden, hidden);
+            for (var s = 0; s < count; s++)
             {
-                if (t < blockStart)
+                var blockRow = _blockRows[(i * b) + first + s];
+                if (inputs[s] < 0)
+                {
+                    hidden.Slice(s * dh, dh).Clear();
+                }
+                else
+                {
+                    hidden.Slice(s * dh, dh).CopyTo(_blockHidden.AsSpan(blockRow * dh, dh));
+                }
+            }
+        }
+    }
+
+    private void Backward(Parameters<T> g, HashSet<int>? touched)
+    {
+        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
+        var last = _blockStart + _blockSteps - 1;
+        _visits = (int)(last - Math.Max(0, _blockStart - _bptt)) + 1;
+        _team.Run(_backwardSlice);
+
+        // Stack the visits where some delta is non-zero, latest first; back before the block, the first visit
+        // with none ends the walk, since nothing flows further back from it.
+        var stacked = 0;
+        for (var v = 0; v < _visits; v++)
+        {
+            var live = false;
+            for (var m = 0; m < _team.Size; m++)
+            {
+                live |= _live[(m * _window) + v];
+            }
+
+            if (!live)
+            {
+                if (last - v < _blockStart)
                 {
                     break;
                 }
 
-                carry.Clear();
                 continue;
             }
 
-            _previous[slot].AsSpan(0, b * dh).CopyTo(_previousStack.AsSpan(stacked * b * dh));
-            inputs.AsSpan(0, b).CopyTo(_inputStack.AsSpan(stacked * b));
-            stacked++;
-
-            // dJ/dh(t−1) = delta Hᵀ, except into a sentence start, where h(t−1) = 0 is a constant.
-            Gemm.Multiply<T>(delta, dh, false, _recurrentTransposed, dh, false, carry, dh, b, dh, dh, false, _threads);
-            for (var s = 0; s < b; s++)
+            if (stacked != v)
             {
-                if (inputs[s] < 0 || _starts[slot][s])
-                {
-                    carry.Slice(s * dh, dh).Clear();
-                }
+                _deltas.AsSpan(v * b * dh, b * dh).CopyTo(_deltas.AsSpan(stacked * b * dh));
+                _previousStack.AsSpan(v * b * dh, b * dh).CopyTo(_previousStack.AsSpan(stacked * b * dh));
+                _embeddedStack.AsSpan(v * b * d, b * d).CopyTo(_embeddedStack.AsSpan(stacked * b * d));
+                _inputStack.AsSpan(v * b, b).CopyTo(_inputStack.AsSpan(stacked * b));
             }
+
+            stacked++;
         }
 
+        _stacked = stacked;
         var rows = stacked * b;
         if (rows == 0)
         {
             return;
         }
 
-        // Over all stacked steps: dJ/dH += h(t−1)ᵀ delta; dJ/dI += e(t)ᵀ delta; dJ/db1 += delta.
-        var deltas = _deltas.AsSpan(0, rows * dh);
-        var inputStack = _inputStack.AsSpan(0, rows);
-        Gemm.Multiply<T>(_previousStack.AsSpan(0, rows * dh), dh, true, deltas, dh, false, g.Recurrent, dh, dh, dh, rows, true, _threads);
-        Gather(inputStack, _embeddedStack);
-        Gemm.Multiply<T>(_embeddedStack.AsSpan(0, rows * d), d, true, deltas, dh, false, g.Input, dh, d, dh, rows, true, _threads);
-        for (var r = 0; r < rows; r++)
-        {
-            TensorPrimitives.Add(g.HiddenBias, deltas.Slice(r * dh, dh), g.HiddenBias);
-        }
+        _gradients = g;
+        _team.Run(_gradientSlice);
+        _gradients = null;
 
-        // dJ/dL[x(t)] += delta Iᵀ.
-        Gemm.Multiply<T>(deltas, dh, false, _p.Input, dh, true, _embeddingGrads, d, rows, d, dh, false, _threads);
+        // dJ/dL[x(t)] += delta Iᵀ, row by row in stack order.
         for (var r = 0; r < rows; r++)
         {
-            var x = inputStack[r];
+            var x = _inputStack[r];
             if (x < 0)
             {
                 continue;
@@ -311,6 +340,107 @@ internal sealed class BpttNetwork<T>
             var row = g.Embedding.AsSpan(x * d, d);
             TensorPrimitives.Add(row, _embeddingGrads.AsSpan(r * d, d), row);
             touched?.Add(x);
+        }
+    }
+
+    // Member's slice of the streams back through time: the deltas of every visit at their slab, with h(t−1),
+    // e(t) and x(t) beside them. A slice whose carry has died before the block fills its remaining slabs
+    // without arithmetic: its deltas are zero there.
+    private void BackwardSlice(int member)
+    {
+        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
+        var (first, end) = member < _slices ? WorkTeam.Split(b, _slices, member) : (0, 0);
+        var count = end - first;
+        var live = _live.AsSpan(member * _window, _visits);
+        live.Clear();
+        if (count == 0)
+        {
+            return;
+        }
+
+        var carry = _carry.AsSpan(first * dh, count * dh);
+        carry.Clear();
+        var last = _blockStart + _blockSteps - 1;
+        var dead = false;
+        for (var v = 0; v < _visits; v++)
+        {
+            var t = last - v;
+            var slot = (int)(t % _window);
+            var inputs = _inputs[slot].AsSpan(first, count);
+            var hidden = _hidden[slot].AsSpan(first * dh, count * dh);
+            var delta = _deltas.AsSpan(((v * b) + first) * dh, count * dh);
+            var any = false;
+            if (dead)
+            {
+                delta.Clear();
+            }
+            else
+            {
+                for (var s = 0; s < count; s++)
+                {
+                    var row = delta.Slice(s * dh, dh);
+                    if (inputs[s] < 0)
+                    {
+                        row.Clear();
+                        continue;
+                    }
+
+                    var output = t >= _blockStart ? _blockHiddenGrad.AsSpan(_blockRows[((int)(t - _blockStart) * b) + first + s] * dh, dh) : [];
+                    any |= Delta(carry.Slice(s * dh, dh), output, hidden.Slice(s * dh, dh), row, Clip);
+                }
+            }
+
+            live[v] = any;
+            _previous[slot].AsSpan(first * dh, count * dh).CopyTo(_previousStack.AsSpan(((v * b) + first) * dh));
+            inputs.CopyTo(_inputStack.AsSpan((v * b) + first, count));
+            Gather(inputs, _embeddedStack.AsSpan(((v * b) + first) * d, count * d));
+            if (!any)
+            {
+                dead |= t < _blockStart;
+                carry.Clear();
+                continue;
+            }
+
+            // dJ/dh(t−1) = delta Hᵀ, except into a sentence start, where h(t−1) = 0 is a constant.
+            Gemm.Multiply<T>(delta, dh, false, _recurrentTransposed, dh, false, carry, dh, count, dh, dh, false);
+            for (var s = 0; s < count; s++)
+            {
+                if (inputs[s] < 0 || _starts[slot][first + s])
+                {
+                    carry.Slice(s * dh, dh).Clear();
+                }
+            }
+        }
+    }
+
+    // Member's rows of the weight gradients over all stacked steps (dJ/dH += h(t−1)ᵀ delta, dJ/dI += e(t)ᵀ delta,
+    // dJ/db1 += delta) and its rows of delta Iᵀ, the embeddings' gradient.
+    private void GradientSlice(int member)
+    {
+        var (d, dh, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _stacked * _streams, _gradients!);
+        // Rows of dH and dI, so that each member packs only its part of the transposed stacks.
+        var deltas = _deltas.AsSpan(0, rows * dh);
+        var (from, to) = WorkTeam.Split(dh, _team.Size, member);
+        if (to > from)
+        {
+            Gemm.Multiply<T>(_previousStack.AsSpan(from, ((rows - 1) * dh) + to - from), dh, true, deltas, dh, false, g.Recurrent.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
+            var bias = g.HiddenBias.AsSpan(from, to - from);
+            for (var r = 0; r < rows; r++)
+            {
+                TensorPrimitives.Add(bias, _deltas.AsSpan((r * dh) + from, to - from), bias);
+            }
+        }
+
+        (from, to) = WorkTeam.Split(d, _team.Size, member);
+        if (to > from)
+        {
+            Gemm.Multiply<T>(_embeddedStack.AsSpan(from, ((rows - 1) * d) + to - from), d, true, deltas, dh, false, g.Input.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
+        }
+
+        var (first, end) = WorkTeam.Split(rows, _team.Size, member);
+        if (end > first)
+        {
+            Gemm.Multiply<T>(_deltas.AsSpan(first * dh, (end - first) * dh), dh, false, _p.Input, dh, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, dh, false);
         }
     }
 
@@ -349,10 +479,10 @@ internal sealed class BpttNetwork<T>
         return any;
     }
 
-    // destination[j, i] = source[i, j] for a square [n, n] matrix.
-    private static void Transpose(ReadOnlySpan<T> source, Span<T> destination, int n)
+    // destination[j, i] = source[i, j] for rows [from, to) of a square [n, n] matrix.
+    private static void Transpose(ReadOnlySpan<T> source, Span<T> destination, int n, int from, int to)
     {
-        for (var i = 0; i < n; i++)
+        for (var i = from; i < to; i++)
         {
             for (var j = 0; j < n; j++)
             {

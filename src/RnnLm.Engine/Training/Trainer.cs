@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RnnLm.Engine.IO;
 using RnnLm.Engine.Model;
+using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Training;
 
@@ -65,6 +66,7 @@ public sealed class Trainer
         parameters.CopyTo(best);
         var gradients = Parameters<float>.RecurrentGradients(shape);
         var touched = new HashSet<int>();
+        using var team = new WorkTeam(o.Threads);
 
         while (!state.Stopped && state.Epoch < o.MaxEpochs)
         {
@@ -78,7 +80,7 @@ public sealed class Trainer
             }
 
             var next = 0;
-            var network = new BpttNetwork<float>(parameters, classes, o.Streams, o.Bptt, o.BpttBlock, o.Threads, vocabulary.StartOfSentence,
+            var network = new BpttNetwork<float>(parameters, classes, o.Streams, o.Bptt, o.BpttBlock, team, vocabulary.StartOfSentence,
                 _ => next < order.Length ? trainIds[order[next++]] : null)
             {
                 Clip = (float)o.Clip,
