@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Text.Json;
 using RnnLm.Engine.Data;
 using RnnLm.Engine.IO;
@@ -56,7 +57,18 @@ internal static class TrainCommand
         var train = TextCorpus.Read(run.Train);
         var valid = TextCorpus.Read(run.Valid);
         var test = run.Test is null ? null : TextCorpus.Read(run.Test);
-        var result = WithProgress(run.Json, report => new Trainer(options, report).Train(train, valid, run.Checkpoints, run.Resume));
+        // Wall time from here to the end of each epoch's validation: how long a run takes to reach a perplexity.
+        var clock = Stopwatch.StartNew();
+        var epochSeconds = new List<double>();
+        var result = WithProgress(run.Json, report => new Trainer(options, p =>
+        {
+            if (p.EpochDone)
+            {
+                epochSeconds.Add(Math.Round(clock.Elapsed.TotalSeconds, 2));
+            }
+
+            report(p);
+        }).Train(train, valid, run.Checkpoints, run.Resume));
 
         var model = result.Model;
         ModelFile.Save(model, run.Output, options.HalfPrecision ? WeightEncoding.Float16 : WeightEncoding.Float32);
@@ -87,6 +99,7 @@ internal static class TrainCommand
             wordsPerSecond = Math.Round(result.WordsPerSecond),
             validPerplexity = Math.Round(validScore.Perplexity, 3),
             validPerplexityPerEpoch = result.ValidPerplexityPerEpoch.Select(p => Math.Round(p, 3)),
+            secondsAtEpochEnd = epochSeconds,
             trainPerplexity = Math.Round(trainScore.Perplexity, 3),
             testPerplexity = testScore is null ? (double?)null : Math.Round(testScore.Perplexity, 3),
             parameters = model.Shape.ParameterCount,

@@ -19,6 +19,14 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
         Assert.True(summary.GetProperty("seconds").GetDouble() > 0);
         Assert.True(summary.GetProperty("wordsPerSecond").GetDouble() > 0);
         Assert.True(summary.GetProperty("validPerplexity").GetDouble() > 1);
+
+        // Wall time at the end of every epoch, rising, one per entry of the per-epoch perplexities.
+        var seconds = summary.GetProperty("secondsAtEpochEnd").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(summary.GetProperty("epochs").GetInt32(), seconds.Length);
+        Assert.Equal(summary.GetProperty("validPerplexityPerEpoch").GetArrayLength(), seconds.Length);
+        Assert.True(seconds[0] > 0);
+        Assert.True(seconds.Zip(seconds.Skip(1)).All(pair => pair.First <= pair.Second));
+        Assert.True(seconds[^1] <= summary.GetProperty("seconds").GetDouble() + 1);
         var card = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(_fixture.Model, ".json"))).RootElement;
         Assert.Equal(16, card.GetProperty("hidden").GetInt32());
         Assert.StartsWith("rnnlm train", card.GetProperty("command").GetString());
