@@ -62,7 +62,8 @@ internal sealed class BpttNetwork<T>
     private int _stacked; // steps on the stack
 
     // Scratch.
-    private readonly T[] _embedded; // [B, d]
+    private readonly T[] _embedded; // [B·block, d] e(t) of the block's steps, stream by stream
+    private readonly T[] _projected; // [B·block, Dh] e(t)I, likewise
     private readonly T[] _carry; // [B, Dh] dJ/dh(t) flowing back
     private readonly T[] _recurrentTransposed; // [Dh, Dh] Hᵀ, made once a block for the steps back through time
     private readonly bool[] _live; // [team, window] the member's slice has a non-zero delta at the visit
@@ -106,7 +107,8 @@ internal sealed class BpttNetwork<T>
             _sentences[b] = [];
         }
 
-        _embedded = new T[streams * d];
+        _embedded = new T[streams * block * d];
+        _projected = new T[streams * block * dh];
         _carry = new T[streams * dh];
         _recurrentTransposed = new T[dh * dh];
         _live = new bool[team.Size * _window];
@@ -233,7 +235,29 @@ internal sealed class BpttNetwork<T>
             return;
         }
 
-        for (var i = 0; i < _blockSteps; i++)
+        // e(t)I does not depend on the recurrence: one product for all of the block's steps. Row (s, i) is
+        // the same chain as a product per step would give, and it is added to h(t−1)H + b1 in the same order.
+        var (steps, blockRows) = (_blockSteps, count * _block);
+        for (var s = 0; s < count; s++)
+        {
+            for (var i = 0; i < steps; i++)
+            {
+                var input = _inputs[(int)((_blockStart + i) % _window)][first + s];
+                var row = _embedded.AsSpan((((first + s) * _block) + i) * d, d);
+                if (input < 0)
+                {
+                    row.Clear();
+                }
+                else
+                {
+                    _p.Embedding.AsSpan(input * d, d).CopyTo(row);
+                }
+            }
+        }
+
+        Gemm.Multiply<T>(_embedded.AsSpan(first * _block * d, blockRows * d), d, false, _p.Input, dh, false,
+                         _projected.AsSpan(first * _block * dh, blockRows * dh), dh, blockRows, dh, d, false);
+        for (var i = 0; i < steps; i++)
         {
             var step = _blockStart + i;
             var slot = (int)(step % _window);
@@ -256,10 +280,13 @@ internal sealed class BpttNetwork<T>
                 _p.HiddenBias.CopyTo(hidden.Slice(s * dh, dh));
             }
 
-            var embedded = _embedded.AsSpan(first * d, count * d);
-            Gather(inputs, embedded);
             Gemm.Multiply<T>(previous, dh, false, _p.Recurrent, dh, false, hidden, dh, count, dh, dh, true);
-            Gemm.Multiply<T>(embedded, d, false, _p.Input, dh, false, hidden, dh, count, dh, d, true);
+            for (var s = 0; s < count; s++)
+            {
+                var row = hidden.Slice(s * dh, dh);
+                TensorPrimitives.Add(row, _projected.AsSpan((((first + s) * _block) + i) * dh, dh), row);
+            }
+
             // TensorPrimitives takes narrower vectors for shorter spans; a slice is at least 8 floats, where every
             // width gives the same bits (tested with slices of 8 and 9 against one of 17).
             TensorPrimitives.Sigmoid<T>(hidden, hidden);
