@@ -56,7 +56,7 @@ public class StepBenchmarks
     public double TrainingStepPerWord()
     {
         _network.RunBlock(_sink, _gradients, _touched, out var logProb, out _);
-        Trainer.Update(_training, _gradients, _touched, 0.001f, 1e-9f);
+        Trainer.Update(_training, _gradients, _touched, 0.001f, 1e-9f, WorkTeam.Single);
         return logProb;
     }
 

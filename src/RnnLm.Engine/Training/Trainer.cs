@@ -95,7 +95,7 @@ public sealed class Trainer
             while (network.RunBlock(sink, gradients, touched, out var blockLogProb, out var blockWords))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Update(parameters, gradients, touched, rate, decay);
+                Update(parameters, gradients, touched, rate, decay, team);
                 words += blockWords;
                 logProb += blockLogProb;
                 if (_progress is not null && clock.Elapsed - lastReport >= ReportInterval)
@@ -160,18 +160,28 @@ public sealed class Trainer
         };
     }
 
-    internal static void Update(Parameters<float> p, Parameters<float> g, HashSet<int> touched, float rate, float decay)
+    internal static void Update(Parameters<float> p, Parameters<float> g, HashSet<int> touched, float rate, float decay, WorkTeam team)
     {
         // The output layer has already moved and shrunk (see OutputSink); here the recurrent part follows with
-        // p −= rate·g.
-        Step(p.Recurrent, g.Recurrent, rate, decay);
-        Step(p.Input, g.Input, rate, decay);
-        Step(p.HiddenBias, g.HiddenBias, rate, 0);
-        var d = p.Shape.Embedding;
-        foreach (var row in touched)
+        // p −= rate·g. Each member steps the rows of H and I and the part of b1 whose gradient it formed
+        // (BpttNetwork splits them the same way), so the gradients are read where they were written; the
+        // embeddings' gradient was summed on member 0, which steps them.
+        var (d, dh) = (p.Shape.Embedding, p.Shape.Hidden);
+        team.Run(member =>
         {
-            Step(p.Embedding.AsSpan(row * d, d), g.Embedding.AsSpan(row * d, d), rate, decay);
-        }
+            var (from, to) = WorkTeam.Split(dh, team.Size, member);
+            Step(p.Recurrent.AsSpan(from * dh, (to - from) * dh), g.Recurrent.AsSpan(from * dh, (to - from) * dh), rate, decay);
+            Step(p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, 0);
+            (from, to) = WorkTeam.Split(d, team.Size, member);
+            Step(p.Input.AsSpan(from * dh, (to - from) * dh), g.Input.AsSpan(from * dh, (to - from) * dh), rate, decay);
+            if (member == 0)
+            {
+                foreach (var row in touched)
+                {
+                    Step(p.Embedding.AsSpan(row * d, d), g.Embedding.AsSpan(row * d, d), rate, decay);
+                }
+            }
+        });
 
         touched.Clear();
     }
