@@ -48,6 +48,8 @@ internal sealed class OutputLayer<T>
     private T[] _wordGradient = []; // [R, Dh] and from the word part
     private int[] _items = []; // work items for the threads: −1 for the class part, else a group
     private long[] _costs = []; // their negated costs, to sort the costliest first
+    private int[] _claimed = []; // 1 once a member has taken the item
+    private int[]? _owners; // [C] the member that takes a class's group first
 
     public OutputLayer(Parameters<T> parameters, ClassMap? classes, WorkTeam team)
     {
@@ -256,10 +258,14 @@ internal sealed class OutputLayer<T>
 
         if (_threads > 1 && _groups.Count > 1)
         {
-            // Work items, the costliest first and one at a time, so that the threads finish together: the class
-            // part (item −1), then the groups by the size of their product.
+            // Work items, the costliest first: the class part (item −1), then the groups by the size of their
+            // product. Each member first takes the items it owns, so that a class's rows of U stay in one core's
+            // cache from block to block, then helps with whatever is left, the cheapest first, so that the
+            // members finish together.
+            var owners = Owners(classes);
             var items = Ensure(ref _items, _groups.Count + 1);
             var costs = Ensure(ref _costs, _groups.Count + 1);
+            var claimed = Ensure(ref _claimed, _groups.Count + 1);
             items[0] = -1;
             costs[0] = -(long)rows * c;
             for (var g = 0; g < _groups.Count; g++)
@@ -270,12 +276,17 @@ internal sealed class OutputLayer<T>
             }
 
             Array.Sort(costs, items, 0, _groups.Count + 1);
-            var next = -1;
-            _team.Run(_ =>
+            Array.Clear(claimed, 0, _groups.Count + 1);
+            _team.Run(member =>
             {
                 var scratch = RentScratch();
-                for (int i; (i = Interlocked.Increment(ref next)) <= _groups.Count;)
+                void Take(int i)
                 {
+                    if (Interlocked.Exchange(ref claimed[i], 1) != 0)
+                    {
+                        return;
+                    }
+
                     if (items[i] < 0)
                     {
                         RunClassPart(1);
@@ -284,6 +295,19 @@ internal sealed class OutputLayer<T>
                     {
                         RunGroup(items[i], scratch);
                     }
+                }
+
+                for (var i = 0; i <= _groups.Count; i++)
+                {
+                    if ((items[i] < 0 ? 0 : owners[classTargets[_groups[items[i]].Start]]) == member)
+                    {
+                        Take(i);
+                    }
+                }
+
+                for (var i = _groups.Count; i >= 0; i--)
+                {
+                    Take(i);
                 }
 
                 ReturnScratch(scratch);
@@ -319,6 +343,31 @@ internal sealed class OutputLayer<T>
                 System.Numerics.Tensors.TensorPrimitives.Add(classGradient.AsSpan(i * dh, dh), wordGradient.AsSpan(i * dh, dh), hiddenGrad.AsSpan(order[i] * dh, dh));
             }
         }
+    }
+
+    // Classes dealt to the members by expected work, largest first to the least loaded: a class is hit about
+    // rows/C times a block (the classes hold similar shares of the text) at a cost of its size each, and the
+    // class part, rows·C, belongs to member 0.
+    private int[] Owners(ClassMap classes)
+    {
+        if (_owners is not null)
+        {
+            return _owners;
+        }
+
+        var c = classes.ClassCount;
+        var owners = new int[c];
+        var load = new long[_threads];
+        load[0] = (long)c * c;
+        var bySize = Enumerable.Range(0, c).OrderByDescending(classes.Size).ThenBy(cls => cls);
+        foreach (var cls in bySize)
+        {
+            var member = Array.IndexOf(load, load.Min());
+            owners[cls] = member;
+            load[member] += classes.Size(cls);
+        }
+
+        return _owners = owners;
     }
 
     private GroupScratch RentScratch()
