@@ -18,7 +18,6 @@ public class StepBenchmarks
     private Parameters<float> _gradients = null!;
     private Parameters<float> _training = null!;
     private OutputSink<float> _sink = null!;
-    private readonly HashSet<int> _touched = [];
     private int[][] _sentences = [];
     private int _next;
 
@@ -45,7 +44,10 @@ public class StepBenchmarks
         parameters.CopyTo(_training);
         _gradients = new Parameters<float>(shape);
         _sink = new OutputSink<float>(_training, -0.001f) { Keep = 1 - 1e-9f };
-        _network = new BpttNetwork<float>(_training, classes, 16, 4, 10, WorkTeam.Single, vocabulary.StartOfSentence, _ => _sentences[_next++ % _sentences.Length]);
+        _network = new BpttNetwork<float>(_training, classes, 16, 4, 10, WorkTeam.Single, vocabulary.StartOfSentence, _ => _sentences[_next++ % _sentences.Length])
+        {
+            Step = (0.001f, 1e-9f),
+        };
     }
 
     [Benchmark]
@@ -55,8 +57,7 @@ public class StepBenchmarks
     [Benchmark(OperationsPerInvoke = 160)]
     public double TrainingStepPerWord()
     {
-        _network.RunBlock(_sink, _gradients, _touched, out var logProb, out _);
-        Trainer.Update(_training, _gradients, _touched, 0.001f, 1e-9f, WorkTeam.Single);
+        _network.RunBlock(_sink, _gradients, null, out var logProb, out _);
         return logProb;
     }
 

@@ -65,7 +65,6 @@ public sealed class Trainer
         var best = new Parameters<float>(shape);
         parameters.CopyTo(best);
         var gradients = Parameters<float>.RecurrentGradients(shape);
-        var touched = new HashSet<int>();
         using var team = new WorkTeam(o.Threads);
 
         while (!state.Stopped && state.Epoch < o.MaxEpochs)
@@ -80,22 +79,22 @@ public sealed class Trainer
             }
 
             var next = 0;
+            var rate = (float)(state.Alpha / o.Streams);
+            var decay = (float)(rate * o.Beta);
             var network = new BpttNetwork<float>(parameters, classes, o.Streams, o.Bptt, o.BpttBlock, team, vocabulary.StartOfSentence,
                 _ => next < order.Length ? trainIds[order[next++]] : null)
             {
                 Clip = (float)o.Clip,
+                Step = (rate, decay),
             };
-            var rate = (float)(state.Alpha / o.Streams);
-            var decay = (float)(rate * o.Beta);
             var sink = new OutputSink<float>(parameters, -rate) { Keep = 1 - decay };
             var clock = Stopwatch.StartNew();
             var lastReport = TimeSpan.Zero;
             long words = 0;
             double logProb = 0;
-            while (network.RunBlock(sink, gradients, touched, out var blockLogProb, out var blockWords))
+            while (network.RunBlock(sink, gradients, null, out var blockLogProb, out var blockWords))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Update(parameters, gradients, touched, rate, decay, team);
                 words += blockWords;
                 logProb += blockLogProb;
                 if (_progress is not null && clock.Elapsed - lastReport >= ReportInterval)
@@ -158,47 +157,6 @@ public sealed class Trainer
         {
             ResumedFromEpoch = resumedFrom,
         };
-    }
-
-    internal static void Update(Parameters<float> p, Parameters<float> g, HashSet<int> touched, float rate, float decay, WorkTeam team)
-    {
-        // The output layer has already moved and shrunk (see OutputSink); here the recurrent part follows with
-        // p −= rate·g. Each member steps the rows of H and I and the part of b1 whose gradient it formed
-        // (BpttNetwork splits them the same way), so the gradients are read where they were written; the
-        // embeddings' gradient was summed on member 0, which steps them.
-        var (d, dh) = (p.Shape.Embedding, p.Shape.Hidden);
-        team.Run(member =>
-        {
-            var (from, to) = WorkTeam.Split(dh, team.Size, member);
-            Step(p.Recurrent.AsSpan(from * dh, (to - from) * dh), g.Recurrent.AsSpan(from * dh, (to - from) * dh), rate, decay);
-            Step(p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, 0);
-            (from, to) = WorkTeam.Split(d, team.Size, member);
-            Step(p.Input.AsSpan(from * dh, (to - from) * dh), g.Input.AsSpan(from * dh, (to - from) * dh), rate, decay);
-            if (member == 0)
-            {
-                foreach (var row in touched)
-                {
-                    Step(p.Embedding.AsSpan(row * d, d), g.Embedding.AsSpan(row * d, d), rate, decay);
-                }
-            }
-        });
-
-        touched.Clear();
-    }
-
-    // weights −= rate·gradient + decay·weights, then the gradient is cleared for the next block. A decay below
-    // half a float ulp of 1 (rate·beta < 2⁻²⁵: with beta 1e-6, alpha / streams < 0.03, as for `bench` and the
-    // default model) leaves 1 − decay at exactly 1, and the pass over the weights is skipped: it would not
-    // change a bit.
-    private static void Step(Span<float> weights, Span<float> gradient, float rate, float decay)
-    {
-        if (1 - decay != 1)
-        {
-            TensorPrimitives.Multiply(weights, 1 - decay, weights);
-        }
-
-        TensorPrimitives.MultiplyAdd(gradient, -rate, weights, weights);
-        gradient.Clear();
     }
 
     private TrainingProgress Report(int epoch, long words, long trainWords, double logProb, TimeSpan elapsed, CheckpointState state, bool done)
