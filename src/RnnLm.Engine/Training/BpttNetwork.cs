@@ -143,7 +143,8 @@ internal sealed class BpttNetwork<T>
     /// Runs the next block: forward through up to <c>block</c> steps of every stream, then back through time.
     /// The output layer's gradient goes to <paramref name="outputSink"/>; the other weights' gradients (of Σ J,
     /// unscaled) are added to <paramref name="gradients"/>, whose embedding rows that were touched are listed in
-    /// <paramref name="touchedEmbeddings"/>. Returns false when every stream has run out of sentences.
+    /// <paramref name="touchedEmbeddings"/>; with <see cref="Step"/> set they are applied and cleared instead,
+    /// and the list is not used. Returns false when every stream has run out of sentences.
     /// </summary>
     public bool RunBlock(OutputSink<T>? outputSink, Parameters<T>? gradients, HashSet<int>? touchedEmbeddings, out double logProb, out int tokens)
     {
