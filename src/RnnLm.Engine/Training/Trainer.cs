@@ -10,8 +10,9 @@ namespace RnnLm.Engine.Training;
 
 /// <summary>
 /// Trains a model by stochastic gradient descent with truncated back-propagation through time, with the
-/// learning-rate schedule of Mikolov's rnnlm. Runs synchronously on the calling thread (plus the
-/// matrix-product threads), checks cancellation after every block, and is deterministic for a seed.
+/// learning-rate schedule of Mikolov's rnnlm. Runs synchronously on the calling thread (plus threads − 1
+/// threads of its own, see <see cref="WorkTeam"/>), checks cancellation after every block, and is deterministic
+/// for a seed, whatever the thread count.
 /// </summary>
 public sealed class Trainer
 {
