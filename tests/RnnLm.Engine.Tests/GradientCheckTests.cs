@@ -124,10 +124,10 @@ public class GradientCheckTests
         var gradient = new Parameters<double>(parameters.Shape);
         for (var i = 0; i < checkedBlock; i++)
         {
-            Assert.True(network.RunBlock(null, null, null, out _, out _));
+            Assert.True(network.RunBlock(null, null, out _, out _));
         }
 
-        Assert.True(network.RunBlock(new OutputSink<double>(gradient, 1.0), gradient, [], out _, out _));
+        Assert.True(network.RunBlock(new OutputSink<double>(gradient, 1.0), gradient, out _, out _));
         return gradient;
     }
 

@@ -35,7 +35,6 @@ internal sealed class OutputLayer<T>
     private readonly Parameters<T> _p;
     private readonly ClassMap? _classes;
     private readonly WorkTeam _team;
-    private readonly int _threads;
     private T[] _logits = []; // [R, |V|] (full) or [R, C] (classes)
     private readonly Stack<GroupScratch> _scratch = new();
     private T[] _wordLogProbs = []; // [R]
@@ -56,7 +55,6 @@ internal sealed class OutputLayer<T>
         _p = parameters;
         _classes = classes;
         _team = team;
-        _threads = team.Size;
         if ((parameters.Shape.Output == OutputKind.Classes) != (classes is not null))
         {
             throw new ArgumentException("A class map goes with a class-factorized output layer, and only with it.");
@@ -125,8 +123,8 @@ internal sealed class OutputLayer<T>
     {
         var (rows, v, dh) = (targets.Length, _p.Shape.VocabularySize, _p.Shape.Hidden);
         var logits = Ensure(ref _logits, rows * v);
-        Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, logits, v, rows, v, dh, false, _threads);
-        if (_threads > 1 && rows > 1)
+        Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, logits, v, rows, v, dh, false, _team.Size);
+        if (_team.Size > 1 && rows > 1)
         {
             // Rows are independent: halves of them on separate threads give the same bits as one thread.
             var results = Ensure(ref _wordLogProbs, rows);
@@ -135,7 +133,7 @@ internal sealed class OutputLayer<T>
             var (logitArray, gradient) = (logits, sink is not null);
             _team.Run(part =>
             {
-                var (from, to) = WorkTeam.Split(rows, _threads, part);
+                var (from, to) = WorkTeam.Split(rows, _team.Size, part);
                 SoftmaxRows(logitArray.AsSpan(from * v, (to - from) * v), _p.OutputBias, targetArray.AsSpan(from, to - from), results.AsSpan(from, to - from), v, gradient);
             });
             results.AsSpan(0, rows).CopyTo(logProbs);
@@ -150,9 +148,9 @@ internal sealed class OutputLayer<T>
         }
 
         // dJ/dh = (yhat − y) U, from the weights before they are updated below.
-        Gemm.Multiply<T>(logits, v, false, _p.Output, dh, false, hiddenGrad, dh, rows, dh, v, false, _threads);
+        Gemm.Multiply<T>(logits, v, false, _p.Output, dh, false, hiddenGrad, dh, rows, dh, v, false, _team.Size);
         ScaleRows(logits, rows * v, sink.Scale);
-        Gemm.Multiply<T>(logits, v, true, hidden, dh, false, sink.Target.Output, dh, v, dh, rows, true, _threads);
+        Gemm.Multiply<T>(logits, v, true, hidden, dh, false, sink.Target.Output, dh, v, dh, rows, true, _team.Size);
         AddColumnSums(logits.AsSpan(0, rows * v), rows, sink.Target.OutputBias);
         Shrink(sink.Target.Output, sink.Keep);
     }
@@ -256,7 +254,7 @@ internal sealed class OutputLayer<T>
             AddColumnSums(wordLogits, count, sink.Target.OutputBias.AsSpan(first, size));
         }
 
-        if (_threads > 1 && _groups.Count > 1)
+        if (_team.Size > 1 && _groups.Count > 1)
         {
             // Work items, the costliest first: the class part (item −1), then the groups by the size of their
             // product. Each member first takes the items it owns, so that a class's rows of U stay in one core's
@@ -315,7 +313,7 @@ internal sealed class OutputLayer<T>
         }
         else
         {
-            RunClassPart(_threads);
+            RunClassPart(_team.Size);
             var scratch = RentScratch();
             for (var g = 0; g < _groups.Count; g++)
             {
@@ -357,7 +355,7 @@ internal sealed class OutputLayer<T>
 
         var c = classes.ClassCount;
         var owners = new int[c];
-        var load = new long[_threads];
+        var load = new long[_team.Size];
         load[0] = (long)c * c;
         var bySize = Enumerable.Range(0, c).OrderByDescending(classes.Size).ThenBy(cls => cls);
         foreach (var cls in bySize)

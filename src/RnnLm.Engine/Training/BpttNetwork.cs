@@ -42,7 +42,7 @@ internal sealed class BpttNetwork<T>
     private readonly Action<int> _forwardSlice;
     private readonly Action<int> _backwardSlice;
     private readonly Action<int> _gradientSlice;
-    private readonly Action<int> _stepSlice;
+    private readonly Action<int> _finishSlice;
 
     // Ring buffers indexed by step % window.
     private readonly T[][] _hidden; // [window][B, Dh] h(t)
@@ -68,7 +68,7 @@ internal sealed class BpttNetwork<T>
     private readonly T[] _carry; // [B, Dh] dJ/dh(t) flowing back
     private readonly T[] _recurrentTransposed; // [Dh, Dh] Hᵀ, made once a block for the steps back through time
     private readonly bool[] _live; // [team, window] the member's slice has a non-zero delta at the visit
-    private readonly int[][] _touched; // [team][window·B] embedding rows a member has stepped this block
+    private readonly int[][] _touched; // [team][window·B] embedding rows a member has summed into this block
     private readonly bool[] _marked; // [|V|] the row is in its owner's list
 
     // Back-propagation through a block stacks the steps it visits, latest first, and forms the weight gradients
@@ -95,7 +95,7 @@ internal sealed class BpttNetwork<T>
         _nextSentence = nextSentence;
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
         _slices = Math.Clamp(streams / MinSliceStreams, 1, team.Size);
-        (_forwardSlice, _backwardSlice, _gradientSlice, _stepSlice) = (ForwardSlice, BackwardSlice, GradientSlice, StepSlice);
+        (_forwardSlice, _backwardSlice, _gradientSlice, _finishSlice) = (ForwardSlice, BackwardSlice, GradientSlice, FinishSlice);
         _window = bptt + block;
         var (d, dh) = (parameters.Shape.Embedding, parameters.Shape.Hidden);
         _hidden = NewArrays<T>(_window, streams * dh);
@@ -142,11 +142,10 @@ internal sealed class BpttNetwork<T>
     /// <summary>
     /// Runs the next block: forward through up to <c>block</c> steps of every stream, then back through time.
     /// The output layer's gradient goes to <paramref name="outputSink"/>; the other weights' gradients (of Σ J,
-    /// unscaled) are added to <paramref name="gradients"/>, whose embedding rows that were touched are listed in
-    /// <paramref name="touchedEmbeddings"/>; with <see cref="Step"/> set they are applied and cleared instead,
-    /// and the list is not used. Returns false when every stream has run out of sentences.
+    /// unscaled) are added to <paramref name="gradients"/>, or with <see cref="Step"/> set applied and cleared.
+    /// Returns false when every stream has run out of sentences.
     /// </summary>
-    public bool RunBlock(OutputSink<T>? outputSink, Parameters<T>? gradients, HashSet<int>? touchedEmbeddings, out double logProb, out int tokens)
+    public bool RunBlock(OutputSink<T>? outputSink, Parameters<T>? gradients, out double logProb, out int tokens)
     {
         var b = _streams;
         var blockStart = _step;
@@ -196,7 +195,7 @@ internal sealed class BpttNetwork<T>
 
         if (gradients is not null)
         {
-            Backward(gradients, touchedEmbeddings);
+            Backward(gradients);
         }
 
         return true;
@@ -255,16 +254,7 @@ internal sealed class BpttNetwork<T>
         {
             for (var i = 0; i < steps; i++)
             {
-                var input = _inputs[(int)((_blockStart + i) % _window)][first + s];
-                var row = _embedded.AsSpan((((first + s) * _block) + i) * d, d);
-                if (input < 0)
-                {
-                    row.Clear();
-                }
-                else
-                {
-                    _p.Embedding.AsSpan(input * d, d).CopyTo(row);
-                }
+                Embed(_inputs[(int)((_blockStart + i) % _window)][first + s], _embedded.AsSpan((((first + s) * _block) + i) * d, d));
             }
         }
 
@@ -318,7 +308,7 @@ internal sealed class BpttNetwork<T>
         }
     }
 
-    private void Backward(Parameters<T> g, HashSet<int>? touched)
+    private void Backward(Parameters<T> g)
     {
         var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
         var last = _blockStart + _blockSteps - 1;
@@ -358,37 +348,11 @@ internal sealed class BpttNetwork<T>
         }
 
         _stacked = stacked;
-        var rows = stacked * b;
+        // The step changes I, which the embeddings' gradient is formed with: a phase of its own.
         _gradients = g;
-        if (Step is not null)
-        {
-            // The step reads I, which the embeddings' gradient is formed with: a phase of its own.
-            _team.Run(_gradientSlice);
-            _team.Run(_stepSlice);
-            _gradients = null;
-            return;
-        }
-
-        if (rows > 0)
-        {
-            _team.Run(_gradientSlice);
-        }
-
+        _team.Run(_gradientSlice);
+        _team.Run(_finishSlice);
         _gradients = null;
-
-        // dJ/dL[x(t)] += delta Iᵀ, row by row in stack order.
-        for (var r = 0; r < rows; r++)
-        {
-            var x = _inputStack[r];
-            if (x < 0)
-            {
-                continue;
-            }
-
-            var row = g.Embedding.AsSpan(x * d, d);
-            TensorPrimitives.Add(row, _embeddingGrads.AsSpan(r * d, d), row);
-            touched?.Add(x);
-        }
     }
 
     // Member's slice of the streams back through time: the deltas of every visit at their slab, with h(t−1),
@@ -497,19 +461,12 @@ internal sealed class BpttNetwork<T>
         }
     }
 
-    // Member's part of the step: the rows of H and I and the part of b1 whose gradient it formed (read where
-    // they were written), and the embedding rows it owns (x mod team size), summed in stack order as one
-    // thread would.
-    private void StepSlice(int member)
+    // Member's part of the block's end: dJ/dL[x(t)] += delta Iᵀ for the embedding rows it owns (x mod team size),
+    // summed in stack order as one thread would; then, with a Step, the step on those rows and on the rows of H
+    // and I and the part of b1 whose gradient it formed (read where they were written).
+    private void FinishSlice(int member)
     {
         var (d, dh, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _stacked * _streams, _gradients!);
-        var (rate, decay) = Step!.Value;
-        var (from, to) = WorkTeam.Split(dh, _team.Size, member);
-        StepWeights(_p.Recurrent.AsSpan(from * dh, (to - from) * dh), g.Recurrent.AsSpan(from * dh, (to - from) * dh), rate, decay);
-        StepWeights(_p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, T.Zero);
-        (from, to) = WorkTeam.Split(d, _team.Size, member);
-        StepWeights(_p.Input.AsSpan(from * dh, (to - from) * dh), g.Input.AsSpan(from * dh, (to - from) * dh), rate, decay);
-
         var touched = _touched[member];
         var count = 0;
         for (var r = 0; r < rows; r++)
@@ -531,9 +488,25 @@ internal sealed class BpttNetwork<T>
 
         foreach (var x in touched.AsSpan(0, count))
         {
-            StepWeights(_p.Embedding.AsSpan(x * d, d), g.Embedding.AsSpan(x * d, d), rate, decay);
             _marked[x] = false;
         }
+
+        if (Step is not { } step)
+        {
+            return;
+        }
+
+        var (rate, decay) = step;
+        foreach (var x in touched.AsSpan(0, count))
+        {
+            StepWeights(_p.Embedding.AsSpan(x * d, d), g.Embedding.AsSpan(x * d, d), rate, decay);
+        }
+
+        var (from, to) = WorkTeam.Split(dh, _team.Size, member);
+        StepWeights(_p.Recurrent.AsSpan(from * dh, (to - from) * dh), g.Recurrent.AsSpan(from * dh, (to - from) * dh), rate, decay);
+        StepWeights(_p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, T.Zero);
+        (from, to) = WorkTeam.Split(d, _team.Size, member);
+        StepWeights(_p.Input.AsSpan(from * dh, (to - from) * dh), g.Input.AsSpan(from * dh, (to - from) * dh), rate, decay);
     }
 
     // weights −= rate·gradient + decay·weights, then the gradient is cleared for the next block. A decay below
@@ -603,15 +576,20 @@ internal sealed class BpttNetwork<T>
         var d = _p.Shape.Embedding;
         for (var s = 0; s < inputs.Length; s++)
         {
-            var row = destination.Slice(s * d, d);
-            if (inputs[s] < 0)
-            {
-                row.Clear();
-            }
-            else
-            {
-                _p.Embedding.AsSpan(inputs[s] * d, d).CopyTo(row);
-            }
+            Embed(inputs[s], destination.Slice(s * d, d));
+        }
+    }
+
+    // e = x L: the word's row of the embeddings, or zeros for an idle stream (−1).
+    private void Embed(int input, Span<T> row)
+    {
+        if (input < 0)
+        {
+            row.Clear();
+        }
+        else
+        {
+            _p.Embedding.AsSpan(input * _p.Shape.Embedding, _p.Shape.Embedding).CopyTo(row);
         }
     }
 

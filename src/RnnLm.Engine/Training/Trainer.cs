@@ -93,7 +93,7 @@ public sealed class Trainer
             var lastReport = TimeSpan.Zero;
             long words = 0;
             double logProb = 0;
-            while (network.RunBlock(sink, gradients, null, out var blockLogProb, out var blockWords))
+            while (network.RunBlock(sink, gradients, out var blockLogProb, out var blockWords))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 words += blockWords;
