@@ -32,8 +32,9 @@ internal sealed class ModelChecker
             return ReasonOf(e, path); // not kept: permissions or a passing I/O error may change without the file changing
         }
 
-        _verdicts[path] = new Verdict(stamp, problem);
-        return problem;
+        // A load that failed meanwhile on the same version of the file knows more than the check: keep its verdict.
+        var verdict = new Verdict(stamp, problem);
+        return _verdicts.AddOrUpdate(path, verdict, (_, kept) => kept.Stamp == stamp && kept.Problem is not null ? kept : verdict).Problem;
     }
 
     /// <summary>
