@@ -43,26 +43,51 @@ public sealed class StartUpTests : IDisposable
         }
     }
 
+    [Fact]
+    public void AChosenModelThatCannotBeLoadedIsReportedInOneWarningAtStartUp()
+    {
+        BrokenModelTests.WriteModel(_app.Folder, "chosen", cardRecordsFile: true);
+        BrokenModelTests.Truncate(_app.Folder, "chosen", 1000);
+        File.WriteAllText(Path.Combine(_app.Folder, "data", "active-model.json"), """{"Id":"chosen"}""");
+
+        var lines = Capture(() => _app.CreateClient());
+
+        // The host's own "Application started" lines are information; the one warning is the choice it could not honour.
+        var line = Assert.Single(lines, l => !l.Contains(" INF] ", StringComparison.Ordinal));
+        Assert.Contains(" WRN] ", line, StringComparison.Ordinal);
+        Assert.Contains("(active-model.json), chosen, cannot serve; serving tiny instead until a model is activated. The file is ", line, StringComparison.Ordinal);
+        Assert.Contains("it was cut short or overwritten", line, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _app.Dispose();
 
-    // Starts a second application on another model file; expects start-up to fail and returns the one line it logged.
-    private string StartWithModel(string path)
+    // The lines logged while the action runs.
+    private static string[] Capture(Action action)
     {
         var console = Console.Out;
         using var log = new StringWriter();
         Console.SetOut(log);
         try
         {
-            using var broken = _app.WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, configuration) =>
-                configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["RnnLm:ModelPath"] = path })));
-            Assert.ThrowsAny<Exception>(() => broken.CreateClient());
+            action();
         }
         finally
         {
             Console.SetOut(console);
         }
 
-        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    // Starts a second application on another model file; expects start-up to fail and returns the one line it logged.
+    private string StartWithModel(string path)
+    {
+        var lines = Capture(() =>
+        {
+            using var broken = _app.WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, configuration) =>
+                configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["RnnLm:ModelPath"] = path })));
+            Assert.ThrowsAny<Exception>(() => broken.CreateClient());
+        });
         var line = Assert.Single(lines);
         Assert.Contains("FTL", line, StringComparison.Ordinal);
         return line;

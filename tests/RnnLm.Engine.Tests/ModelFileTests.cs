@@ -543,7 +543,7 @@ public sealed class ModelFileTests : IDisposable
 
     // ---- helpers ----
 
-    private static Exception? Record(Action action)
+    internal static Exception? Record(Action action)
     {
         try
         {
@@ -593,7 +593,7 @@ public sealed class ModelFileTests : IDisposable
     }
 
     // What Save writes, without the file system (Save flushes to disk, which is slow on some CI disks).
-    private static byte[] Serialize(LanguageModel model, WeightEncoding encoding) =>
+    internal static byte[] Serialize(LanguageModel model, WeightEncoding encoding) =>
         ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, model.Metadata, encoding);
 
     private byte[] Save(LanguageModel model, WeightEncoding encoding)
@@ -622,7 +622,7 @@ public sealed class ModelFileTests : IDisposable
     }
 
     // |V| = 12 with non-ASCII words, d = 3, Dh = 5, and three frequency classes for the class output.
-    private static LanguageModel SmallModel(OutputKind output, int seed)
+    internal static LanguageModel SmallModel(OutputKind output, int seed)
     {
         string[] words = [Vocabulary.EndOfSentenceToken, "the", "naïve", "日本語", Vocabulary.UnknownToken, "of", "emoji😀", "a", "rare", "Zürich", "x", "y"];
         long[] counts = [50, 40, 30, 20, 15, 12, 10, 8, 5, 3, 2, 1];

@@ -35,14 +35,30 @@ public sealed record ModelResponse(
 /// <summary>The optional <c>model</c> query parameter of /score, /next and /generate.</summary>
 public static class ModelParameter
 {
-    public const string Description = "Optional: the id of a registered model (GET /models) to answer with instead of the active one.";
+    public const string Description = "Optional: the id of a registered model (GET /models) to answer with instead of the active one. "
+        + "A model whose file cannot be loaded (status unreadable) gets 409.";
+}
+
+/// <summary>Whether a registered model's file can be loaded.</summary>
+public enum ModelStatus
+{
+    /// <summary>The file passed its check: it can serve.</summary>
+    Ready,
+
+    /// <summary>The file is damaged or cannot be read; <c>problem</c> says why and what to do.</summary>
+    Unreadable,
 }
 
 [Description("A registered model: the shipped one, or one a training job produced.")]
 public sealed record ModelSummary(
     [property: Description("The model's id: the shipped file's name without extension, or the id of the job that trained it.")] string Id,
     [property: Description("shipped (RnnLm:ModelPath) or trained (by a job).")] ModelSource Source,
-    [property: Description("True for the model that answers requests without model=ID.")] bool Active,
+    [property: Description("ready, or unreadable when the file is damaged or cannot be read (checked against the byte count and SHA-256 its card records, "
+        + "else by the file's header and length); an unreadable model cannot be used or activated.")] ModelStatus Status,
+    [property: Description("For an unreadable model: what is wrong and what to do about it. Null when ready.")] string? Problem,
+    [property: Description("True for the model serving: the one that answers requests without model=ID.")] bool Active,
+    [property: Description("True for the model the last activation chose (the shipped one when none was made). "
+        + "When it is not also active, it could not be loaded and GET /health/ready says why.")] bool Chosen,
     [property: Description("The model's name from its card.")] string? Name,
     [property: Description("Cell and output layer, from the card.")] string? Architecture,
     [property: Description("The training data, from the card.")] string? TrainingData,
@@ -52,20 +68,22 @@ public sealed record ModelSummary(
     [property: Description("When the model was made (UTC).")] DateTimeOffset CreatedUtc,
     [property: Description("The full model card, or null when there is none.")] ModelCard? Card) : IDocumentedExample<ModelSummary>
 {
-    public static ModelSummary Example => new("brown-default", ModelSource.Shipped, true, "brown-default", "Elman RNN (sigmoid hidden layer), class-factorized softmax (100 classes)",
+    public static ModelSummary Example => new("brown-default", ModelSource.Shipped, ModelStatus.Ready, null, true, true, "brown-default", "Elman RNN (sigmoid hidden layer), class-factorized softmax (100 classes)",
         "train.txt (35,523 sentences), valid valid.txt", 129.68, 121.05, 11_713_002, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero), null);
 
-    internal static ModelSummary From(RegisteredModel model, string? activeId) => new(
-        model.Id, model.Source, model.Id == activeId, model.Card?.Name, model.Card?.Architecture, model.Card?.TrainingData,
+    internal static ModelSummary From(RegisteredModel model, string? activeId, string chosenId) => new(
+        model.Id, model.Source, model.Problem is null ? ModelStatus.Ready : ModelStatus.Unreadable, model.Problem, model.Id == activeId, model.Id == chosenId, model.Card?.Name, model.Card?.Architecture, model.Card?.TrainingData,
         model.Card?.ValidPerplexity, model.Card?.TestPerplexity, model.FileBytes, model.CreatedUtc, model.Card);
 }
 
 [Description("The registered models: the shipped one first, then trained ones, oldest first.")]
 public sealed record ModelListResponse(
-    [property: Description("The id of the active model.")] string? ActiveId,
+    [property: Description("The id of the model serving (active).")] string? ActiveId,
+    [property: Description("The id of the model the last activation chose (kept in the data directory), or the shipped model's when none was made. "
+        + "It differs from activeId when the chosen model cannot be loaded; GET /health/ready then says why.")] string ChosenId,
     [property: Description("The models.")] IReadOnlyList<ModelSummary> Models) : IDocumentedExample<ModelListResponse>
 {
-    public static ModelListResponse Example => new("brown-default", [ModelSummary.Example]);
+    public static ModelListResponse Example => new("brown-default", "brown-default", [ModelSummary.Example]);
 }
 
 [Description("The outcome of an activation.")]
@@ -91,19 +109,22 @@ public static class ModelApi
         models.MapGet("", List)
             .WithName("ListModels")
             .WithSummary("The registered models")
-            .WithDescription("The shipped model and every model a training job registered, with their cards and which one is active.");
+            .WithDescription("The shipped model and every model a training job registered, with their cards, which one is serving (active) and which one "
+                + "the last activation chose. Each file is checked (cheaply: the verdict is kept until the file changes); a damaged one is listed with "
+                + "status unreadable and a problem saying what to do.");
         models.MapGet("{id}", Get)
             .WithName("GetRegisteredModel")
             .WithSummary("One registered model")
-            .WithDescription("A registered model's card and file, and whether it is active.")
+            .WithDescription("A registered model's card and file, whether its file can be loaded (status, problem), and whether it is serving (active) or chosen.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         models.MapPost("{id}/activate", Activate)
             .WithName("ActivateModel")
             .WithSummary("Make a registered model the active one")
             .WithDescription("Loads the model and swaps it in atomically: requests in flight finish on the model they started with, new ones use this one. "
-                + "The choice is kept in the data directory and survives a restart. Needs the X-Api-Key header.")
+                + "The choice is kept in the data directory and survives a restart. A model whose file cannot be loaded (status unreadable) is refused "
+                + "with 409 and nothing changes. Needs the X-Api-Key header.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKey();
         models.MapDelete("{id}", Delete)
@@ -120,11 +141,12 @@ public static class ModelApi
     public static Ok<ModelListResponse> List(ModelRegistry registry, ModelHost host)
     {
         var activeId = host.Active?.Id;
-        return TypedResults.Ok(new ModelListResponse(activeId, [.. registry.List().Select(m => ModelSummary.From(m, activeId))]));
+        var chosenId = registry.Chosen().Id;
+        return TypedResults.Ok(new ModelListResponse(activeId, chosenId, [.. registry.List().Select(m => ModelSummary.From(m, activeId, chosenId))]));
     }
 
     public static Results<Ok<ModelSummary>, ProblemHttpResult> Get([Description("The model's id.")] string id, ModelRegistry registry, ModelHost host) =>
-        registry.Find(id) is { } model ? TypedResults.Ok(ModelSummary.From(model, host.Active?.Id)) : NotFound(id);
+        registry.Find(id) is { } model ? TypedResults.Ok(ModelSummary.From(model, host.Active?.Id, registry.Chosen().Id)) : NotFound(id);
 
     public static Results<Ok<ActivationResponse>, ProblemHttpResult> Activate([Description("The model's id.")] string id, ModelRegistry registry, ModelHost host)
     {
@@ -136,11 +158,11 @@ public static class ModelApi
         try
         {
             var previous = registry.Activate(model);
-            return TypedResults.Ok(new ActivationResponse(ModelSummary.From(model, host.Active?.Id), previous?.Id));
+            return TypedResults.Ok(new ActivationResponse(ModelSummary.From(model, host.Active?.Id, registry.Chosen().Id), previous?.Id));
         }
         catch (ModelLoadException e)
         {
-            return ProblemDetailsSetup.Result(StatusCodes.Status422UnprocessableEntity, "The model cannot be loaded", "id", e.Message);
+            return TypedResults.Problem(Unloadable("id", e));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -160,6 +182,14 @@ public static class ModelApi
             ? ProblemDetailsSetup.Result(StatusCodes.Status409Conflict, "The model cannot be deleted", "id", refusal)
             : TypedResults.NoContent();
     }
+
+    /// <summary>
+    /// The answer to using or activating a registered model whose file cannot be loaded: 409, because the request is sound
+    /// but the model's state forbids it (not 422: nothing in the request is wrong; not 503: waiting will not help, repairing
+    /// or deleting the model will). The registry's message names no path.
+    /// </summary>
+    internal static HttpValidationProblemDetails Unloadable(string field, ModelLoadException exception) =>
+        ProblemDetailsSetup.Problem(StatusCodes.Status409Conflict, "The model cannot be loaded", field, exception.Message);
 
     private static ProblemHttpResult NotFound(string id) => ProblemDetailsSetup.Result(
         StatusCodes.Status404NotFound, "No such model", "id", $"No registered model has the id {ValidationErrors.Quote(id)}; GET /models lists them.");

@@ -44,29 +44,25 @@ public sealed class ModelHost
     /// <exception cref="ModelLoadException">The file is missing, unreadable or not a valid model; the message names the file.</exception>
     public static ActiveModel Load(string path)
     {
-        LanguageModel model;
         try
         {
-            model = ModelFile.Load(path);
+            var model = ModelFile.Load(path);
+            var info = new FileInfo(path);
+            return new ActiveModel(System.IO.Path.GetFileNameWithoutExtension(path), model, CardFor(path), info.FullName)
+            {
+                Sha256 = ModelCard.HashFile(path),
+                FileBytes = info.Length,
+                LoadedUtc = DateTimeOffset.UtcNow,
+            };
         }
-        catch (FileNotFoundException)
+        catch (FileNotFoundException e)
         {
-            throw new ModelLoadException(path, $"Model file '{path}' does not exist. Set RnnLm:ModelPath (environment variable RnnLm__ModelPath) to a model file.");
+            throw new ModelLoadException(path, $"Model file '{path}' does not exist. Set RnnLm:ModelPath (environment variable RnnLm__ModelPath) to a model file.", e);
         }
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
         {
             throw new ModelLoadException(path, e is ModelFormatException ? e.Message : $"Model file '{path}' cannot be read: {e.Message}", e);
         }
-
-        var card = CardFor(path);
-
-        var info = new FileInfo(path);
-        return new ActiveModel(System.IO.Path.GetFileNameWithoutExtension(path), model, card, info.FullName)
-        {
-            Sha256 = ModelCard.HashFile(path),
-            FileBytes = info.Length,
-            LoadedUtc = DateTimeOffset.UtcNow,
-        };
     }
 
     /// <summary>The card beside a model file; null when there is none or it cannot be read (a model serves without one).</summary>

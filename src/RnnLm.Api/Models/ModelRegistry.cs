@@ -18,13 +18,30 @@ public enum ModelSource
 }
 
 /// <summary>A model the registry knows: its file and card, loaded or not.</summary>
-public sealed record RegisteredModel(string Id, ModelSource Source, string Path, ModelCard? Card, long FileBytes, DateTimeOffset CreatedUtc);
+/// <param name="Problem">Why the file cannot be loaded and what to do about it (no path), or null when it can.</param>
+public sealed record RegisteredModel(string Id, ModelSource Source, string Path, ModelCard? Card, long FileBytes, DateTimeOffset CreatedUtc, string? Problem);
+
+/// <summary>The model the last activation chose (recorded in <c>active-model.json</c>; the shipped one when none was made), as registered now.</summary>
+/// <param name="Model">Null when no model with that id is registered any more.</param>
+public sealed record ChosenModel(string Id, RegisteredModel? Model)
+{
+    /// <summary>Why the chosen model cannot serve, or null when it can.</summary>
+    public string? Problem => Model is null
+        ? $"No model '{ModelRegistry.Shorten(Id)}' is registered: its file is not in the data directory's models folder."
+        : Model.Problem;
+
+    /// <summary>Why the model serving is not the chosen one; null when it is.</summary>
+    public string? WhyNotServing(string? servingId) => servingId == Id ? null
+        : Problem ?? "It has not been loaded here yet: a read replica picks it up within RnnLm:FollowActiveModelSeconds (when that is above 0), or activate it here.";
+}
 
 /// <summary>
 /// The models the service can answer with: the shipped one and those training jobs registered under
 /// <c>DataDirectory/models</c>. Activating one swaps it into <see cref="ModelHost"/> (requests in flight keep the model they
 /// started with) and records the choice in <c>active-model.json</c>, so it survives a restart. Models other than the active
-/// one are loaded on first use by <c>model=ID</c> and kept in a small least-recently-used cache.
+/// one are loaded on first use by <c>model=ID</c> and kept in a small least-recently-used cache. Every model is checked
+/// before it is listed or loaded (<see cref="ModelChecker"/>): one whose file is damaged is listed with its problem and
+/// refused with a <see cref="ModelLoadException"/> whose message names no path.
 /// </summary>
 public sealed partial class ModelRegistry
 {
@@ -34,6 +51,7 @@ public sealed partial class ModelRegistry
     private readonly int _maxLoaded;
     private readonly Lock _gate = new();
     private readonly LinkedList<ActiveModel> _loaded = new(); // most recently used first
+    private readonly ModelChecker _checker = new();
 
     public ModelRegistry(ModelHost host, IOptions<RnnLmOptions> options, IHostEnvironment environment)
     {
@@ -91,7 +109,8 @@ public sealed partial class ModelRegistry
     }
 
     /// <summary>The model to answer a request with: the active one when <paramref name="id"/> is null, else that registered model.</summary>
-    /// <returns>Null, with an error on the <c>model</c> field, when there is no such model or it cannot be loaded.</returns>
+    /// <returns>Null, with an error on the <c>model</c> field, when there is no such model.</returns>
+    /// <exception cref="ModelLoadException">The model is registered but cannot be loaded (answered as 409).</exception>
     public ActiveModel? Resolve(string? id, ValidationErrors errors)
     {
         if (id is null)
@@ -110,25 +129,23 @@ public sealed partial class ModelRegistry
             return null;
         }
 
-        try
-        {
-            return Load(registered);
-        }
-        catch (ModelLoadException e)
-        {
-            errors.Add("model", e.Message);
-            return null;
-        }
+        return Load(registered);
     }
 
     /// <summary>Loads a registered model, from the cache when it is there.</summary>
-    /// <exception cref="ModelLoadException">The file is not a valid model.</exception>
+    /// <exception cref="ModelLoadException">The file is not a valid model; the message says why and names no path.</exception>
     public ActiveModel Load(RegisteredModel registered)
     {
         ArgumentNullException.ThrowIfNull(registered);
         if (_host.Active is { } active && active.Id == registered.Id)
         {
             return active;
+        }
+
+        // Checked even when a copy is loaded: what GET /models says about a model is what using it does.
+        if (registered.Problem is { } problem)
+        {
+            throw Unloadable(registered, problem);
         }
 
         lock (_gate)
@@ -145,7 +162,16 @@ public sealed partial class ModelRegistry
         }
 
         // Loading takes a while; do it outside the lock. Two first requests for the same model may both load it: harmless.
-        var loaded = ModelHost.Load(registered.Path);
+        ActiveModel loaded;
+        try
+        {
+            loaded = ModelHost.Load(registered.Path);
+        }
+        catch (ModelLoadException e)
+        {
+            throw Unloadable(registered, Remedied(registered.Id, registered.Source, _checker.Failed(registered.Path, e)));
+        }
+
         lock (_gate)
         {
             RemoveLoaded(registered.Id);
@@ -186,18 +212,22 @@ public sealed partial class ModelRegistry
         return previous;
     }
 
-    /// <summary>The model recorded as active by the last activation, if it is still registered.</summary>
-    public RegisteredModel? RememberedActive()
+    /// <summary>The model the last activation chose, as registered now: the one <c>active-model.json</c> names, else the shipped one.</summary>
+    public ChosenModel Chosen()
     {
         var path = System.IO.Path.Combine(DataDirectory, ActiveFileName);
+        string? id = null;
         try
         {
-            return File.Exists(path) && JsonSerializer.Deserialize<ActiveChoice>(File.ReadAllText(path)) is { Id: { } id } ? Find(id) : null;
+            id = File.Exists(path) ? JsonSerializer.Deserialize<ActiveChoice>(File.ReadAllText(path))?.Id : null;
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
         {
-            return null;
+            // An unreadable record is no record: the shipped model is the choice.
         }
+
+        id ??= ShippedId;
+        return new ChosenModel(id, Find(id));
     }
 
     /// <summary>Saves a trained model and its card under <paramref name="id"/>: the card first, the model last (each by rename), so a listed model always has its card.</summary>
@@ -239,6 +269,7 @@ public sealed partial class ModelRegistry
             RemoveLoaded(registered.Id);
         }
 
+        _checker.Forget(registered.Path);
         File.Delete(registered.Path);
         File.Delete(ModelCard.PathFor(registered.Path));
         return null;
@@ -248,7 +279,7 @@ public sealed partial class ModelRegistry
 
     private string PathOf(string id) => System.IO.Path.Combine(ModelsDirectory, id + ".rnnlm");
 
-    private static RegisteredModel? Describe(string id, ModelSource source, string path)
+    private RegisteredModel? Describe(string id, ModelSource source, string path)
     {
         var file = new FileInfo(path);
         if (!file.Exists)
@@ -257,10 +288,18 @@ public sealed partial class ModelRegistry
         }
 
         var card = ModelHost.CardFor(path);
-
         var created = card is { CreatedUtc: var c } && c != default ? c : new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero);
-        return new RegisteredModel(id, source, file.FullName, card, file.Length, created);
+        var problem = _checker.ProblemOf(file.FullName, card) is { } reason ? Remedied(id, source, reason) : null;
+        return new RegisteredModel(id, source, file.FullName, card, file.Length, created, problem);
     }
+
+    // What is wrong, then what the user can do about it.
+    private static string Remedied(string id, ModelSource source, string reason) => source == ModelSource.Shipped
+        ? $"{reason} Restore the file RnnLm:ModelPath names, or set RnnLm:ModelPath to a good model file."
+        : $"{reason} Delete the model (DELETE /models/{id}) and train it again, or restore its file.";
+
+    private static ModelLoadException Unloadable(RegisteredModel model, string problem) =>
+        new(model.Path, $"Model '{model.Id}' cannot be loaded. {problem}");
 
     private void RemoveLoaded(string id)
     {

@@ -39,17 +39,18 @@ internal sealed partial class ModelStartup(ModelHost models, ModelRegistry regis
 {
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        // A model activated before the last stop comes back; if it cannot be loaded any more, the shipped one serves instead.
-        if (registry.RememberedActive() is { Source: ModelSource.Trained } remembered)
+        // The model chosen before the last stop comes back; if it cannot be loaded any more, the shipped one serves instead,
+        // and the log (once, here), GET /health/ready and GET /models say so until another model is activated.
+        if (registry.Chosen() is { Model: { Source: ModelSource.Trained, Problem: null } remembered })
         {
             try
             {
                 Serve(registry.Load(remembered));
                 return Task.CompletedTask;
             }
-            catch (ModelLoadException e)
+            catch (ModelLoadException)
             {
-                LogRememberedUnusable(logger, remembered.Id, e.Message);
+                // The shipped model serves; the registry kept what the load found, and the warning below says it.
             }
         }
 
@@ -62,6 +63,12 @@ internal sealed partial class ModelStartup(ModelHost models, ModelRegistry regis
         {
             LogCannotLoad(logger, e.Message);
             throw;
+        }
+
+        var chosen = registry.Chosen();
+        if (chosen.WhyNotServing(models.Active?.Id) is { } reason)
+        {
+            LogChosenNotServed(logger, chosen.Id, models.Current.Id, reason);
         }
 
         return Task.CompletedTask;
@@ -87,8 +94,8 @@ internal sealed partial class ModelStartup(ModelHost models, ModelRegistry regis
     [LoggerMessage(LogLevel.Information, "Serving model {ModelId} from {ModelPath}: {VocabularySize} words, hidden {Hidden}, {Output} output, sha256 {Sha256}…")]
     private static partial void LogLoaded(ILogger logger, string modelId, string modelPath, int vocabularySize, int hidden, Engine.Model.OutputKind output, string sha256);
 
-    [LoggerMessage(LogLevel.Warning, "The model activated before the last stop, {ModelId}, cannot be loaded ({Reason}); serving the shipped model")]
-    private static partial void LogRememberedUnusable(ILogger logger, string modelId, string reason);
+    [LoggerMessage(LogLevel.Warning, "The model chosen by the last activation (active-model.json), {ChosenId}, cannot serve; serving {ServingId} instead until a model is activated. {Reason}")]
+    private static partial void LogChosenNotServed(ILogger logger, string chosenId, string servingId, string reason);
 
     [LoggerMessage(LogLevel.Critical, "Cannot start: {Reason}")]
     private static partial void LogCannotLoad(ILogger logger, string reason);

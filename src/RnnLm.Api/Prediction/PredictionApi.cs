@@ -18,12 +18,14 @@ public static class PredictionApi
             .WithSummary("The most probable next words after a prefix")
             .WithDescription("Tokenizes `prefix` (an empty prefix means the start of a sentence) and returns the `top` most probable next tokens "
                 + "with their probabilities and natural-log probabilities, most probable first, and the probability that the sentence ends here (</s>). "
-                + "With `word`, also returns that word's probability: the same number POST /score gives the word after the same prefix.");
+                + "With `word`, also returns that word's probability: the same number POST /score gives the word after the same prefix.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("generate", Generate)
             .WithName("Generate")
             .WithSummary("Continue a prefix by sampling")
             .WithDescription("Samples up to `maxTokens` tokens after `prefix`, one at a time, stopping at </s>. `temperature` reshapes the "
                 + "distribution and `topK` restricts sampling to the k most probable words. The same seed, prefix, settings and model always give the same text.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
     }

@@ -147,24 +147,124 @@ public static class ModelFile
         return stream.ToArray();
     }
 
-    internal static LanguageModel Deserialize(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Checks a model file without reading its weights: the header is sound and the file is exactly as long as the header and
+    /// the vocabulary say. It reads the header, metadata and vocabulary only, so it catches a truncated or extended file
+    /// cheaply, but not bytes changed in place (only <see cref="Load"/>'s checksum does).
+    /// </summary>
+    /// <returns>The dimensions the header states.</returns>
+    /// <exception cref="ModelFormatException">The file is truncated, too long, not a model file, of another format version, or describes absurd
+    /// dimensions; unlike <see cref="Load"/>, the message does not name the file.</exception>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    public static ModelShape Check(string path)
     {
-        if (bytes.Length < Magic.Length && Magic.StartsWith(bytes))
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        return Check(stream);
+    }
+
+    internal static ModelShape Check(Stream stream)
+    {
+        var length = stream.Length;
+        if (length > MaxFileLength)
         {
-            throw new ModelFormatException($"the file is truncated: {bytes.Length} bytes is shorter than a header.");
+            throw new ModelFormatException($"the file is {length:N0} bytes, larger than any model this version reads.");
         }
 
-        if (bytes.Length < Magic.Length || !bytes[..Magic.Length].SequenceEqual(Magic))
+        var head = new byte[Math.Min(length, HeaderLength)];
+        stream.ReadExactly(head);
+        var header = ReadHeader(head, length);
+
+        // An intact file is its preamble, the weights and the checksum: read what must be the preamble and see that it is exactly that.
+        var preambleLength = length - header.WeightBytes - ChecksumLength;
+        var longest = HeaderLength + header.MetadataLength + (header.Shape.VocabularySize * (2L + ushort.MaxValue + 8)) + (header.Shape.ClassCount * 4L);
+        if (preambleLength > longest)
+        {
+            throw new ModelFormatException($"{preambleLength - longest:N0} unexpected bytes follow the weights.");
+        }
+
+        var preamble = new byte[preambleLength];
+        head.CopyTo(preamble, 0);
+        stream.ReadExactly(preamble.AsSpan(head.Length));
+        var reader = new SpanReader(preamble);
+        reader.Skip(HeaderLength);
+        ReadPreamble(ref reader, header);
+        if (reader.Remaining != 0)
+        {
+            throw new ModelFormatException($"{reader.Remaining:N0} unexpected bytes follow the weights.");
+        }
+
+        return header.Shape;
+    }
+
+    internal static LanguageModel Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        var header = ReadHeader(bytes, bytes.Length);
+        var reader = new SpanReader(bytes[..^ChecksumLength]);
+        reader.Skip(HeaderLength);
+        var (metadata, words, counts, starts) = ReadPreamble(ref reader, header);
+        if (reader.Remaining != header.WeightBytes)
+        {
+            throw new ModelFormatException(reader.Remaining < header.WeightBytes
+                ? $"the file is truncated: the weights need {header.WeightBytes:N0} bytes but {reader.Remaining:N0} remain."
+                : $"{reader.Remaining - header.WeightBytes:N0} unexpected bytes follow the weights.");
+        }
+
+        var expected = bytes[^ChecksumLength..];
+        Span<byte> actual = stackalloc byte[ChecksumLength];
+        SHA256.HashData(bytes[..^ChecksumLength], actual);
+        if (!actual.SequenceEqual(expected))
+        {
+            throw new ModelFormatException("checksum mismatch: the file is corrupted.");
+        }
+
+        var shape = header.Shape;
+        Vocabulary vocabulary;
+        ClassMap? classes;
+        try
+        {
+            vocabulary = new Vocabulary(words, counts);
+            classes = shape.Output == OutputKind.Classes ? new ClassMap(starts, shape.VocabularySize) : null;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"invalid vocabulary or classes: {e.Message}", e);
+        }
+
+        var width = header.Width;
+        var parameters = new Parameters<float>(shape);
+        foreach (var (_, values) in parameters.Tensors())
+        {
+            var raw = reader.Bytes(values.Length * width);
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = width == 2
+                    ? (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(i * 2)..])
+                    : BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
+            }
+        }
+
+        return new LanguageModel(vocabulary, classes, parameters, metadata);
+    }
+
+    /// <summary>Reads and checks the fixed-size header from the first bytes of a file <paramref name="length"/> bytes long.</summary>
+    private static Header ReadHeader(ReadOnlySpan<byte> head, long length)
+    {
+        if (length < Magic.Length && Magic.StartsWith(head))
+        {
+            throw new ModelFormatException($"the file is truncated: {length} bytes is shorter than a header.");
+        }
+
+        if (length < Magic.Length || !head[..Magic.Length].SequenceEqual(Magic))
         {
             throw new ModelFormatException("not an RnnLm model file (wrong magic bytes).");
         }
 
-        if (bytes.Length < HeaderLength + ChecksumLength)
+        if (length < HeaderLength + ChecksumLength)
         {
-            throw new ModelFormatException($"the file is truncated: {bytes.Length} bytes is shorter than a header.");
+            throw new ModelFormatException($"the file is truncated: {length} bytes is shorter than a header.");
         }
 
-        var reader = new SpanReader(bytes[..^ChecksumLength]);
+        var reader = new SpanReader(head[..HeaderLength]);
         reader.Skip(Magic.Length);
         var version = reader.UInt32();
         if (version != FormatVersion)
@@ -196,12 +296,11 @@ public static class ModelFile
         }
 
         // Every size is known or bounded from here on: check the length before allocating anything large.
-        var width = encoding == (uint)WeightEncoding.Float16 ? 2 : 4;
-        var weightBytes = shape.ParameterCount * width;
-        var minimum = HeaderLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + weightBytes + ChecksumLength;
-        if (bytes.Length < minimum)
+        var header = new Header(shape, encoding == (uint)WeightEncoding.Float16 ? 2 : 4, 0);
+        var minimum = HeaderLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + header.WeightBytes + ChecksumLength;
+        if (length < minimum)
         {
-            throw new ModelFormatException($"the file is truncated: {bytes.Length:N0} bytes, but these dimensions need at least {minimum:N0}.");
+            throw new ModelFormatException($"the file is truncated: {length:N0} bytes, but these dimensions need at least {minimum:N0}.");
         }
 
         var metadataLength = reader.Int32();
@@ -210,62 +309,29 @@ public static class ModelFile
             throw new ModelFormatException($"metadata length {metadataLength} is out of range.");
         }
 
-        var metadata = Decode(reader.Bytes(metadataLength), "metadata");
-        var words = new string[v];
-        var counts = new long[v];
-        for (var i = 0; i < v; i++)
+        return header with { MetadataLength = metadataLength };
+    }
+
+    /// <summary>Reads what lies between the header and the weights: the metadata, the vocabulary and the class starts.</summary>
+    private static (string Metadata, string[] Words, long[] Counts, int[] Starts) ReadPreamble(ref SpanReader reader, Header header)
+    {
+        var metadata = Decode(reader.Bytes(header.MetadataLength), "metadata");
+        var words = new string[header.Shape.VocabularySize];
+        var counts = new long[words.Length];
+        for (var i = 0; i < words.Length; i++)
         {
             var length = reader.UInt16();
             words[i] = Decode(reader.Bytes(length), $"vocabulary entry {i}");
             counts[i] = reader.Int64();
         }
 
-        var starts = new int[c];
-        for (var i = 0; i < c; i++)
+        var starts = new int[header.Shape.ClassCount];
+        for (var i = 0; i < starts.Length; i++)
         {
             starts[i] = reader.Int32();
         }
 
-        if (reader.Remaining != weightBytes)
-        {
-            throw new ModelFormatException(reader.Remaining < weightBytes
-                ? $"the file is truncated: the weights need {weightBytes:N0} bytes but {reader.Remaining:N0} remain."
-                : $"{reader.Remaining - weightBytes:N0} unexpected bytes follow the weights.");
-        }
-
-        var expected = bytes[^ChecksumLength..];
-        Span<byte> actual = stackalloc byte[ChecksumLength];
-        SHA256.HashData(bytes[..^ChecksumLength], actual);
-        if (!actual.SequenceEqual(expected))
-        {
-            throw new ModelFormatException("checksum mismatch: the file is corrupted.");
-        }
-
-        Vocabulary vocabulary;
-        ClassMap? classes;
-        try
-        {
-            vocabulary = new Vocabulary(words, counts);
-            classes = shape.Output == OutputKind.Classes ? new ClassMap(starts, v) : null;
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFormatException($"invalid vocabulary or classes: {e.Message}", e);
-        }
-
-        var parameters = new Parameters<float>(shape);
-        foreach (var (_, values) in parameters.Tensors())
-        {
-            var raw = reader.Bytes(values.Length * width);
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = width == 2
-                    ? (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(i * 2)..])
-                    : BinaryPrimitives.ReadSingleLittleEndian(raw[(i * 4)..]);
-            }
-        }
-
-        return new LanguageModel(vocabulary, classes, parameters, metadata);
+        return (metadata, words, counts, starts);
     }
 
     private static string Decode(ReadOnlySpan<byte> bytes, string what)
@@ -278,6 +344,12 @@ public static class ModelFile
         {
             throw new ModelFormatException($"{what} is not valid UTF-8.", e);
         }
+    }
+
+    /// <summary>What the fixed-size header says: the dimensions, bytes per weight (4 for float32, 2 for float16), and the metadata's length.</summary>
+    private readonly record struct Header(ModelShape Shape, int Width, int MetadataLength)
+    {
+        public long WeightBytes => Shape.ParameterCount * Width;
     }
 
     /// <summary>Bounds-checked little-endian reads: running off the end is a truncated file, never an index error.</summary>
