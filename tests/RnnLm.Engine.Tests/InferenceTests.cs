@@ -687,6 +687,6 @@ public class InferenceTests
     public void TopCandidatesAreSortedAndBreakTiesByTheLowerId(int k, int[] expected)
     {
         float[] probabilities = [0.1f, 0.3f, 0.3f, 0.1f, 0.3f, 0.2f];
-        Assert.Equal(expected, LanguageModel.TopK(probabilities, k));
+        Assert.Equal(expected, TopK.Ids(probabilities, k));
     }
 }
