@@ -36,8 +36,6 @@ internal static class Cli
         or ArgumentException or InvalidDataException or FormatException or CliException or System.Text.Json.JsonException;
 
     public static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
-
-    public static string[] Tokens(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 }
 
 /// <summary>A mistake in what the user asked for, reported as one line.</summary>
