@@ -134,6 +134,45 @@ public static class ModelFile
 
     internal static LanguageModel Deserialize(ReadOnlySpan<byte> bytes)
     {
+        CheckStart(bytes);
+        var reader = new SpanReader(bytes[..^ChecksumLength]);
+        reader.Skip(Magic.Length);
+        var (shape, width) = ReadHeader(ref reader, bytes.Length);
+        var (metadata, words, counts, starts) = ReadEntries(ref reader, shape);
+        var weightBytes = shape.ParameterCount * width;
+        if (reader.Remaining != weightBytes)
+        {
+            throw new ModelFormatException(reader.Remaining < weightBytes
+                ? $"the file is truncated: the weights need {weightBytes:N0} bytes but {reader.Remaining:N0} remain."
+                : $"{reader.Remaining - weightBytes:N0} unexpected bytes follow the weights.");
+        }
+
+        var expected = bytes[^ChecksumLength..];
+        Span<byte> actual = stackalloc byte[ChecksumLength];
+        SHA256.HashData(bytes[..^ChecksumLength], actual);
+        if (!actual.SequenceEqual(expected))
+        {
+            throw new ModelFormatException("checksum mismatch: the file is corrupted.");
+        }
+
+        Vocabulary vocabulary;
+        ClassMap? classes;
+        try
+        {
+            vocabulary = new Vocabulary(words, counts);
+            classes = shape.Output == OutputKind.Classes ? new ClassMap(starts, shape.VocabularySize) : null;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"invalid vocabulary or classes: {e.Message}", e);
+        }
+
+        return new LanguageModel(vocabulary, classes, ReadWeights(ref reader, shape, width), metadata);
+    }
+
+    // The magic bytes, and room for a header and a checksum.
+    private static void CheckStart(ReadOnlySpan<byte> bytes)
+    {
         if (bytes.Length < Magic.Length && Magic.StartsWith(bytes))
         {
             throw new ModelFormatException($"the file is truncated: {bytes.Length} bytes is shorter than a header.");
@@ -148,9 +187,11 @@ public static class ModelFile
         {
             throw new ModelFormatException($"the file is truncated: {bytes.Length} bytes is shorter than a header.");
         }
+    }
 
-        var reader = new SpanReader(bytes[..^ChecksumLength]);
-        reader.Skip(Magic.Length);
+    // Version, output kind, dimensions and weight encoding; the file must be long enough for what they promise.
+    private static (ModelShape Shape, int Width) ReadHeader(ref SpanReader reader, long fileLength)
+    {
         var version = reader.UInt32();
         if (version != FormatVersion)
         {
@@ -182,13 +223,18 @@ public static class ModelFile
 
         // Every size is known or bounded from here on: check the length before allocating anything large.
         var width = encoding == (uint)WeightEncoding.Float16 ? 2 : 4;
-        var weightBytes = shape.ParameterCount * width;
-        var minimum = HeaderLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + weightBytes + ChecksumLength;
-        if (bytes.Length < minimum)
+        var minimum = HeaderLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + (shape.ParameterCount * width) + ChecksumLength;
+        if (fileLength < minimum)
         {
-            throw new ModelFormatException($"the file is truncated: {bytes.Length:N0} bytes, but these dimensions need at least {minimum:N0}.");
+            throw new ModelFormatException($"the file is truncated: {fileLength:N0} bytes, but these dimensions need at least {minimum:N0}.");
         }
 
+        return (shape, width);
+    }
+
+    // The metadata, the vocabulary with counts and the class starts.
+    private static (string Metadata, string[] Words, long[] Counts, int[] Starts) ReadEntries(ref SpanReader reader, ModelShape shape)
+    {
         var metadataLength = reader.Int32();
         if (metadataLength is < 0 or > MaxMetadataLength)
         {
@@ -196,48 +242,26 @@ public static class ModelFile
         }
 
         var metadata = Decode(reader.Bytes(metadataLength), "metadata");
-        var words = new string[v];
-        var counts = new long[v];
-        for (var i = 0; i < v; i++)
+        var words = new string[shape.VocabularySize];
+        var counts = new long[shape.VocabularySize];
+        for (var i = 0; i < words.Length; i++)
         {
             var length = reader.UInt16();
             words[i] = Decode(reader.Bytes(length), $"vocabulary entry {i}");
             counts[i] = reader.Int64();
         }
 
-        var starts = new int[c];
-        for (var i = 0; i < c; i++)
+        var starts = new int[shape.ClassCount];
+        for (var i = 0; i < starts.Length; i++)
         {
             starts[i] = reader.Int32();
         }
 
-        if (reader.Remaining != weightBytes)
-        {
-            throw new ModelFormatException(reader.Remaining < weightBytes
-                ? $"the file is truncated: the weights need {weightBytes:N0} bytes but {reader.Remaining:N0} remain."
-                : $"{reader.Remaining - weightBytes:N0} unexpected bytes follow the weights.");
-        }
+        return (metadata, words, counts, starts);
+    }
 
-        var expected = bytes[^ChecksumLength..];
-        Span<byte> actual = stackalloc byte[ChecksumLength];
-        SHA256.HashData(bytes[..^ChecksumLength], actual);
-        if (!actual.SequenceEqual(expected))
-        {
-            throw new ModelFormatException("checksum mismatch: the file is corrupted.");
-        }
-
-        Vocabulary vocabulary;
-        ClassMap? classes;
-        try
-        {
-            vocabulary = new Vocabulary(words, counts);
-            classes = shape.Output == OutputKind.Classes ? new ClassMap(starts, v) : null;
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelFormatException($"invalid vocabulary or classes: {e.Message}", e);
-        }
-
+    private static Parameters<float> ReadWeights(ref SpanReader reader, ModelShape shape, int width)
+    {
         var parameters = new Parameters<float>(shape);
         foreach (var (_, values) in parameters.Tensors())
         {
@@ -250,7 +274,7 @@ public static class ModelFile
             }
         }
 
-        return new LanguageModel(vocabulary, classes, parameters, metadata);
+        return parameters;
     }
 
     private static string Decode(ReadOnlySpan<byte> bytes, string what)
