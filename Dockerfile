@@ -18,7 +18,7 @@ FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 COPY --from=build /app ./
 COPY models/brown-default.rnnlm models/brown-default.json /app/models/
-# The Brown corpus splits for {"corpus":"brown"} training jobs; manifest.json lets the engine verify them.
+# The Brown corpus splits for {"corpus":"brown"} training jobs; manifest.json records their sha256 (rnnlm prepare-brown checks them).
 COPY data/brown/train.txt data/brown/valid.txt data/brown/test.txt data/brown/manifest.json /app/data/brown/
 # A fixed non-root user; /data holds what the service writes (jobs database, uploads, checkpoints, trained models).
 RUN groupadd --system --gid 10001 rnnlm && useradd --system --uid 10001 --gid rnnlm --no-create-home rnnlm \

@@ -29,35 +29,13 @@ internal static class Cli
 
     public static LanguageModel LoadModel(string path) => ModelFile.Load(Locate(path));
 
-    /// <summary>A relative path that does not exist here is tried in each parent directory, then beside the program.</summary>
-    public static string Locate(string path)
-    {
-        if (Path.IsPathRooted(path) || File.Exists(path))
-        {
-            return path;
-        }
-
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, path);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        return path;
-    }
+    /// <summary>A relative path is looked for here and in each folder above, then beside the program and above; as given when found nowhere.</summary>
+    public static string Locate(string path) => RepoPaths.Find(path, Directory.GetCurrentDirectory(), AppContext.BaseDirectory) ?? path;
 
     public static bool IsUserError(Exception e) => e is ModelFormatException or IOException or UnauthorizedAccessException
         or ArgumentException or InvalidDataException or FormatException or CliException or System.Text.Json.JsonException;
 
     public static string OneLine(Exception e) => e.Message.ReplaceLineEndings(" ");
-
-    public static string[] Tokens(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 }
 
 /// <summary>A mistake in what the user asked for, reported as one line.</summary>

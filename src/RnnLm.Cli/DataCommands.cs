@@ -1,5 +1,5 @@
 using System.CommandLine;
-using RnnLm.Engine.Data;
+using RnnLm.Data;
 
 namespace RnnLm.Cli;
 

@@ -63,18 +63,23 @@ internal static class QueryCommands
     public static Command Score()
     {
         var model = Cli.ModelOption();
-        var sentence = new Argument<string>("sentence") { Description = "A tokenized sentence" };
-        var command = new Command("score", "Per-token log-probabilities and perplexity of one sentence") { sentence, model };
+        var input = new TextInput();
+        var text = new Argument<string>("text") { Description = "Raw text: split into sentences and tokenized as the HTTP API's POST /score does" };
+        var command = new Command("score", "Per-token log-probabilities and the perplexity of text (one sentence or several)") { text, model, input.Pretokenized };
         command.SetAction(parse =>
         {
-            var tokens = NonEmpty(parse.GetRequiredValue(sentence), "sentence");
-            var score = Cli.LoadModel(parse.GetRequiredValue(model)).Score(tokens);
-            foreach (var t in score.Tokens)
+            var sentences = input.Sentences(parse, parse.GetRequiredValue(text));
+            var lm = Cli.LoadModel(parse.GetRequiredValue(model));
+            var scores = sentences.Select(lm.Score).ToArray();
+            foreach (var t in scores.SelectMany(s => s.Tokens))
             {
                 Console.WriteLine($"{t.Token,-20} {(t.IsUnknown ? "<unk>" : ""),-6} {t.LogProb,10:F4}");
             }
 
-            Console.WriteLine($"log-probability {score.LogProb:F4} (natural log), perplexity {score.Perplexity:F2} over {score.TokenCount} tokens");
+            // Token-weighted over all sentences, as the API's top-level figures are.
+            var total = CorpusScore.Of(scores);
+            Console.WriteLine($"log-probability {total.LogProb:F4} (natural log), perplexity {total.Perplexity:F2} over {total.Tokens} tokens"
+                + (total.Sentences > 1 ? $" in {total.Sentences} sentences" : ""));
             return 0;
         });
         return command;
@@ -83,9 +88,10 @@ internal static class QueryCommands
     public static Command Next()
     {
         var model = Cli.ModelOption();
-        var prefix = new Argument<string>("prefix") { Description = "The words so far (empty for the sentence start)", DefaultValueFactory = _ => "" };
+        var input = new TextInput();
+        var prefix = new Argument<string>("prefix") { Description = "The text so far, tokenized as the HTTP API's GET /next does (empty for the sentence start)", DefaultValueFactory = _ => "" };
         var top = new Option<int>("--top") { Description = "How many candidates", DefaultValueFactory = _ => 10 };
-        var command = new Command("next", "The most probable next words after a prefix") { prefix, model, top };
+        var command = new Command("next", "The most probable next words after a prefix") { prefix, model, top, input.Pretokenized };
         command.SetAction(parse =>
         {
             var k = parse.GetValue(top);
@@ -94,7 +100,7 @@ internal static class QueryCommands
                 throw new CliException("--top must be at least 1.");
             }
 
-            var next = Cli.LoadModel(parse.GetRequiredValue(model)).Next(Cli.Tokens(parse.GetValue(prefix) ?? ""), k);
+            var next = Cli.LoadModel(parse.GetRequiredValue(model)).Next(input.Prefix(parse, parse.GetValue(prefix)), k);
             foreach (var c in next.Candidates)
             {
                 Console.WriteLine($"{c.Token,-20} {c.Probability,10:F6}");
@@ -109,27 +115,22 @@ internal static class QueryCommands
     public static Command Generate()
     {
         var model = Cli.ModelOption();
-        var prefix = new Option<string>("--prefix") { Description = "Text to continue", DefaultValueFactory = _ => "" };
+        var input = new TextInput();
+        var prefix = new Option<string>("--prefix") { Description = "Text to continue, tokenized as the HTTP API's POST /generate does", DefaultValueFactory = _ => "" };
         var tokens = new Option<int>("--tokens") { Description = "Most tokens to add", DefaultValueFactory = _ => 20 };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 1.0 };
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most probable words (0: all)", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 1 };
-        var command = new Command("generate", "Continue a prefix by sampling") { model, prefix, tokens, temperature, topK, seed };
+        var command = new Command("generate", "Continue a prefix by sampling") { model, prefix, tokens, temperature, topK, seed, input.Pretokenized };
         command.SetAction(parse =>
         {
             var options = new SamplingOptions(parse.GetValue(tokens), parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed));
             var lm = Cli.LoadModel(parse.GetRequiredValue(model));
-            var text = Cli.Tokens(parse.GetValue(prefix) ?? "");
+            var text = input.Prefix(parse, parse.GetValue(prefix));
             var generation = lm.Generate(text, options);
             Console.WriteLine(string.Join(' ', text.Concat(generation.Tokens.Select(t => t.Token))));
             return 0;
         });
         return command;
-    }
-
-    private static string[] NonEmpty(string text, string what)
-    {
-        var tokens = Cli.Tokens(text);
-        return tokens.Length > 0 ? tokens : throw new CliException($"the {what} is empty.");
     }
 }

@@ -1,5 +1,11 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
 using System.Text.Json;
+using RnnLm.Engine.Data;
+using RnnLm.Engine.Inference;
+using RnnLm.Engine.IO;
+using RnnLm.Engine.Text;
+using RnnLm.Engine.Training;
 
 namespace RnnLm.Cli.Tests;
 
@@ -34,47 +40,106 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     }
 
     [Fact]
-    public void EvalWithJsonCountsEveryWordAndOneEndOfSentencePerSentence()
+    public void TrainWithJsonReportsThePerplexitiesOfTheSavedModel()
+    {
+        var summary = JsonDocument.Parse(_fixture.TrainOutput.LastLine).RootElement;
+        var model = ModelFile.Load(_fixture.Model);
+
+        Assert.Equal(Math.Round(model.ScoreCorpus(TextCorpus.Read(_fixture.Valid)).Perplexity, 3), summary.GetProperty("validPerplexity").GetDouble());
+        Assert.Equal(Math.Round(model.ScoreCorpus(TextCorpus.Read(_fixture.Train)).Perplexity, 3), summary.GetProperty("trainPerplexity").GetDouble());
+        Assert.Equal(model.Shape.ParameterCount, summary.GetProperty("parameters").GetInt64());
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(_fixture.Model))), summary.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public void EvalWithJsonGivesTheEngineCorpusScore()
     {
         var result = Run("eval", "--model", _fixture.Model, "--text", _fixture.Valid, "--json");
         Assert.Equal(0, result.ExitCode);
         var json = JsonDocument.Parse(result.LastLine).RootElement;
+        var expected = ModelFile.Load(_fixture.Model).ScoreCorpus(TextCorpus.Read(_fixture.Valid));
+
         var lines = File.ReadAllLines(_fixture.Valid).Where(l => l.Trim().Length > 0).ToArray();
         Assert.Equal(lines.Length, json.GetProperty("sentences").GetInt32());
         Assert.Equal(lines.Sum(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length + 1), json.GetProperty("tokens").GetInt32());
-        Assert.InRange(json.GetProperty("perplexity").GetDouble(), 1, 1000);
+        Assert.Equal(expected.UnknownTokens, json.GetProperty("unknownTokens").GetInt64());
+        Assert.Equal(expected.LogProb, json.GetProperty("logProb").GetDouble());
+        Assert.Equal(expected.CrossEntropy, json.GetProperty("crossEntropyNats").GetDouble());
+        Assert.Equal(Math.Round(expected.Perplexity, 4), json.GetProperty("perplexity").GetDouble());
     }
 
     [Fact]
-    public void ScoreNextAndGenerateAnswerQuickLooks()
+    public void ScoringRawTextGivesTheTokensAndFiguresOfTheApisPath()
     {
-        var score = Run("score", "the cat sees the ball .", "--model", _fixture.Model);
-        Assert.Equal(0, score.ExitCode);
-        Assert.Contains("perplexity", score.Output);
-        var next = Run("next", "the cat", "--top", "3", "--model", _fixture.Model);
-        Assert.Equal(0, next.ExitCode);
-        Assert.Contains("P(</s>)", next.Output);
-        var first = Run("generate", "--prefix", "the", "--tokens", "5", "--seed", "7", "--model", _fixture.Model);
-        var second = Run("generate", "--prefix", "the", "--tokens", "5", "--seed", "7", "--model", _fixture.Model);
-        Assert.Equal(0, first.ExitCode);
-        Assert.Equal(first.Output, second.Output);
+        const string text = "The cat sees the red ball. A dog runs!";
+        var result = Run("score", text, "--model", _fixture.Model);
+
+        // POST /score {"text"} splits and tokenizes with BrownTokenizer.Sentences and scores each sentence with LanguageModel.Score.
+        var model = ModelFile.Load(_fixture.Model);
+        var sentences = BrownTokenizer.Sentences(text);
+        Assert.Equal([["The", "cat", "sees", "the", "red", "ball", "."], ["A", "dog", "runs", "!"]], sentences);
+        AssertPrintedScore(result, [.. sentences.Select(model.Score)]);
     }
 
     [Fact]
-    public void BenchTrainsTheGivenEpochsAndReportsSpeedAndPerplexity()
+    public void ScoringPretokenizedTextSplitsOnWhiteSpaceOnlyAsTheApisTokensFieldDoes()
+    {
+        var result = Run("score", "the cat sees the red ball.\n a dog runs !", "--pretokenized", "--model", _fixture.Model);
+
+        var model = ModelFile.Load(_fixture.Model);
+        AssertPrintedScore(result, [model.Score(["the", "cat", "sees", "the", "red", "ball."]), model.Score(["a", "dog", "runs", "!"])]);
+    }
+
+    [Theory]
+    [InlineData("The cat's ball.", new[] { "The", "cat's", "ball", "." }, new string[0])]
+    [InlineData("The cat's ball.", new[] { "The", "cat's", "ball." }, new[] { "--pretokenized" })]
+    [InlineData("", new string[0], new string[0])]
+    public void NextPrintsTheEngineCandidatesForTheTokenizedPrefix(string prefix, string[] tokens, string[] options)
+    {
+        var result = Run(["next", prefix, "--top", "4", "--model", _fixture.Model, .. options]);
+
+        var expected = ModelFile.Load(_fixture.Model).Next(tokens, 4);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(
+            [.. expected.Candidates.Select(c => $"{c.Token,-20} {c.Probability,10:F6}"), $"P(</s>) = {expected.EndOfSentenceProbability:F6}"],
+            Lines(result.Output));
+    }
+
+    [Theory]
+    [InlineData("the dog's", new[] { "the", "dog's" }, new string[0])]
+    [InlineData("the dog's", new[] { "the", "dog's" }, new[] { "--pretokenized" })]
+    [InlineData("The red ball!", new[] { "The", "red", "ball", "!" }, new string[0])]
+    public void GeneratePrintsTheTokenizedPrefixAndTheEngineSampleForTheSeed(string prefix, string[] tokens, string[] options)
+    {
+        var result = Run(["generate", "--prefix", prefix, "--tokens", "6", "--temperature", "0.8", "--top-k", "5", "--seed", "7", "--model", _fixture.Model, .. options]);
+
+        var generation = ModelFile.Load(_fixture.Model).Generate(tokens, new SamplingOptions(MaxTokens: 6, Temperature: 0.8, TopK: 5, Seed: 7));
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal([string.Join(' ', tokens.Concat(generation.Tokens.Select(t => t.Token)))], Lines(result.Output));
+    }
+
+    [Fact]
+    public void BenchTrainsTheGivenEpochsAndReportsTheEngineTrainersPerplexities()
     {
         var data = Path.GetDirectoryName(_fixture.Train)!;
         File.Copy(_fixture.Valid, Path.Combine(data, "test.txt"), overwrite: true);
 
-        var result = Run("bench", "--data", data, "--hidden", "8", "--classes", "3", "--streams", "4", "--min-count", "1", "--epochs", "2", "--threads", "1", "--json");
+        var result = Run("bench", "--data", data, "--hidden", "8", "--classes", "3", "--streams", "4", "--alpha", "0.1", "--bptt", "3",
+            "--bptt-block", "5", "--seed", "2", "--min-count", "1", "--epochs", "2", "--threads", "1", "--json");
 
         Assert.Equal(0, result.ExitCode);
         var json = JsonDocument.Parse(result.LastLine).RootElement;
+        var options = new TrainingOptions
+        {
+            Hidden = 8, Embedding = 8, Classes = 3, Streams = 4, Alpha = 0.1, Bptt = 3, BpttBlock = 5, Seed = 2, MinCount = 1, MaxEpochs = 2, MinImprovement = 1.0, Threads = 1,
+        };
+        var trained = new Trainer(options).Train(TextCorpus.Read(_fixture.Train), TextCorpus.Read(_fixture.Valid));
         Assert.Equal(2, json.GetProperty("epochs").GetInt32());
         Assert.Equal(8, json.GetProperty("hidden").GetInt32());
         Assert.Equal(4, json.GetProperty("streams").GetInt32());
+        Assert.Equal(Math.Round(trained.ValidPerplexity, 2), json.GetProperty("validPerplexity").GetDouble());
+        Assert.Equal(Math.Round(trained.Model.ScoreCorpus(TextCorpus.Read(_fixture.Valid)).Perplexity, 2), json.GetProperty("testPerplexity").GetDouble());
         Assert.True(json.GetProperty("wordsPerSecond").GetDouble() > 0);
-        Assert.InRange(json.GetProperty("validPerplexity").GetDouble(), 1, 1000);
         Assert.True(json.GetProperty("scoringTokensPerSecond1Thread").GetDouble() > 0);
     }
 
@@ -128,6 +193,19 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
 
         return [.. args];
     }
+
+    // Every token line and the total line as `rnnlm score` prints them, from the engine's scores.
+    private static void AssertPrintedScore(ProcessResult result, SentenceScore[] scores)
+    {
+        Assert.Equal(0, result.ExitCode);
+        var tokens = scores.SelectMany(s => s.Tokens).ToArray();
+        var logProb = scores.Sum(s => s.LogProb);
+        var perplexity = Math.Exp(-logProb / tokens.Length);
+        var total = $"log-probability {logProb:F4} (natural log), perplexity {perplexity:F2} over {tokens.Length} tokens" + (scores.Length > 1 ? $" in {scores.Length} sentences" : "");
+        Assert.Equal([.. tokens.Select(t => $"{t.Token,-20} {(t.IsUnknown ? "<unk>" : ""),-6} {t.LogProb,10:F4}"), total], Lines(result.Output));
+    }
+
+    private static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public static ProcessResult Run(params string[] args)
     {

@@ -64,16 +64,8 @@ public class DefaultModelTests
         Assert.True(score.Perplexity <= 125, $"test perplexity {score.Perplexity:F2}");
     }
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "RnnLm.Api.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Repository root not found.");
-    }
+    private static string FindRoot() =>
+        RepoPaths.Find("RnnLm.Api.sln", AppContext.BaseDirectory) is { } solution
+            ? Path.GetDirectoryName(solution)!
+            : throw new InvalidOperationException("Repository root not found.");
 }

@@ -79,28 +79,11 @@ public sealed class ModelHost
     }
 
     /// <summary>
-    /// Resolves a configured model path: absolute paths as they are; relative ones from the content root, then from each
-    /// folder above it, then from the working directory. When none exists, the path under the content root is returned.
+    /// Resolves a configured model path: absolute paths as they are; relative ones from the content root and each folder
+    /// above it, then from the working directory and above. When none exists, the path under the content root is returned.
     /// </summary>
-    public static string Resolve(string configured, string contentRoot)
-    {
-        if (System.IO.Path.IsPathRooted(configured))
-        {
-            return configured;
-        }
-
-        for (var folder = new DirectoryInfo(contentRoot); folder is not null; folder = folder.Parent)
-        {
-            var candidate = System.IO.Path.Combine(folder.FullName, configured);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        var fromWorkingDirectory = System.IO.Path.GetFullPath(configured);
-        return File.Exists(fromWorkingDirectory) ? fromWorkingDirectory : System.IO.Path.GetFullPath(System.IO.Path.Combine(contentRoot, configured));
-    }
+    public static string Resolve(string configured, string contentRoot) =>
+        RepoPaths.Find(configured, contentRoot, Directory.GetCurrentDirectory()) ?? System.IO.Path.GetFullPath(System.IO.Path.Combine(contentRoot, configured));
 }
 
 /// <summary>A model file could not be loaded; the message names the file and says why.</summary>

@@ -24,7 +24,7 @@ public static class TextCorpus
         var sentences = new List<string[]>();
         foreach (var line in lines)
         {
-            var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            var tokens = Tokens(line);
             if (tokens.Length > 0)
             {
                 sentences.Add(tokens);
@@ -32,5 +32,12 @@ public static class TextCorpus
         }
 
         return sentences;
+    }
+
+    /// <summary>The tokens of pre-tokenized text: split on white space, nothing else.</summary>
+    public static string[] Tokens(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
     }
 }

@@ -24,6 +24,13 @@ public sealed record SentenceScore(IReadOnlyList<TokenScore> Tokens, double LogP
 /// <summary>A token-weighted score over many sentences.</summary>
 public sealed record CorpusScore(long Sentences, long Tokens, long UnknownTokens, double LogProb)
 {
+    /// <summary>The sentences' scores together: log-probabilities summed in order, token-weighted cross-entropy and perplexity.</summary>
+    public static CorpusScore Of(IReadOnlyList<SentenceScore> sentences)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        return new(sentences.Count, sentences.Sum(s => (long)s.TokenCount), sentences.Sum(s => (long)s.Tokens.Count(t => t.IsUnknown)), sentences.Sum(s => s.LogProb));
+    }
+
     public double CrossEntropy => Tokens == 0 ? double.NaN : -LogProb / Tokens;
 
     public double Perplexity => Math.Exp(CrossEntropy);

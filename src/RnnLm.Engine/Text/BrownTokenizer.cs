@@ -154,65 +154,8 @@ public static class BrownTokenizer
             }
 
             var word = chunk.AsSpan();
-
-            // Opening brackets and single quotes, unless the apostrophe belongs to the word ('em, 'tis).
-            while (word.Length > 0)
-            {
-                if (word[0] is '(' or '[' or '{')
-                {
-                    tokens.Add(word[..1].ToString());
-                    word = word[1..];
-                }
-                else if (word[0] is '\'' or '`' && !IsLeadingApostropheWord(word))
-                {
-                    tokens.Add(word[..1].ToString());
-                    singleQuoteOpen = true;
-                    word = word[1..];
-                }
-                else
-                {
-                    break;
-                }
-            }
-
-            // Closing punctuation, innermost last: "said.)" is said . ).
-            while (word.Length > 0)
-            {
-                var last = word[^1];
-                if (last is ',' or ';' or ':' or '!' or '?' || (last is ')' or ']' or '}' && !ClosesInside(word)))
-                {
-                    trailing.Push(word[^1..].ToString());
-                    word = word[..^1];
-                }
-                else if (last == '.')
-                {
-                    if (word.EndsWith("..."))
-                    {
-                        trailing.Push("...");
-                        word = word[..^3];
-                    }
-                    else if (IsAbbreviation(word))
-                    {
-                        break;
-                    }
-                    else
-                    {
-                        trailing.Push(".");
-                        word = word[..^1];
-                    }
-                }
-                else if (last == '\'' && word.Length > 1 && singleQuoteOpen && !IsTrailingApostropheWord(word))
-                {
-                    trailing.Push("'");
-                    singleQuoteOpen = false;
-                    word = word[..^1];
-                }
-                else
-                {
-                    break;
-                }
-            }
-
+            SplitOpening(ref word, tokens, ref singleQuoteOpen);
+            SplitClosing(ref word, trailing, ref singleQuoteOpen);
             SplitInside(word, tokens);
             while (trailing.Count > 0)
             {
@@ -221,6 +164,70 @@ public static class BrownTokenizer
         }
 
         return tokens;
+    }
+
+    // Opening brackets and single quotes, unless the apostrophe belongs to the word ('em, 'tis).
+    private static void SplitOpening(ref ReadOnlySpan<char> word, List<string> tokens, ref bool singleQuoteOpen)
+    {
+        while (word.Length > 0)
+        {
+            if (word[0] is '(' or '[' or '{')
+            {
+                tokens.Add(word[..1].ToString());
+                word = word[1..];
+            }
+            else if (word[0] is '\'' or '`' && !IsLeadingApostropheWord(word))
+            {
+                tokens.Add(word[..1].ToString());
+                singleQuoteOpen = true;
+                word = word[1..];
+            }
+            else
+            {
+                break;
+            }
+        }
+    }
+
+    // Closing punctuation, innermost last: "said.)" is said . ). Pushed so that popping gives them in order.
+    private static void SplitClosing(ref ReadOnlySpan<char> word, Stack<string> trailing, ref bool singleQuoteOpen)
+    {
+        while (word.Length > 0)
+        {
+            var last = word[^1];
+            if (last is ',' or ';' or ':' or '!' or '?' || (last is ')' or ']' or '}' && !ClosesInside(word)))
+            {
+                trailing.Push(word[^1..].ToString());
+                word = word[..^1];
+            }
+            else if (last == '.')
+            {
+                if (word.EndsWith("..."))
+                {
+                    trailing.Push("...");
+                    word = word[..^3];
+                }
+                else if (IsAbbreviation(word))
+                {
+                    break;
+                }
+                else
+                {
+                    trailing.Push(".");
+                    word = word[..^1];
+                }
+            }
+            else if (last == '\'' && word.Length > 1 && singleQuoteOpen && !IsTrailingApostropheWord(word))
+            {
+                trailing.Push("'");
+                singleQuoteOpen = false;
+                word = word[..^1];
+            }
+            else
+            {
+                break;
+            }
+        }
     }
 
     // Punctuation inside a chunk ("yes,no" or "a;b") is split off; "1,000", "4:30" and brackets ("f{t}", "381(a)") stay.

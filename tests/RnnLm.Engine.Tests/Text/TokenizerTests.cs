@@ -1,6 +1,7 @@
+using RnnLm.Engine.IO;
 using RnnLm.Engine.Text;
 
-namespace RnnLm.Api.Tests;
+namespace RnnLm.Engine.Tests;
 
 /// <summary>The tokenizer writes raw text the way data/brown/*.txt is written.</summary>
 public sealed class TokenizerTests
@@ -89,17 +90,7 @@ public sealed class TokenizerTests
         Assert.True(different.Length <= lines.Length / 200, $"{different.Length} of {lines.Length} lines differ, e.g. {string.Join(" | ", different.Take(3))}");
     }
 
-    private static string CorpusFile(string name)
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            var candidate = Path.Combine(folder.FullName, "data", "brown", name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"data/brown/{name} was not found above {AppContext.BaseDirectory}.");
-    }
+    private static string CorpusFile(string name) =>
+        RepoPaths.Find(Path.Combine("data", "brown", name), AppContext.BaseDirectory)
+            ?? throw new FileNotFoundException($"data/brown/{name} was not found above {AppContext.BaseDirectory}.");
 }

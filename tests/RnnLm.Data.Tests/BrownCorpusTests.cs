@@ -2,9 +2,10 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using RnnLm.Engine.Data;
+using RnnLm.Data;
+using RnnLm.Engine.IO;
 
-namespace RnnLm.Engine.Tests;
+namespace RnnLm.Data.Tests;
 
 public sealed class BrownCorpusTests : IDisposable
 {
@@ -337,16 +338,8 @@ public sealed class BrownCorpusTests : IDisposable
         return copy;
     }
 
-    private static string CommittedDataDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "RnnLm.Api.sln")))
-            {
-                return Path.Combine(dir.FullName, "data", "brown");
-            }
-        }
-
-        throw new InvalidOperationException($"RnnLm.Api.sln not found above {AppContext.BaseDirectory}");
-    }
+    private static string CommittedDataDirectory() =>
+        RepoPaths.Find("data/brown/manifest.json", AppContext.BaseDirectory) is { } manifest
+            ? Path.GetDirectoryName(manifest)!
+            : throw new InvalidOperationException($"data/brown/manifest.json not found above {AppContext.BaseDirectory}");
 }

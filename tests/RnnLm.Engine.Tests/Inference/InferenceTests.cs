@@ -5,8 +5,7 @@ namespace RnnLm.Engine.Tests;
 
 /// <summary>
 /// Inference on tiny hand-built models: exact perplexity of a uniform model, normalization, consistency between
-/// scoring and next-word distributions, corpus scoring, top-k, sampling, thread safety, and the vocabulary and
-/// class-map builders.
+/// scoring and next-word distributions, corpus scoring, top-k, sampling and thread safety.
 /// </summary>
 public class InferenceTests
 {
@@ -26,7 +25,7 @@ public class InferenceTests
         parameters.Initialize(seed: 3, scale: 1.0);
         Array.Fill(parameters.HiddenBias, 0.5f);
         Array.Clear(parameters.Output);
-        var model = new LanguageModel(ZipfVocabulary(size), null, parameters);
+        var model = new LanguageModel(Zipf.VocabularyOf(size), null, parameters);
         var sentences = RandomSentences(model.Vocabulary, count: 6, seed: 5, maxLength: 12);
 
         foreach (var sentence in sentences)
@@ -47,7 +46,7 @@ public class InferenceTests
     {
         const int Size = 2_000;
         const int ClassCount = 40;
-        var vocabulary = ZipfVocabulary(Size);
+        var vocabulary = Zipf.VocabularyOf(Size);
         var classes = new ClassMap([.. Enumerable.Range(0, ClassCount).Select(c => c * (Size / ClassCount))], Size);
         var parameters = new Parameters<float>(new ModelShape(Size, 4, 6, OutputKind.Classes, ClassCount));
         parameters.Initialize(seed: 4, scale: 1.0);
@@ -71,7 +70,7 @@ public class InferenceTests
     public void ZeroWeightsWithUnequalClassesGiveOneOverClassCountTimesOneOverClassSize()
     {
         const int Size = 500;
-        var vocabulary = ZipfVocabulary(Size);
+        var vocabulary = Zipf.VocabularyOf(Size);
         var classes = ClassMap.ByFrequency(vocabulary, 8);
         Assert.True(Enumerable.Range(0, classes.ClassCount).Select(classes.Size).Distinct().Count() > 1, "the classes should differ in size");
         var parameters = new Parameters<float>(new ModelShape(Size, 4, 6, OutputKind.Classes, classes.ClassCount));
@@ -193,6 +192,27 @@ public class InferenceTests
             Assert.Equal(single.UnknownTokens, parallel.UnknownTokens);
             Assert.True(Math.Abs(parallel.LogProb - single.LogProb) <= 1e-9 * Math.Abs(single.LogProb), $"threads = {threads}: {parallel.LogProb:R} vs {single.LogProb:R}");
         }
+    }
+
+    [Fact]
+    public void SentenceScoresTakenTogetherCountLikeTheCorpusScoreAndSumInOrder()
+    {
+        var model = BuildModel(OutputKind.Classes, 120, classCount: 6, embedding: 6, hidden: 8, seed: 4, scale: 1.0, biasScale: 1.0);
+        var sentences = RandomSentences(model.Vocabulary, count: 9, seed: 21, maxLength: 12);
+        var scores = sentences.Select(model.Score).ToArray();
+
+        var together = CorpusScore.Of(scores);
+
+        var corpus = model.ScoreCorpus(sentences);
+        Assert.Equal((corpus.Sentences, corpus.Tokens, corpus.UnknownTokens), (together.Sentences, together.Tokens, together.UnknownTokens));
+        var logProb = 0.0;
+        foreach (var score in scores)
+        {
+            logProb += score.LogProb;
+        }
+
+        Assert.Equal(logProb, together.LogProb);
+        Assert.Equal(Math.Exp(-logProb / scores.Sum(s => s.TokenCount)), together.Perplexity);
     }
 
     [Fact]
@@ -403,235 +423,7 @@ public class InferenceTests
         }
     }
 
-    // ---- Vocabulary.Build ----
-
-    [Fact]
-    public void BuildingAVocabularyKeepsFrequentWordsAndCountsTheRestAsUnknown()
-    {
-        string[][] text =
-        [
-            ["a", "a", "b", "c", "a"],
-            ["b", "d", "a"],
-            ["e", "b"],
-        ];
-
-        var vocabulary = Vocabulary.Build(text, minCount: 2);
-
-        // a: 4, then b, </s> and <unk> (c, d, e) at 3 each in ordinal order of their text.
-        Assert.Equal(["a", Vocabulary.EndOfSentenceToken, Vocabulary.UnknownToken, "b"], vocabulary.Words);
-        Assert.Equal([4L, 3, 3, 3], vocabulary.Counts);
-        Assert.Equal(1, vocabulary.EndOfSentence);
-        Assert.Equal(2, vocabulary.Unknown);
-        Assert.Equal(vocabulary.EndOfSentence, vocabulary.StartOfSentence);
-        Assert.Equal(vocabulary.Unknown, vocabulary.IdOf("c"));
-        Assert.Equal(3, vocabulary.IdOf("b"));
-        Assert.False(vocabulary.Contains("c"));
-        Assert.False(vocabulary.Contains(Vocabulary.StartOfSentenceToken));
-
-        var everything = Vocabulary.Build(text, minCount: 1);
-        Assert.Equal(7, everything.Count);
-        Assert.Equal(0, everything.Counts[everything.Unknown]);
-        Assert.Equal(3, everything.Counts[everything.EndOfSentence]);
-        Assert.Equal(text.Sum(s => s.Length) + text.Length, everything.Counts.Sum());
-    }
-
-    [Fact]
-    public void BuildingAVocabularyCountsLiteralUnknownTokensAndOverlongWordsAsUnknown()
-    {
-        var overlong = new string('x', Vocabulary.MaxWordLength + 1);
-        string[][] text =
-        [
-            ["the", Vocabulary.UnknownToken, "the", overlong],
-            [overlong, "the", Vocabulary.StartOfSentenceToken],
-        ];
-
-        var vocabulary = Vocabulary.Build(text, minCount: 1);
-
-        Assert.False(vocabulary.Contains(overlong));
-        Assert.False(vocabulary.Contains(Vocabulary.StartOfSentenceToken));
-        Assert.Equal(3, vocabulary.Counts[vocabulary.Unknown]); // one literal <unk> and two overlong words
-        Assert.Equal(2, vocabulary.Counts[vocabulary.EndOfSentence]);
-        Assert.Equal(3, vocabulary.Counts[vocabulary.IdOf("the")]);
-        Assert.Equal(3, vocabulary.Count);
-    }
-
-    [Fact]
-    public void VocabularyIdsRunByDescendingCountWithTiesInOrdinalOrder()
-    {
-        var text = ZipfCorpus(sentences: 400, words: 300, seed: 17);
-        var vocabulary = Vocabulary.Build(text, minCount: 3);
-
-        var counts = text.SelectMany(s => s).GroupBy(w => w, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (long)g.Count(), StringComparer.Ordinal);
-        for (var id = 0; id < vocabulary.Count; id++)
-        {
-            var word = vocabulary[id];
-            Assert.Equal(id, vocabulary.IdOf(word));
-            if (id > 0)
-            {
-                var (previous, current) = (vocabulary.Counts[id - 1], vocabulary.Counts[id]);
-                Assert.True(previous > current || (previous == current && string.CompareOrdinal(vocabulary[id - 1], word) < 0), $"ids {id - 1} and {id} are out of order");
-            }
-
-            if (id != vocabulary.Unknown && id != vocabulary.EndOfSentence)
-            {
-                Assert.Equal(counts[word], vocabulary.Counts[id]);
-                Assert.True(counts[word] >= 3);
-            }
-        }
-
-        Assert.Equal(text.Count, vocabulary.Counts[vocabulary.EndOfSentence]);
-        Assert.Equal(counts.Values.Where(c => c < 3).Sum(), vocabulary.Counts[vocabulary.Unknown]);
-        Assert.Equal(counts.Count(kv => kv.Value >= 3) + 2, vocabulary.Count);
-    }
-
-    [Fact]
-    public void BuildingAVocabularyRejectsAnEmptyTextAndAMinimumCountBelowOne()
-    {
-        Assert.Throws<ArgumentException>(() => Vocabulary.Build([], 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Vocabulary.Build([["a"]], 0));
-    }
-
-    // ---- ClassMap.ByFrequency ----
-
-    [Theory]
-    [InlineData(1_000, 20)]
-    [InlineData(1_000, 50)]
-    [InlineData(5_000, 100)]
-    public void FrequencyClassesAreContiguousRangesOfAboutEqualMass(int size, int classCount)
-    {
-        var vocabulary = ZipfVocabulary(size);
-        var classes = ClassMap.ByFrequency(vocabulary, classCount);
-
-        Assert.Equal(classCount, classes.ClassCount);
-        Assert.Equal(size, classes.VocabularySize);
-        AssertContiguous(classes, size);
-
-        var total = vocabulary.Counts.Sum(c => (double)c);
-        var ideal = total / classCount;
-        var head = true;
-        for (var c = 0; c < classes.ClassCount; c++)
-        {
-            var mass = Enumerable.Range(classes.Start(c), classes.Size(c)).Sum(id => (double)vocabulary.Counts[id]);
-            if (classes.Size(c) == 1)
-            {
-                // Head words can outweigh several shares each, and the classes that follow them are single words
-                // until the running mass catches up with the shares; after that no class is a single word.
-                Assert.True(head, $"class {c}: a single word of mass {mass / ideal:F2}× the ideal after the head");
-            }
-            else
-            {
-                head = false;
-                Assert.True(mass >= ideal / 2 && mass <= 2 * ideal, $"class {c} ({classes.Size(c)} words): mass {mass / ideal:F2}× the ideal");
-            }
-
-            if (classes.Size(c) >= 10)
-            {
-                Assert.True(Math.Abs((mass / ideal) - 1) <= 0.1, $"class {c} ({classes.Size(c)} words): mass {mass / ideal:F2}× the ideal");
-            }
-        }
-    }
-
-    [Fact]
-    public void FrequencyClassesOfEqualCountsHaveEqualSizes()
-    {
-        var words = Enumerable.Range(0, 98).Select(i => $"w{i:D3}").Append(Vocabulary.EndOfSentenceToken).Append(Vocabulary.UnknownToken).ToArray();
-        var classes = ClassMap.ByFrequency(new Vocabulary(words, Enumerable.Repeat(5L, 100).ToArray()), 10);
-        Assert.Equal(10, classes.ClassCount);
-        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(10, classes.Size(c)));
-        AssertContiguous(classes, 100);
-    }
-
-    [Fact]
-    public void FrequencyClassesOfABuiltVocabularyCoverIt()
-    {
-        var vocabulary = Vocabulary.Build(ZipfCorpus(sentences: 500, words: 400, seed: 5), minCount: 2);
-        foreach (var classCount in new[] { 1, 2, 7, 30 })
-        {
-            var classes = ClassMap.ByFrequency(vocabulary, classCount);
-            Assert.InRange(classes.ClassCount, 1, classCount);
-            AssertContiguous(classes, vocabulary.Count);
-        }
-    }
-
-    [Fact]
-    public void MoreClassesThanWordsGiveAtMostOneClassPerWord()
-    {
-        var vocabulary = new Vocabulary(["a", Vocabulary.EndOfSentenceToken, Vocabulary.UnknownToken], [10, 5, 0]);
-        var classes = ClassMap.ByFrequency(vocabulary, 10);
-        Assert.InRange(classes.ClassCount, 1, 3);
-        AssertContiguous(classes, 3);
-        Assert.Throws<ArgumentOutOfRangeException>(() => ClassMap.ByFrequency(vocabulary, 0));
-    }
-
     // ---- helpers ----
-
-    private static void AssertContiguous(ClassMap classes, int size)
-    {
-        Assert.Equal(0, classes.Start(0));
-        Assert.Equal(classes.ClassCount, classes.Starts.Length);
-        var covered = 0;
-        for (var c = 0; c < classes.ClassCount; c++)
-        {
-            Assert.Equal(covered, classes.Start(c));
-            Assert.Equal(classes.Start(c), classes.Starts[c]);
-            Assert.True(classes.Size(c) >= 1, $"class {c} is empty");
-            for (var id = classes.Start(c); id < classes.Start(c) + classes.Size(c); id++)
-            {
-                Assert.Equal(c, classes.ClassOf(id));
-            }
-
-            covered += classes.Size(c);
-        }
-
-        Assert.Equal(size, covered);
-    }
-
-    // Counts 10⁶/(rank+1); </s> and <unk> take ranks 0 and 5, so ids run by descending count as the builder would give them.
-    private static Vocabulary ZipfVocabulary(int size)
-    {
-        var words = new string[size];
-        var counts = new long[size];
-        for (var rank = 0; rank < size; rank++)
-        {
-            words[rank] = rank switch
-            {
-                0 => Vocabulary.EndOfSentenceToken,
-                5 => Vocabulary.UnknownToken,
-                _ => $"w{rank}",
-            };
-            counts[rank] = (long)Math.Round(1e6 / (rank + 1));
-        }
-
-        return new Vocabulary(words, counts);
-    }
-
-    private static List<IReadOnlyList<string>> ZipfCorpus(int sentences, int words, int seed)
-    {
-        var random = new Random(seed);
-        var weights = Enumerable.Range(1, words).Select(r => 1.0 / r).ToArray();
-        var cumulative = new double[words];
-        double running = 0;
-        for (var i = 0; i < words; i++)
-        {
-            running += weights[i];
-            cumulative[i] = running;
-        }
-
-        var text = new List<IReadOnlyList<string>>();
-        for (var s = 0; s < sentences; s++)
-        {
-            var sentence = new string[1 + random.Next(15)];
-            for (var i = 0; i < sentence.Length; i++)
-            {
-                var index = Array.BinarySearch(cumulative, random.NextDouble() * running);
-                sentence[i] = $"t{(index < 0 ? ~index : index)}";
-            }
-
-            text.Add(sentence);
-        }
-
-        return text;
-    }
 
     private static string[] ContentWords(Vocabulary vocabulary) =>
         [.. vocabulary.Words.Where(w => w is not Vocabulary.EndOfSentenceToken and not Vocabulary.UnknownToken)];
@@ -659,7 +451,7 @@ public class InferenceTests
     // A model over a Zipfian vocabulary with uniform(-scale, scale) weights and uniform(-biasScale, biasScale) biases.
     private static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale)
     {
-        var vocabulary = ZipfVocabulary(size);
+        var vocabulary = Zipf.VocabularyOf(size);
         var classes = output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, classCount) : null;
         var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0));
         parameters.Initialize(seed, scale);
@@ -676,17 +468,5 @@ public class InferenceTests
         }
 
         return new LanguageModel(vocabulary, classes, parameters);
-    }
-
-    [Theory]
-    [InlineData(1, new[] { 1 })]
-    [InlineData(2, new[] { 1, 2 })]
-    [InlineData(4, new[] { 1, 2, 4, 5 })]
-    [InlineData(6, new[] { 1, 2, 4, 5, 0, 3 })]
-    [InlineData(10, new[] { 1, 2, 4, 5, 0, 3 })]
-    public void TopCandidatesAreSortedAndBreakTiesByTheLowerId(int k, int[] expected)
-    {
-        float[] probabilities = [0.1f, 0.3f, 0.3f, 0.1f, 0.3f, 0.2f];
-        Assert.Equal(expected, LanguageModel.TopK(probabilities, k));
     }
 }
