@@ -13,11 +13,10 @@ internal static class BenchCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Directory with train.txt, valid.txt, test.txt", DefaultValueFactory = _ => "data/brown" };
-        // bench's own defaults: the protocol's 16 streams at alpha 0.1, every core.
-        var model = new TrainingOptionsBinder(new TrainingOptions { Streams = 16, Alpha = 0.1, Threads = Environment.ProcessorCount });
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1, Description = "Epochs to train (fixed: no early stop)" };
+        // bench's own recipe (TrainingPresets.Bench): 16 streams at alpha 0.1, every core, a fixed number of epochs.
+        var model = new TrainingOptionsBinder(TrainingSettings.Standard, "bench", new Dictionary<string, string> { ["maxEpochs"] = "--epochs" });
         var json = Cli.JsonOption();
-        var command = new Command("bench", "Train for a fixed number of epochs on Brown and print words/s and perplexity, then scoring speed") { data, epochs, json };
+        var command = new Command("bench", "Train for a fixed number of epochs on Brown and print words/s and perplexity, then scoring speed") { data, json };
         foreach (var option in model.Options)
         {
             command.Options.Add(option);
@@ -29,7 +28,7 @@ internal static class BenchCommand
             var train = TextCorpus.Read(Path.Combine(directory, "train.txt"));
             var valid = TextCorpus.Read(Path.Combine(directory, "valid.txt"));
             var test = TextCorpus.Read(Path.Combine(directory, "test.txt"));
-            var options = model.Read(parse) with { MaxEpochs = parse.GetValue(epochs), MinImprovement = 1.0 };
+            var options = model.Read(parse);
             var result = new Trainer(options, p =>
             {
                 if (p.EpochDone)

@@ -11,36 +11,26 @@ namespace RnnLm.Cli;
 
 internal static class TrainCommand
 {
-    public static Command Create()
+    /// <param name="catalog">The training settings (<see cref="TrainingSettings.Standard"/> unless a test proves the derivation).</param>
+    public static Command Create(TrainingSettings? catalog = null)
     {
-        var model = new TrainingOptionsBinder(new TrainingOptions());
-        var defaults = new TrainingOptions();
+        var model = new TrainingOptionsBinder(catalog ?? TrainingSettings.Standard);
         var train = new Option<string>("--train") { Description = "Training text: one tokenized sentence a line", Required = true };
         var valid = new Option<string>("--valid") { Description = "Validation text, for the learning-rate schedule", Required = true };
         var test = new Option<string?>("--test") { Description = "Optional test text, evaluated at the end and written to the model card" };
         var output = new Option<string>("--out", "-o") { Description = "Where to write the model (a card NAME.json goes beside it)", Required = true };
-        var epochs = new Option<int>("--max-epochs") { Description = "Most epochs to run", DefaultValueFactory = _ => defaults.MaxEpochs };
-        var minImprovement = new Option<double>("--min-improvement") { Description = "Start halving alpha when valid log-likelihood improves by less than this factor", DefaultValueFactory = _ => defaults.MinImprovement };
-        var noShuffle = new Option<bool>("--no-shuffle") { Description = "Read training sentences in file order every epoch" };
-        var half = new Option<bool>("--half") { Description = "Store weights in half precision" };
         var checkpoints = new Option<string?>("--checkpoint-dir") { Description = "Write a checkpoint after every epoch here" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --checkpoint-dir" };
         var json = Cli.JsonOption();
         var command = new Command("train", "Train a model with SGD and truncated BPTT") { train, valid, test, output };
-        foreach (var option in model.Options.Concat<Option>([epochs, minImprovement, noShuffle, half, checkpoints, resume, json]))
+        foreach (var option in model.Options.Concat<Option>([checkpoints, resume, json]))
         {
             command.Options.Add(option);
         }
 
         command.SetAction(parse =>
         {
-            var options = model.Read(parse) with
-            {
-                MaxEpochs = parse.GetValue(epochs),
-                MinImprovement = parse.GetValue(minImprovement),
-                Shuffle = !parse.GetValue(noShuffle),
-                HalfPrecision = parse.GetValue(half),
-            };
+            var options = model.Read(parse);
             var run = new TrainingRun(
                 parse.GetRequiredValue(train), parse.GetRequiredValue(valid), parse.GetValue(test), parse.GetRequiredValue(output),
                 parse.GetValue(checkpoints), parse.GetValue(resume), parse.GetValue(json), "rnnlm " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));

@@ -1,67 +1,95 @@
 using System.CommandLine;
-using RnnLm.Engine.Model;
+using System.Reflection;
 using RnnLm.Engine.Training;
 
 namespace RnnLm.Cli;
 
 /// <summary>
-/// The options that shape a model and its training, shared by <c>train</c> and <c>bench</c>: declared once, with the
-/// engine's defaults unless a command gives its own, and read back into <see cref="TrainingOptions"/>.
+/// The options of <c>train</c> and <c>bench</c>, made from a <see cref="TrainingSettings"/> catalog: one option a
+/// setting, with its description, limits and default as the catalog defines them, plus <c>--preset</c>. Options the
+/// command line gives apply on top of the preset; every problem is reported at once, naming the options.
 /// </summary>
 internal sealed class TrainingOptionsBinder
 {
-    private readonly Option<int> _hidden;
-    private readonly Option<int?> _embedding;
-    private readonly Option<OutputKind> _output;
-    private readonly Option<int> _classes;
-    private readonly Option<int> _bptt;
-    private readonly Option<int> _block;
-    private readonly Option<int> _streams;
-    private readonly Option<double> _alpha;
-    private readonly Option<double> _beta;
-    private readonly Option<double> _clip;
-    private readonly Option<int> _minCount;
-    private readonly Option<int> _threads;
-    private readonly Option<int> _seed;
-    private readonly Option<double> _initScale;
+    private readonly TrainingSettings _catalog;
+    private readonly Dictionary<string, TrainingOptions> _presets;
+    private readonly string _defaultPreset;
+    private readonly List<(TrainingSetting Setting, Option Option)> _options = [];
+    private readonly Option<string> _preset;
 
-    /// <param name="defaults">The values used when an option is not given.</param>
-    public TrainingOptionsBinder(TrainingOptions defaults)
+    /// <param name="catalog">The settings and their defaults.</param>
+    /// <param name="defaultPreset">The preset used when <c>--preset</c> is not given (bench has its own).</param>
+    /// <param name="aliases">Extra spellings of an option, by setting name.</param>
+    public TrainingOptionsBinder(TrainingSettings catalog, string defaultPreset = "default", IReadOnlyDictionary<string, string>? aliases = null)
     {
-        _hidden = new("--hidden") { Description = "Hidden layer width Dh", DefaultValueFactory = _ => defaults.Hidden };
-        _embedding = new("--embedding") { Description = "Embedding width d (default: the hidden width)" };
-        _output = new("--output") { Description = "Output layer: full or classes", DefaultValueFactory = _ => defaults.Output };
-        _classes = new("--classes") { Description = "Frequency classes for --output classes", DefaultValueFactory = _ => defaults.Classes };
-        _bptt = new("--bptt") { Description = "Steps the error is carried back beyond each block", DefaultValueFactory = _ => defaults.Bptt };
-        _block = new("--bptt-block") { Description = "Words per update", DefaultValueFactory = _ => defaults.BpttBlock };
-        _streams = new("--streams") { Description = "Sentence streams trained side by side (the batch)", DefaultValueFactory = _ => defaults.Streams };
-        _alpha = new("--alpha") { Description = "Initial learning rate", DefaultValueFactory = _ => defaults.Alpha };
-        _beta = new("--beta") { Description = "L2 penalty", DefaultValueFactory = _ => defaults.Beta };
-        _clip = new("--clip") { Description = "Gradient clipping threshold at the hidden layer", DefaultValueFactory = _ => defaults.Clip };
-        _minCount = new("--min-count") { Description = "Words seen fewer times become <unk>", DefaultValueFactory = _ => defaults.MinCount };
-        _threads = Cli.ThreadsOption(defaults.Threads);
-        _seed = new("--seed") { Description = "Random seed: same seed, same model bytes", DefaultValueFactory = _ => defaults.Seed };
-        _initScale = new("--init-scale") { Description = "Initial weights are uniform in ±this", DefaultValueFactory = _ => defaults.InitScale };
+        _catalog = catalog;
+        _defaultPreset = defaultPreset;
+        _presets = TrainingPresets.ByName.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        _presets["default"] = catalog.Defaults;
+        var defaults = _presets[defaultPreset];
+        foreach (var setting in catalog.All)
+        {
+            var option = Create(setting, defaults);
+            if (aliases?.GetValueOrDefault(setting.Name) is { } alias)
+            {
+                option.Aliases.Add(alias);
+            }
+
+            _options.Add((setting, option));
+        }
+
+        _preset = new("--preset")
+        {
+            Description = $"Start from a named recipe; the options given apply on top of it: {string.Join(", ", _presets.Keys)}",
+            DefaultValueFactory = _ => defaultPreset,
+        };
+        _preset.AcceptOnlyFromAmong([.. _presets.Keys]);
     }
 
-    public IEnumerable<Option> Options => [_hidden, _embedding, _output, _classes, _bptt, _block, _streams, _alpha, _beta, _clip, _minCount, _threads, _seed, _initScale];
+    public IEnumerable<Option> Options => _options.Select(o => o.Option).Append(_preset);
 
-    /// <summary>The options as given on the command line; the rest of <see cref="TrainingOptions"/> at the engine's defaults.</summary>
-    public TrainingOptions Read(ParseResult parse) => new()
+    /// <summary>The preset with the options the command line gives applied on top of it.</summary>
+    /// <exception cref="ArgumentException">Every value out of its limits, one line each, naming the options.</exception>
+    public TrainingOptions Read(ParseResult parse)
     {
-        Hidden = parse.GetValue(_hidden),
-        Embedding = parse.GetValue(_embedding) ?? parse.GetValue(_hidden),
-        Output = parse.GetValue(_output),
-        Classes = parse.GetValue(_classes),
-        Bptt = parse.GetValue(_bptt),
-        BpttBlock = parse.GetValue(_block),
-        Streams = parse.GetValue(_streams),
-        Alpha = parse.GetValue(_alpha),
-        Beta = parse.GetValue(_beta),
-        Clip = parse.GetValue(_clip),
-        MinCount = parse.GetValue(_minCount),
-        Threads = parse.GetValue(_threads),
-        Seed = parse.GetValue(_seed),
-        InitScale = parse.GetValue(_initScale),
-    };
+        var given = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (setting, option) in _options)
+        {
+            if (parse.GetResult(option) is { Implicit: false } result && result.GetValueOrDefault<object>() is { } value)
+            {
+                given[setting.Name] = value;
+            }
+        }
+
+        var options = _catalog.WithDefaults(_presets[parse.GetValue(_preset) ?? _defaultPreset]).Apply(given);
+        var problems = _catalog.Check(options);
+        if (problems.Count > 0)
+        {
+            var byName = _options.ToDictionary(o => o.Setting.Name, o => o.Option.Name);
+            throw new ArgumentException(string.Join(" ", problems.Select(p => $"{byName[p.Field]}: {p.Message}")));
+        }
+
+        return options;
+    }
+
+    private static Option Create(TrainingSetting setting, TrainingOptions defaults)
+    {
+        // A follower (the embedding width) has no default of its own: it takes its leader's value when not given.
+        var follows = setting.Follows is { } leader ? $" (default: the {leader} width)" : "";
+        var description = $"{setting.Description}; {setting.Rule}{follows}";
+        return (Option)typeof(TrainingOptionsBinder).GetMethod(nameof(CreateTyped), BindingFlags.NonPublic | BindingFlags.Static)!
+            .MakeGenericMethod(setting.ValueType)
+            .Invoke(null, [setting.OptionName, description, setting.Follows is null ? setting.GetValue(defaults) : null])!;
+    }
+
+    private static Option<T> CreateTyped<T>(string name, string description, object? fallback)
+    {
+        var option = new Option<T>(name) { Description = description };
+        if (fallback is T value)
+        {
+            option.DefaultValueFactory = _ => value;
+        }
+
+        return option;
+    }
 }

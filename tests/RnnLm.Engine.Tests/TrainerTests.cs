@@ -198,6 +198,6 @@ public sealed class TrainerTests : IDisposable
             _ => new TrainingOptions { Streams = 0 },
         };
         var error = Assert.Throws<ArgumentException>(() => new Trainer(options));
-        Assert.Equal(name, error.ParamName);
+        Assert.Equal(char.ToLowerInvariant(name[0]) + name[1..], error.ParamName);
     }
 }

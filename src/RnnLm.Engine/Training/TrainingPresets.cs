@@ -1,0 +1,29 @@
+namespace RnnLm.Engine.Training;
+
+/// <summary>Named recipes: a preset is a whole <see cref="TrainingOptions"/>, and given settings apply on top of it.</summary>
+public static class TrainingPresets
+{
+    /// <summary>The shipped model's command (models/brown-default.json): the defaults with its seed and two threads.</summary>
+    public static TrainingOptions BrownDefault { get; } = new() { Threads = 2, Seed = 3 };
+
+    /// <summary>
+    /// Mikolov's rnnlm 0.4b: one stream, alpha 0.1, stop at an improvement below 1.003, at most 20 epochs, sentences in
+    /// file order.
+    /// </summary>
+    public static TrainingOptions Rnnlm { get; } = new() { Streams = 1, Alpha = 0.1, MinImprovement = 1.003, MaxEpochs = 20, Shuffle = false };
+
+    /// <summary>
+    /// What <c>rnnlm bench</c> measures: one epoch of 16 streams (two slices of 8 for two threads), alpha 0.1, every
+    /// core, and an improvement threshold of 1 so that the epochs asked for always run.
+    /// </summary>
+    public static TrainingOptions Bench { get; } = new() { Streams = 16, Alpha = 0.1, Threads = Math.Min(Environment.ProcessorCount, 256), MinImprovement = 1.0, MaxEpochs = 1 };
+
+    /// <summary>Every preset by its name (as <c>--preset</c> and the jobs API's <c>preset</c> take it).</summary>
+    public static IReadOnlyDictionary<string, TrainingOptions> ByName { get; } = new Dictionary<string, TrainingOptions>(StringComparer.Ordinal)
+    {
+        ["default"] = new(),
+        ["brown-default"] = BrownDefault,
+        ["rnnlm"] = Rnnlm,
+        ["bench"] = Bench,
+    };
+}

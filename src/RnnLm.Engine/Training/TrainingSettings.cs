@@ -1,0 +1,105 @@
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Engine.Training;
+
+/// <summary>
+/// The catalog of training settings: the one definition of each setting's name, limits and description, and of the
+/// defaults (<see cref="Defaults"/>). The CLI's options, the jobs API's request schema and its validation are made
+/// from a catalog; <see cref="Standard"/> is the one they use, and tests build changed copies to prove it.
+/// </summary>
+public sealed class TrainingSettings
+{
+    private readonly Dictionary<string, TrainingSetting> _byName;
+
+    /// <param name="settings">In the order help and schemas list them.</param>
+    /// <param name="defaults">The value of every setting that is not given.</param>
+    public TrainingSettings(IReadOnlyList<TrainingSetting> settings, TrainingOptions defaults)
+    {
+        All = settings;
+        Defaults = defaults;
+        _byName = settings.ToDictionary(s => s.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The catalog every shell uses.</summary>
+    public static TrainingSettings Standard { get; } = new(CreateStandard(), new TrainingOptions());
+
+    /// <summary>Every setting, in the order help and schemas list them.</summary>
+    public IReadOnlyList<TrainingSetting> All { get; }
+
+    /// <summary>The value of every setting that is not given.</summary>
+    public TrainingOptions Defaults { get; }
+
+    /// <summary>The setting with this camelCase name, or null.</summary>
+    public TrainingSetting? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>A copy with one setting replaced (matched by name): for tests that prove everything is derived.</summary>
+    public TrainingSettings With(TrainingSetting setting) =>
+        new(All.Select(s => s.Name == setting.Name ? setting : s).ToArray(), Defaults);
+
+    /// <summary>A copy with other defaults.</summary>
+    public TrainingSettings WithDefaults(TrainingOptions defaults) => new(All, defaults);
+
+    /// <summary>
+    /// Every problem with <paramref name="options"/> as (setting name, message) pairs, in catalog order; empty when
+    /// all is allowed. Settings that do not apply (classes with a full softmax) are not checked.
+    /// </summary>
+    public IReadOnlyList<(string Field, string Message)> Check(TrainingOptions options) =>
+        All.Where(s => Applies(s, options))
+            .Select(s => (s.Name, Message: s.Check(options)))
+            .Where(p => p.Message is not null)
+            .Select(p => (p.Name, p.Message!))
+            .ToArray();
+
+    /// <summary>
+    /// <see cref="Defaults"/> with the given values applied, in catalog order; a setting that <see cref="TrainingSetting.Follows"/>
+    /// another takes that one's value when it is not given itself.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name that is not a setting, or a value of the wrong type.</exception>
+    public TrainingOptions Apply(IReadOnlyDictionary<string, object> given)
+    {
+        foreach (var name in given.Keys.Where(n => !_byName.ContainsKey(n)))
+        {
+            throw new ArgumentException($"'{name}' is not a training setting.", name);
+        }
+
+        var options = Defaults;
+        foreach (var setting in All)
+        {
+            if (given.TryGetValue(setting.Name, out var value))
+            {
+                options = setting.WithValue(options, value);
+            }
+            else if (setting.Follows is { } leader && given.TryGetValue(leader, out var led))
+            {
+                options = setting.WithValue(options, led);
+            }
+        }
+
+        return options;
+    }
+
+    private static bool Applies(TrainingSetting setting, TrainingOptions options) =>
+        setting.Name != "classes" || options.Output == OutputKind.Classes;
+
+    private static TrainingSetting[] CreateStandard() =>
+    [
+        new NumberSetting<int>("hidden", "Dh, the hidden layer's width", o => o.Hidden, (o, v) => o with { Hidden = v }, 1, 4096),
+        new NumberSetting<int>("embedding", "d, a word embedding's width", o => o.Embedding, (o, v) => o with { Embedding = v }, 1, 4096) { Follows = "hidden" },
+        new ChoiceSetting<OutputKind>("output", "Output layer: classes (class-factorized softmax, fast) or full (softmax over the whole vocabulary)", o => o.Output, (o, v) => o with { Output = v }),
+        new NumberSetting<int>("classes", "Frequency classes of a class-factorized output (capped at the vocabulary size)", o => o.Classes, (o, v) => o with { Classes = v }, 1, 100_000),
+        new NumberSetting<int>("bptt", "Steps the error is carried back beyond each block (rnnlm's -bptt)", o => o.Bptt, (o, v) => o with { Bptt = v }, 0, 1000),
+        new NumberSetting<int>("bpttBlock", "Words per update and back-propagation sweep (rnnlm's -bptt-block)", o => o.BpttBlock, (o, v) => o with { BpttBlock = v }, 1, 1000),
+        new NumberSetting<int>("streams", "Sentence streams trained side by side: the batch", o => o.Streams, (o, v) => o with { Streams = v }, 1, 4096),
+        new NumberSetting<double>("alpha", "Initial learning rate, per stream", o => o.Alpha, (o, v) => o with { Alpha = v }, 0, 100, minExclusive: true),
+        new NumberSetting<double>("beta", "L2 penalty: weights shrink by alpha·beta with every update", o => o.Beta, (o, v) => o with { Beta = v }, 0, 0.1),
+        new NumberSetting<double>("clip", "Each component of the error at the hidden layer's input is clipped to ±this", o => o.Clip, (o, v) => o with { Clip = v }, 0, 1e6, minExclusive: true),
+        new NumberSetting<int>("maxEpochs", "Most epochs; the schedule usually stops earlier", o => o.MaxEpochs, (o, v) => o with { MaxEpochs = v }, 1, 1000),
+        new NumberSetting<double>("minImprovement", "Once an epoch improves validation log-likelihood by less than this factor, alpha halves every epoch; at the next such epoch training stops", o => o.MinImprovement, (o, v) => o with { MinImprovement = v }, 1, 10),
+        new NumberSetting<int>("minCount", "Words seen fewer times in the training text become <unk>", o => o.MinCount, (o, v) => o with { MinCount = v }, 1, 1_000_000),
+        new NumberSetting<int>("threads", "Threads for the matrix products; the result is the same bits for any count", o => o.Threads, (o, v) => o with { Threads = v }, 1, 256),
+        new NumberSetting<int>("seed", "Random seed for the weights, the sentence order and a held-out split: same seed, same model bytes", o => o.Seed, (o, v) => o with { Seed = v }, int.MinValue, int.MaxValue),
+        new NumberSetting<double>("initScale", "Weights start uniform in ±this", o => o.InitScale, (o, v) => o with { InitScale = v }, 0, 10, minExclusive: true),
+        new FlagSetting("shuffle", "Shuffle the training sentences each epoch (seeded); rnnlm reads them in order", o => o.Shuffle, (o, v) => o with { Shuffle = v }),
+        new FlagSetting("halfPrecision", "Store weights as float16 in the saved model", o => o.HalfPrecision, (o, v) => o with { HalfPrecision = v }),
+    ];
+}
