@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Net.ServerSentEvents;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
@@ -87,7 +86,7 @@ public static class JobApi
         IReadOnlyList<string>? trainLines, validLines;
         if (request.HasFormContentType)
         {
-            (job, trainLines, validLines) = await ReadFormAsync(request, json.Value.SerializerOptions, errors);
+            (job, trainLines, validLines) = await JobUpload.ReadAsync(request, json.Value.SerializerOptions, errors);
         }
         else if (request.HasJsonContentType())
         {
@@ -287,77 +286,6 @@ public static class JobApi
         }
 
         return valid && sentences.Count > 0 ? sentences : null;
-    }
-
-    private static async Task<(JobRequest? Job, IReadOnlyList<string>? Train, IReadOnlyList<string>? Valid)> ReadFormAsync(HttpRequest request, JsonSerializerOptions json, ValidationErrors errors)
-    {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-        foreach (var key in form.Keys.Where(k => k != "settings"))
-        {
-            errors.Add(key, "Is not a known field; send train and valid as files and everything else as JSON in the field settings.");
-        }
-
-        foreach (var file in form.Files.Where(f => f.Name is not ("train" or "valid")))
-        {
-            errors.Add(file.Name, "Is not a known file field; the file fields are train and valid.");
-        }
-
-        JobRequest? job = new();
-        if (form.TryGetValue("settings", out var settings))
-        {
-            try
-            {
-                job = JsonSerializer.Deserialize<JobRequest>(settings.ToString(), json);
-            }
-            catch (JsonException e)
-            {
-                throw new BadHttpRequestException("The settings field is not valid JSON.", StatusCodes.Status400BadRequest, e);
-            }
-
-            if (job is null)
-            {
-                errors.Add("settings", "Must be a JSON object.");
-                return (null, null, null);
-            }
-
-            if (job.Train is not null || job.Valid is not null)
-            {
-                errors.Add("settings", "Send train and valid as files, not inside settings.");
-            }
-        }
-
-        var train = await ReadLinesAsync(form.Files.GetFile("train"), "train", errors);
-        var valid = await ReadLinesAsync(form.Files.GetFile("valid"), "valid", errors);
-        return (job, train, valid);
-    }
-
-    // The lines of an uploaded file, which must be UTF-8; blank lines are skipped, as the command line does.
-    private static async Task<IReadOnlyList<string>?> ReadLinesAsync(IFormFile? file, string field, ValidationErrors errors)
-    {
-        if (file is null)
-        {
-            return null;
-        }
-
-        using var reader = new StreamReader(file.OpenReadStream(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
-        var lines = new List<string>();
-        try
-        {
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                if (!string.IsNullOrWhiteSpace(line))
-                {
-                    lines.Add(line);
-                }
-            }
-        }
-        catch (DecoderFallbackException)
-        {
-            errors.Add(field, $"Is not UTF-8 text (line {lines.Count + 1}).");
-            return null;
-        }
-
-        return lines;
     }
 
     internal static async Task<T?> ReadJsonAsync<T>(HttpRequest request, JsonSerializerOptions json)
