@@ -13,9 +13,9 @@ public sealed class HoldOutTests
     {
         var sentences = Enumerable.Range(0, count).Select(i => new[] { $"w{i}" }).ToArray();
 
-        var (train, valid) = JobManager.HoldOut(sentences, fraction, seed: 5);
-        var again = JobManager.HoldOut(sentences, fraction, seed: 5);
-        var other = JobManager.HoldOut(sentences, fraction, seed: 6);
+        var (train, valid) = JobFiles.HoldOut(sentences, fraction, seed: 5);
+        var again = JobFiles.HoldOut(sentences, fraction, seed: 5);
+        var other = JobFiles.HoldOut(sentences, fraction, seed: 6);
 
         Assert.Equal(held, valid.Count);
         Assert.Equal(count - held, train.Count);
@@ -27,5 +27,5 @@ public sealed class HoldOutTests
 
     [Fact]
     public void OneSentenceCannotBeSplit() =>
-        Assert.Throws<ArgumentException>(() => JobManager.HoldOut([["only"]], 0.1, seed: 1));
+        Assert.Throws<ArgumentException>(() => JobFiles.HoldOut([["only"]], 0.1, seed: 1));
 }

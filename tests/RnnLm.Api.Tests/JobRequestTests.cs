@@ -126,6 +126,36 @@ public sealed class JobRequestTests(RnnLmApplication app)
         }
     }
 
+    // Content type, body, the field the problem names, words its message has.
+    public static TheoryData<string, string, string, string> MalformedUploads => new()
+    {
+        { "multipart/form-data", "x", "Content-Type", "boundary" },
+        { $"multipart/form-data; boundary={new string('b', 200)}", "x", "Content-Type", "longer than this server accepts" },
+        { "multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Disposition: form-data; name=\"train\"; filename=\"t.txt\"\r\n\r\na b\n", "body", "cut short" },
+        { "multipart/form-data; boundary=XYZ", "x", "body", "cut short" },
+        { "multipart/form-data; boundary=OTHER", "--XYZ\r\nContent-Disposition: form-data; name=\"settings\"\r\n\r\n{}\r\n--XYZ--\r\n", "body", "boundary" },
+        { "multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Disposition: form-data; filename=\"t.txt\"\r\n\r\na b\r\n--XYZ--\r\n", "body", "no name" },
+        { "multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Disposition: form-data\r\n\r\n{}\r\n--XYZ--\r\n", "body", "no name" },
+        { "multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Type: text/plain\r\n\r\na b\r\n--XYZ--\r\n", "body", "no name" },
+        { "multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Disposition: attachment; name=\"train\"\r\n\r\na b\r\n--XYZ--\r\n", "train", "Send the training text" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedUploads))]
+    public async Task AMalformedUploadIsRefusedSayingWhatIsWrong(string contentType, string body, string field, string words)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/jobs") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var response = await app.CreateManagementClient().SendAsync(request);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty(field, out var messages), text);
+        Assert.Contains(words, messages[0].GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ABodyAboveMaxTrainingBytesGets413NamingTheSetting()
     {

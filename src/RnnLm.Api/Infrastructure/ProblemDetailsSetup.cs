@@ -241,6 +241,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
             BadHttpRequestException bad => ProblemDetailsSetup.FromBadRequest(bad, httpContext),
             ModelUnavailableException unavailable => ProblemDetailsSetup.Problem(503, "No model loaded", "model", unavailable.Message),
             ModelLoadException unloadable => ModelApi.Unloadable("model", unloadable),
+            StorageUnavailableException storage => ProblemDetailsSetup.Problem(storage.StatusCode, storage.Title, "storage", storage.Message),
             ArgumentException argument => ProblemDetailsSetup.Problem(400, "Invalid argument", argument.ParamName ?? "request", argument.Message),
             _ => null,
         };

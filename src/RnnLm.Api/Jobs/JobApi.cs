@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Net.ServerSentEvents;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
@@ -29,7 +28,8 @@ public static class JobApi
                 + "tokenized sentence a string) or as multipart/form-data (a file field `train`, one sentence a line, optionally a file field `valid`, and the "
                 + "settings as a JSON field `settings`). Validation text is `valid`, or `validFraction` of the training sentences held out (0.1 by default). "
                 + "Answers 202 with Location: /jobs/{id}. A full queue (RnnLm:MaxQueuedJobs) answers 429 with Retry-After; a replica with training turned off "
-                + "(RnnLm:TrainingEnabled=false) answers 503. The body may be up to RnnLm:MaxTrainingBytes. Needs the X-Api-Key header.")
+                + "(RnnLm:TrainingEnabled=false) answers 503, and so does a data directory that cannot be used; a full disk answers 507, leaving nothing of the job behind. "
+                + "The body may be up to RnnLm:MaxTrainingBytes. Needs the X-Api-Key header.")
             .Accepts<JobRequest>("application/json", "multipart/form-data")
             .Produces<JobResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
@@ -38,32 +38,43 @@ public static class JobApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status507InsufficientStorage)
             .WithMetadata(new LargeBodyMetadata())
             .RequireApiKey();
         group.MapGet("", List)
             .WithName("ListJobs")
             .WithSummary("All jobs, newest first")
-            .WithDescription("Every job the data directory's database holds, finished ones included, with status, progress and results.");
+            .WithDescription("Every job the data directory's database holds, finished ones included, with status, progress and results. "
+                + "A database that cannot be read answers 503 saying why, never an empty list.")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("{id}", Get)
             .WithName("GetJob")
             .WithSummary("One job: status, progress, result")
             .WithDescription("Status (queued, running, succeeded, failed, cancelled); progress (epoch, fraction of the epoch, words/s, train entropy, alpha, "
-                + "validation perplexity after each epoch, ETA); timestamps; the result and the registered model's id once it has succeeded; the error when it failed.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+                + "validation perplexity after each epoch, ETA); timestamps; the result and the registered model's id once it has succeeded; the error when it failed; "
+                + "when its stored text was removed.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("{id}/events", Events)
             .WithName("JobEvents")
             .WithSummary("Follow a job as Server-Sent Events")
             .WithDescription("A text/event-stream of `job` events, each the job as GET /jobs/{id} returns it: one at once, then one per progress report "
                 + "(about twice a second while it trains, and after each epoch), ending after the job ends.")
             .Produces<JobResponse>(StatusCodes.Status200OK, "text/event-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("{id}", Cancel)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapDelete("{id}", Delete)
             .WithName("CancelJob")
-            .WithSummary("Cancel a queued or running job")
-            .WithDescription("Stops the job (a running one within a training block, well under a second) and answers with its record, status cancelled. "
-                + "A job that has already ended answers 409. Needs the X-Api-Key header.")
+            .WithSummary("Cancel a job, or remove an ended job's stored text")
+            .WithDescription("On a queued or running job: stops it (a running one within a training block, well under a second) and answers with its record, "
+                + "status cancelled. On a job that has ended (succeeded, failed or cancelled): removes the text it was sent and any checkpoints from the data "
+                + "directory and answers with its record, `filesRemovedUtc` set; the record stays, and so does the model it trained (DELETE /models/{id} "
+                + "removes that, and the text with it). Deleting again changes nothing. A job queued or running on another instance answers 409; a data "
+                + "directory that cannot be written answers 503 (507 when its disk is full). Needs the X-Api-Key header.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status507InsufficientStorage)
             .RequireApiKey();
         return app;
     }
@@ -77,9 +88,10 @@ public static class JobApi
                 "This instance does not train (RnnLm:TrainingEnabled is false); send jobs to the trainer instance.");
         }
 
-        if (jobs.Unavailable is { } reason)
+        // Before reading a body of up to RnnLm:MaxTrainingBytes that could not be kept anyway.
+        if (jobs.Unavailable is { } unavailable)
         {
-            return ProblemDetailsSetup.Result(StatusCodes.Status503ServiceUnavailable, "Jobs unavailable", "jobs", reason);
+            throw unavailable;
         }
 
         var errors = new ValidationErrors();
@@ -87,7 +99,7 @@ public static class JobApi
         IReadOnlyList<string>? trainLines, validLines;
         if (request.HasFormContentType)
         {
-            (job, trainLines, validLines) = await ReadFormAsync(request, json.Value.SerializerOptions, errors);
+            (job, trainLines, validLines) = await JobUpload.ReadAsync(request, json.Value.SerializerOptions, errors);
         }
         else if (request.HasJsonContentType())
         {
@@ -144,17 +156,16 @@ public static class JobApi
         }
     }
 
-    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Cancel([Description("The job's id.")] string id, JobManager jobs)
+    public static async Task<Results<Ok<JobResponse>, ProblemHttpResult>> Delete([Description("The job's id.")] string id, JobManager jobs)
     {
-        var (job, conflict) = await jobs.CancelAsync(id, CancelWait);
-        if (job is null)
+        var (outcome, job) = await jobs.DeleteAsync(id, CancelWait);
+        return outcome switch
         {
-            return NotFound(id);
-        }
-
-        return conflict
-            ? ProblemDetailsSetup.Result(StatusCodes.Status409Conflict, "The job has ended", "id", $"Job '{id}' has already {job.Status.ToString().ToLowerInvariant()}; only queued and running jobs can be cancelled.")
-            : TypedResults.Ok(job);
+            DeleteOutcome.NotFound => NotFound(id),
+            DeleteOutcome.NotHere => ProblemDetailsSetup.Result(StatusCodes.Status409Conflict, "The job runs elsewhere", "id",
+                $"Job '{id}' is {job!.Status.ToString().ToLowerInvariant()}, but not on this instance; cancel it on the one that trains (RnnLm:TrainingEnabled=true)."),
+            _ => TypedResults.Ok(job!),
+        };
     }
 
     /// <summary>Checks a request and turns it into settings; null (with errors naming each field) when it cannot be run.</summary>
@@ -246,7 +257,7 @@ public static class JobApi
 
             if (train is not null)
             {
-                var validCount = valid?.Count ?? JobManager.HeldOutCount(train.Count, heldOut ?? 0.1);
+                var validCount = valid?.Count ?? JobFiles.HeldOutCount(train.Count, heldOut ?? 0.1);
                 data = new JobData("text", train.Count - (valid is null ? validCount : 0), validCount,
                     valid is null ? string.Create(CultureInfo.InvariantCulture, $"held out {heldOut * 100:0.##}% of train") : "sent text");
             }
@@ -287,77 +298,6 @@ public static class JobApi
         }
 
         return valid && sentences.Count > 0 ? sentences : null;
-    }
-
-    private static async Task<(JobRequest? Job, IReadOnlyList<string>? Train, IReadOnlyList<string>? Valid)> ReadFormAsync(HttpRequest request, JsonSerializerOptions json, ValidationErrors errors)
-    {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-        foreach (var key in form.Keys.Where(k => k != "settings"))
-        {
-            errors.Add(key, "Is not a known field; send train and valid as files and everything else as JSON in the field settings.");
-        }
-
-        foreach (var file in form.Files.Where(f => f.Name is not ("train" or "valid")))
-        {
-            errors.Add(file.Name, "Is not a known file field; the file fields are train and valid.");
-        }
-
-        JobRequest? job = new();
-        if (form.TryGetValue("settings", out var settings))
-        {
-            try
-            {
-                job = JsonSerializer.Deserialize<JobRequest>(settings.ToString(), json);
-            }
-            catch (JsonException e)
-            {
-                throw new BadHttpRequestException("The settings field is not valid JSON.", StatusCodes.Status400BadRequest, e);
-            }
-
-            if (job is null)
-            {
-                errors.Add("settings", "Must be a JSON object.");
-                return (null, null, null);
-            }
-
-            if (job.Train is not null || job.Valid is not null)
-            {
-                errors.Add("settings", "Send train and valid as files, not inside settings.");
-            }
-        }
-
-        var train = await ReadLinesAsync(form.Files.GetFile("train"), "train", errors);
-        var valid = await ReadLinesAsync(form.Files.GetFile("valid"), "valid", errors);
-        return (job, train, valid);
-    }
-
-    // The lines of an uploaded file, which must be UTF-8; blank lines are skipped, as the command line does.
-    private static async Task<IReadOnlyList<string>?> ReadLinesAsync(IFormFile? file, string field, ValidationErrors errors)
-    {
-        if (file is null)
-        {
-            return null;
-        }
-
-        using var reader = new StreamReader(file.OpenReadStream(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
-        var lines = new List<string>();
-        try
-        {
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                if (!string.IsNullOrWhiteSpace(line))
-                {
-                    lines.Add(line);
-                }
-            }
-        }
-        catch (DecoderFallbackException)
-        {
-            errors.Add(field, $"Is not UTF-8 text (line {lines.Count + 1}).");
-            return null;
-        }
-
-        return lines;
     }
 
     internal static async Task<T?> ReadJsonAsync<T>(HttpRequest request, JsonSerializerOptions json)

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Engine.Model;
+using RnnLm.Engine.Training;
 
 namespace RnnLm.Api.Jobs;
 
@@ -173,7 +174,9 @@ public sealed record JobResponse(
     [property: Description("The outcome, once it has succeeded.")] JobResult? Result,
     [property: Description("Why it failed, or how it was cancelled.")] string? Error,
     [property: Description("How many times a restart of the service interrupted it and it carried on.")] int Restarts,
-    [property: Description("The registered model's id once the job has succeeded.")] string? ModelId) : IDocumentedExample<JobResponse>
+    [property: Description("The registered model's id once the job has succeeded.")] string? ModelId,
+    [property: Description("When the text it was sent and its checkpoints were removed from the data directory (DELETE /jobs/{id} once it has ended, or DELETE "
+        + "/models/{id} of its model); null while they are kept.")] DateTimeOffset? FilesRemovedUtc = null) : IDocumentedExample<JobResponse>
 {
     public static JobResponse Example => new(
         "j20250101120000a1b2c3", "tiny example", JobStatus.Running, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2025, 1, 1, 12, 0, 1, TimeSpan.Zero), null,
@@ -201,6 +204,25 @@ public sealed record JobSettings(
     [property: Description("never, ifBetter or always.")] PromotionMode Promote)
 {
     public static JobSettings Example => new(16, 16, OutputKind.Classes, 4, 4, 10, 8, 0.15, 1e-6, 3, 1.001, 1, 1, 1, null, PromotionMode.Never);
+
+    /// <summary>The trainer's options these settings stand for.</summary>
+    internal TrainingOptions ToTrainingOptions() => new()
+    {
+        Hidden = Hidden,
+        Embedding = Embedding,
+        Output = Output,
+        Classes = Classes,
+        Bptt = Bptt,
+        BpttBlock = BpttBlock,
+        Streams = Streams,
+        Alpha = Alpha,
+        Beta = Beta,
+        MaxEpochs = MaxEpochs,
+        MinImprovement = MinImprovement,
+        MinCount = MinCount,
+        Threads = Threads,
+        Seed = Seed,
+    };
 }
 
 [Description("Jobs, newest first.")]

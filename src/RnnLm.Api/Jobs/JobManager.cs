@@ -5,8 +5,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Models;
-using RnnLm.Engine;
-using RnnLm.Engine.Data;
 using RnnLm.Engine.IO;
 using RnnLm.Engine.Training;
 
@@ -23,63 +21,77 @@ public enum SubmitOutcome
     TrainingDisabled,
 }
 
+/// <summary>What DELETE /jobs/{id} did.</summary>
+public enum DeleteOutcome
+{
+    NotFound,
+
+    /// <summary>The job was queued or running here and is now cancelled.</summary>
+    Cancelled,
+
+    /// <summary>The job had ended; its stored text and checkpoints are gone, its record and model stay.</summary>
+    FilesRemoved,
+
+    /// <summary>The job is queued or running on another instance sharing the data directory (this one does not train).</summary>
+    NotHere,
+}
+
 /// <summary>
 /// Runs training jobs in the background, one at a time by default (RnnLm:ConcurrentJobs), each on its own thread, through a
-/// queue bounded by RnnLm:MaxQueuedJobs. Records live in SQLite; the text and per-epoch checkpoints of a job live in
-/// <c>DataDirectory/jobs/ID/</c>. At start-up, jobs that were queued are queued again, and jobs that were running (the
-/// process died or stopped under them) resume from their last checkpoint.
+/// queue bounded by RnnLm:MaxQueuedJobs. Records live in a <see cref="JobStore"/>; the text and per-epoch checkpoints of a
+/// job in <see cref="JobFiles"/>. At start-up, jobs that were queued are queued again, and jobs that were running (the
+/// process died or stopped under them) resume from their last checkpoint. A full or failing disk fails the request (or the
+/// running job) with <see cref="StorageUnavailableException"/> and leaves nothing half-made.
 /// </summary>
 public sealed partial class JobManager : BackgroundService
 {
     private static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(5);
     private readonly ModelRegistry _registry;
-    private readonly ModelHost _host;
+    private readonly JobPromotion _promotion;
     private readonly RnnLmOptions _options;
     private readonly ILogger<JobManager> _logger;
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
     private readonly ConcurrentDictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
     private readonly Lock _submitGate = new();
-    private readonly JobStore? _store;
+    private readonly JobStore _store;
+    private readonly JobFiles _files;
+    private readonly DateTime _createdUtc = DateTime.UtcNow;
 
-    public JobManager(ModelRegistry registry, ModelHost host, IOptions<RnnLmOptions> options, IHostEnvironment environment, ILogger<JobManager> logger)
+    public JobManager(ModelRegistry registry, ModelHost host, JobStore store, JobFiles files, IOptions<RnnLmOptions> options, ILogger<JobManager> logger)
     {
         _registry = registry;
-        _host = host;
+        _promotion = new JobPromotion(registry, host);
+        _store = store;
+        _files = files;
         _options = options.Value;
         _logger = logger;
-        JobsDirectory = Path.Combine(registry.DataDirectory, "jobs");
-        BrownDirectory = Path.GetDirectoryName(ModelHost.Resolve(Path.Combine(_options.BrownDirectory, "train.txt"), environment.ContentRootPath))!;
-        try
+        if (store.Unavailable is { } unavailable)
         {
-            _store = new JobStore(Path.Combine(registry.DataDirectory, "jobs.db"));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
-        {
-            Unavailable = $"The jobs database in '{registry.DataDirectory}' cannot be opened: {e.Message} Set RnnLm__DataDirectory to a writable folder.";
-            LogStoreUnavailable(logger, Unavailable);
+            LogStoreUnavailable(logger, unavailable.InnerException, unavailable.Message);
         }
     }
 
-    /// <summary>Why jobs cannot be used at all (the database could not be opened), or null.</summary>
-    public string? Unavailable { get; }
+    /// <summary>Why jobs cannot be used at all (the job store could not be opened), or null.</summary>
+    public StorageUnavailableException? Unavailable => _store.Unavailable;
 
     public bool TrainingEnabled => _options.TrainingEnabled;
 
-    public string JobsDirectory { get; }
-
     /// <summary>The folder of the built-in Brown corpus (train.txt, valid.txt).</summary>
-    public string BrownDirectory { get; }
+    public string BrownDirectory => _files.BrownDirectory;
 
+    /// <exception cref="StorageUnavailableException">The job store cannot be read.</exception>
     public JobResponse? Find(string id) =>
         !ModelRegistry.IsValidId(id) ? null
         : _live.TryGetValue(id, out var live) ? live.Record
-        : _store?.Find(id);
+        : _store.Find(id);
 
     /// <summary>Every job, newest first; jobs in progress show their latest progress.</summary>
+    /// <exception cref="StorageUnavailableException">The job store cannot be read.</exception>
     public IReadOnlyList<JobResponse> List() =>
-        _store?.List().Select(job => _live.TryGetValue(job.Id, out var live) ? live.Record : job).ToArray() ?? [];
+        _store.List().Select(job => _live.TryGetValue(job.Id, out var live) ? live.Record : job).ToArray();
 
     /// <summary>Queues a job. The text is written to the job's folder first; the record goes in only when there is room in the queue.</summary>
+    /// <exception cref="StorageUnavailableException">The text or the record cannot be written; nothing is left of the job.</exception>
     public (SubmitOutcome Outcome, JobResponse? Job) Submit(JobSubmission submission, JobData data)
     {
         ArgumentNullException.ThrowIfNull(submission);
@@ -88,36 +100,39 @@ public sealed partial class JobManager : BackgroundService
             return (SubmitOutcome.TrainingDisabled, null);
         }
 
-        if (_store is null || QueuedCount() >= _options.MaxQueuedJobs)
+        if (Unavailable is { } unavailable)
+        {
+            throw unavailable;
+        }
+
+        if (QueuedCount() >= _options.MaxQueuedJobs)
         {
             return (SubmitOutcome.QueueFull, null);
         }
 
         var id = NewId();
-        var folder = Path.Combine(JobsDirectory, id);
-        Directory.CreateDirectory(folder);
-        if (submission.Train is { } train)
-        {
-            AtomicFile.WriteAllText(Path.Combine(folder, "train.txt"), Lines(train));
-        }
-
-        if (submission.Valid is { } valid)
-        {
-            AtomicFile.WriteAllText(Path.Combine(folder, "valid.txt"), Lines(valid));
-        }
-
         var job = new JobResponse(id, string.IsNullOrWhiteSpace(submission.Name) ? id : submission.Name, JobStatus.Queued, DateTimeOffset.UtcNow,
             null, null, data, submission.Settings, null, null, null, 0, null);
-        lock (_submitGate)
+        try
         {
-            if (QueuedCount() >= _options.MaxQueuedJobs)
+            _files.Stage(id, submission);
+            lock (_submitGate)
             {
-                Directory.Delete(folder, recursive: true);
-                return (SubmitOutcome.QueueFull, null);
-            }
+                if (QueuedCount() >= _options.MaxQueuedJobs)
+                {
+                    _files.TryRemove(id);
+                    return (SubmitOutcome.QueueFull, null);
+                }
 
-            _store.Insert(job);
-            _live[id] = new LiveJob(job);
+                _store.Insert(job);
+                _live[id] = new LiveJob(job);
+            }
+        }
+        catch (StorageUnavailableException e)
+        {
+            _files.TryRemove(id);
+            LogNotSaved(_logger, e.InnerException, id, e.Message);
+            throw;
         }
 
         _queue.Writer.TryWrite(id);
@@ -125,43 +140,41 @@ public sealed partial class JobManager : BackgroundService
         return (SubmitOutcome.Accepted, job);
     }
 
-    /// <summary>Cancels a queued or running job and waits (up to <paramref name="wait"/>) until it has stopped.</summary>
-    /// <returns>The job as it stands afterwards, or null when there is no such job; <c>Conflict</c> when it had already ended.</returns>
-    public async Task<(JobResponse? Job, bool Conflict)> CancelAsync(string id, TimeSpan wait)
+    /// <summary>
+    /// DELETE /jobs/{id}: cancels a queued or running job and waits (up to <paramref name="wait"/>) until it has stopped; for a
+    /// job that has ended, removes its stored text and checkpoints (its record and model stay).
+    /// </summary>
+    /// <exception cref="StorageUnavailableException">The change cannot be recorded, or the files cannot be removed.</exception>
+    public async Task<(DeleteOutcome Outcome, JobResponse? Job)> DeleteAsync(string id, TimeSpan wait)
     {
-        if (!_live.TryGetValue(id, out var live))
+        if (_live.TryGetValue(id, out var live) && await CancelAsync(live, wait) is { } cancelled)
         {
-            var ended = Find(id);
-            return (ended, ended is not null);
+            return (DeleteOutcome.Cancelled, cancelled);
         }
 
-        bool wasQueued;
-        lock (live)
+        return Find(id) switch
         {
-            if (live.Done)
-            {
-                return (live.Record, true);
-            }
+            null => (DeleteOutcome.NotFound, null),
+            { Status: JobStatus.Queued or JobStatus.Running } elsewhere => (DeleteOutcome.NotHere, elsewhere),
+            var ended => (DeleteOutcome.FilesRemoved, RemoveFiles(ended)),
+        };
+    }
 
-            live.Cancellation.Cancel();
-            wasQueued = live.Record.Status == JobStatus.Queued;
-        }
-
-        if (wasQueued)
+    /// <summary>Removes the stored text and checkpoints of the job that trained model <paramref name="id"/>, when they are still kept.</summary>
+    /// <exception cref="StorageUnavailableException">The files cannot be removed, or the record cannot say so.</exception>
+    public void RemoveFilesOf(string id)
+    {
+        switch (Unavailable is null ? Find(id) : null)
         {
-            Finish(live, live.Record with { Status = JobStatus.Cancelled, FinishedUtc = DateTimeOffset.UtcNow, Error = "Cancelled before it started (DELETE /jobs/{id})." });
+            case { Status: JobStatus.Queued or JobStatus.Running }:
+                return;
+            case { } job:
+                RemoveFiles(job);
+                return;
+            default:
+                _files.Remove(id);
+                return;
         }
-
-        try
-        {
-            await live.Finished.Task.WaitAsync(wait);
-        }
-        catch (TimeoutException)
-        {
-            // Still stopping (a validation pass or a checkpoint is being written); the record will say cancelled shortly.
-        }
-
-        return (live.Record, false);
     }
 
     /// <summary>The job now, then every change until it ends (for Server-Sent Events).</summary>
@@ -211,13 +224,32 @@ public sealed partial class JobManager : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_store is null || !TrainingEnabled)
+        if (Unavailable is not null || !TrainingEnabled)
         {
             return;
         }
 
-        // Start-up: carry on with what the last process left. Oldest first, so the queue keeps its order.
-        foreach (var job in _store.List().Reverse())
+        try
+        {
+            Recover();
+        }
+        catch (StorageUnavailableException e)
+        {
+            // Serving goes on; each job call reports the store's state itself.
+            LogStoreUnavailable(_logger, e.InnerException, e.Message);
+            return;
+        }
+
+        var workers = Enumerable.Range(0, _options.ConcurrentJobs).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None));
+        await Task.WhenAll(workers);
+    }
+
+    // Start-up: carry on with what the last process left, oldest first so that the queue keeps its order, and remove the
+    // folders of submissions that died before their record was written (older than this process, so none in flight).
+    private void Recover()
+    {
+        var jobs = _store.List();
+        foreach (var job in jobs.Reverse())
         {
             if (job.Status is JobStatus.Queued or JobStatus.Running)
             {
@@ -232,14 +264,7 @@ public sealed partial class JobManager : BackgroundService
             }
         }
 
-        var workers = Enumerable.Range(0, _options.ConcurrentJobs).Select(_ => Task.Run(() => WorkAsync(stoppingToken), CancellationToken.None));
-        await Task.WhenAll(workers);
-    }
-
-    public override void Dispose()
-    {
-        base.Dispose();
-        _store?.Dispose();
+        _files.RemoveOrphans(jobs.Select(j => j.Id).ToHashSet(StringComparer.Ordinal), _createdUtc);
     }
 
     private async Task WorkAsync(CancellationToken stoppingToken)
@@ -273,16 +298,15 @@ public sealed partial class JobManager : BackgroundService
     private void Run(LiveJob live, CancellationToken stoppingToken)
     {
         var id = live.Record.Id;
-        var folder = Path.Combine(JobsDirectory, id);
-        var checkpoints = Path.Combine(folder, "checkpoints");
-        Publish(live, live.Record with { Status = JobStatus.Running, StartedUtc = DateTimeOffset.UtcNow }, persist: true);
+        var checkpoints = _files.CheckpointsOf(id);
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(_options.MaxJobMinutes));
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(live.Cancellation.Token, stoppingToken, deadline.Token);
         try
         {
+            Publish(live, live.Record with { Status = JobStatus.Running, StartedUtc = DateTimeOffset.UtcNow }, persist: true);
             var settings = live.Record.Settings;
-            var (train, valid) = LoadText(live.Record, folder);
-            var options = ToTrainingOptions(settings);
+            var (train, valid) = _files.Read(live.Record);
+            var options = settings.ToTrainingOptions();
             var lastPersist = DateTime.UtcNow;
             var trainer = new Trainer(options, progress =>
             {
@@ -315,18 +339,16 @@ public sealed partial class JobManager : BackgroundService
                 Command = $"POST /jobs (job {id})",
             });
 
-            var promotion = Promote(id, settings, model, valid, validPerplexity);
+            var promotion = _promotion.Apply(id, settings.Promote, model, valid, settings.Threads, validPerplexity);
             var outcome = new JobResult(id, result.Epochs, Math.Round(result.Seconds, 2), Math.Round(result.WordsPerSecond), validPerplexity, trainPerplexity,
                 model.Shape.VocabularySize, result.ResumedFromEpoch, promotion);
-            Finish(live, live.Record with { Status = JobStatus.Succeeded, FinishedUtc = DateTimeOffset.UtcNow, Result = outcome, ModelId = id });
+            End(live, live.Record with { Status = JobStatus.Succeeded, FinishedUtc = DateTimeOffset.UtcNow, Result = outcome, ModelId = id });
             LogSucceeded(_logger, id, result.Epochs, validPerplexity, promotion.Promoted);
-            TryDelete(checkpoints);
         }
         catch (OperationCanceledException) when (live.Cancellation.IsCancellationRequested)
         {
-            Finish(live, live.Record with { Status = JobStatus.Cancelled, FinishedUtc = DateTimeOffset.UtcNow, Error = "Cancelled while running (DELETE /jobs/{id})." });
+            End(live, live.Record with { Status = JobStatus.Cancelled, FinishedUtc = DateTimeOffset.UtcNow, Error = "Cancelled while running (DELETE /jobs/{id})." });
             LogCancelled(_logger, id);
-            TryDelete(checkpoints);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -336,108 +358,93 @@ public sealed partial class JobManager : BackgroundService
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            var reason = $"Ran longer than RnnLm:MaxJobMinutes ({_options.MaxJobMinutes} minutes); lower maxEpochs or raise the limit.";
-            Finish(live, live.Record with { Status = JobStatus.Failed, FinishedUtc = DateTimeOffset.UtcNow, Error = reason });
-            LogFailed(_logger, id, reason);
-            TryDelete(checkpoints);
+            Fail(live, $"Ran longer than RnnLm:MaxJobMinutes ({_options.MaxJobMinutes} minutes); lower maxEpochs or raise the limit.", null);
+        }
+        catch (Exception e) when (Storage.Translate(e, "The job's progress, checkpoint or model cannot be saved") is { } fault)
+        {
+            // Checkpoints are replaced whole (written aside, then renamed), so the last complete one is intact for a resume.
+            Fail(live, $"{fault.Message} Training stopped; submit the job again once that is fixed.", e);
         }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or ModelFormatException or ModelLoadException)
         {
-            Finish(live, live.Record with { Status = JobStatus.Failed, FinishedUtc = DateTimeOffset.UtcNow, Error = e.Message });
-            LogFailed(_logger, id, e.Message);
+            Fail(live, e.Message, null);
         }
         catch (Exception e)
         {
-            Finish(live, live.Record with { Status = JobStatus.Failed, FinishedUtc = DateTimeOffset.UtcNow, Error = $"Training failed unexpectedly: {e.Message}" });
-            LogCrashed(_logger, e, id);
+            Fail(live, $"Training failed unexpectedly: {e.Message}", e);
         }
     }
 
-    private PromotionResult Promote(string id, JobSettings settings, LanguageModel model, IReadOnlyList<string[]> valid, double newPerplexity)
+    private void Fail(LiveJob live, string reason, Exception? exception)
     {
-        var active = _host.Active;
-        switch (settings.Promote)
+        End(live, live.Record with { Status = JobStatus.Failed, FinishedUtc = DateTimeOffset.UtcNow, Error = reason });
+        LogFailed(_logger, exception, live.Record.Id, reason);
+    }
+
+    // A job that has ended (its end recorded) can no longer resume, so its checkpoints go; its text stays until it is deleted.
+    private void End(LiveJob live, JobResponse record)
+    {
+        if (Finish(live, record))
         {
-            case PromotionMode.Never:
-                return new PromotionResult(PromotionMode.Never, active?.Id, null, newPerplexity, false, "promote is never: activate it with POST /models/{id}/activate.");
-            case PromotionMode.Always:
-                Activate(id);
-                return new PromotionResult(PromotionMode.Always, active?.Id, null, newPerplexity, true, "promote is always.");
-            default:
-                if (active is null)
-                {
-                    Activate(id);
-                    return new PromotionResult(PromotionMode.IfBetter, null, null, newPerplexity, true, "No model was active.");
-                }
-
-                var activePerplexity = active.Model.ScoreCorpus(valid, settings.Threads).Perplexity;
-                var better = newPerplexity < activePerplexity;
-                if (better)
-                {
-                    Activate(id);
-                }
-
-                return new PromotionResult(PromotionMode.IfBetter, active.Id, activePerplexity, newPerplexity, better, better
-                    ? $"Perplexity {newPerplexity:F2} beats the active model's {activePerplexity:F2} on the job's validation text."
-                    : $"Perplexity {newPerplexity:F2} does not beat the active model's {activePerplexity:F2} on the job's validation text; {active.Id} stays active.");
+            TryRemoveCheckpoints(record.Id);
         }
     }
 
-    private void Activate(string id) =>
-        _registry.Activate(_registry.Find(id) ?? throw new IOException($"Model '{id}' was registered but cannot be found."));
-
-    private (IReadOnlyList<string[]> Train, IReadOnlyList<string[]> Valid) LoadText(JobResponse job, string folder)
+    // Cancels a job that has not ended and waits for it to stop; null when it had already ended.
+    private async Task<JobResponse?> CancelAsync(LiveJob live, TimeSpan wait)
     {
-        if (job.Data.Source == "brown")
+        lock (live)
         {
-            return (TextCorpus.Read(Path.Combine(BrownDirectory, "train.txt")), TextCorpus.Read(Path.Combine(BrownDirectory, "valid.txt")));
+            if (live.Done)
+            {
+                return null;
+            }
+
+            if (live.Record.Status == JobStatus.Queued)
+            {
+                // Recorded before anything changes: when the record cannot be saved, the job stays queued and the caller hears why.
+                var cancelled = live.Record with { Status = JobStatus.Cancelled, FinishedUtc = DateTimeOffset.UtcNow, Error = "Cancelled before it started (DELETE /jobs/{id})." };
+                _store.Update(cancelled);
+                live.Cancellation.Cancel();
+                Finish(live, cancelled, saved: true);
+                return cancelled;
+            }
+
+            live.Cancellation.Cancel();
         }
 
-        var train = TextCorpus.Read(Path.Combine(folder, "train.txt"));
-        var validPath = Path.Combine(folder, "valid.txt");
-        if (File.Exists(validPath))
+        try
         {
-            return (train, TextCorpus.Read(validPath));
+            await live.Finished.Task.WaitAsync(wait);
+        }
+        catch (TimeoutException)
+        {
+            // Still stopping (a validation pass or a checkpoint is being written); the record will say cancelled shortly.
         }
 
-        return HoldOut(train, job.Settings.ValidFraction ?? 0.1, job.Settings.Seed);
+        if (live.SaveFailure is { } failure)
+        {
+            throw new StorageUnavailableException($"The job stopped, but {char.ToLowerInvariant(failure.Message[0])}{failure.Message[1..]} Until its end is saved "
+                + "it would resume at the next start: DELETE it again once there is room (that also removes its stored text).", failure.Full, failure);
+        }
+
+        return live.Record;
     }
 
-    /// <summary>Splits off a seeded random fraction of the sentences (at least one, never all) for validation, keeping the order of each part.</summary>
-    internal static (IReadOnlyList<string[]> Train, IReadOnlyList<string[]> Valid) HoldOut(IReadOnlyList<string[]> sentences, double fraction, int seed)
+    // Removes an ended job's text and checkpoints, then records when; removing again changes nothing.
+    private JobResponse RemoveFiles(JobResponse job)
     {
-        if (sentences.Count < 2)
+        _files.Remove(job.Id);
+        var removed = job.FilesRemovedUtc is null ? job with { FilesRemovedUtc = DateTimeOffset.UtcNow } : job;
+        _store.Update(removed);
+        if (_live.TryRemove(job.Id, out var unsaved))
         {
-            throw new ArgumentException("Holding out validation text needs at least two training sentences; send a valid text.");
+            // A job whose end could not be recorded stayed here; now its record is saved.
+            unsaved.Record = removed;
         }
 
-        var count = HeldOutCount(sentences.Count, fraction);
-        var order = Enumerable.Range(0, sentences.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        var held = order.Take(count).ToHashSet();
-        return (sentences.Where((_, i) => !held.Contains(i)).ToArray(), sentences.Where((_, i) => held.Contains(i)).ToArray());
+        return removed;
     }
-
-    /// <summary>How many of <paramref name="sentences"/> a fraction holds out: rounded, at least one, never all.</summary>
-    internal static int HeldOutCount(int sentences, double fraction) => Math.Clamp((int)Math.Round(sentences * fraction), 1, Math.Max(1, sentences - 1));
-
-    internal static TrainingOptions ToTrainingOptions(JobSettings s) => new()
-    {
-        Hidden = s.Hidden,
-        Embedding = s.Embedding,
-        Output = s.Output,
-        Classes = s.Classes,
-        Bptt = s.Bptt,
-        BpttBlock = s.BpttBlock,
-        Streams = s.Streams,
-        Alpha = s.Alpha,
-        Beta = s.Beta,
-        MaxEpochs = s.MaxEpochs,
-        MinImprovement = s.MinImprovement,
-        MinCount = s.MinCount,
-        Threads = s.Threads,
-        Seed = s.Seed,
-    };
 
     private void Publish(LiveJob live, JobResponse record, bool persist)
     {
@@ -457,22 +464,39 @@ public sealed partial class JobManager : BackgroundService
 
         if (persist)
         {
-            _store?.Update(record);
+            _store.Update(record);
         }
     }
 
-    private void Finish(LiveJob live, JobResponse record)
+    /// <summary>
+    /// Ends a job: in the store first, then in memory. When the store cannot take it, the job ends all the same (it has stopped):
+    /// its record stays in memory, where reads find it, and the failure is logged and kept for a request waiting on it.
+    /// </summary>
+    /// <returns>True when the end is recorded in the store.</returns>
+    private bool Finish(LiveJob live, JobResponse record, bool saved = false)
     {
         lock (live)
         {
             if (live.Done)
             {
-                return;
+                return false;
+            }
+
+            try
+            {
+                if (!saved)
+                {
+                    _store.Update(record);
+                }
+            }
+            catch (StorageUnavailableException e)
+            {
+                live.SaveFailure = e;
+                LogNotSaved(_logger, e.InnerException, record.Id, e.Message);
             }
 
             live.Record = record;
             live.Done = true;
-            _store?.Update(record);
             foreach (var watcher in live.Watchers)
             {
                 watcher.Writer.TryWrite(record);
@@ -480,34 +504,37 @@ public sealed partial class JobManager : BackgroundService
             }
         }
 
-        _live.TryRemove(live.Record.Id, out _);
+        if (live.SaveFailure is null)
+        {
+            _live.TryRemove(record.Id, out _);
+        }
+
         live.Finished.TrySetResult();
+        return live.SaveFailure is null;
     }
 
     private int QueuedCount() => _live.Values.Count(j => j.Record.Status == JobStatus.Queued);
 
-    private void TryDelete(string folder)
+    private void TryRemoveCheckpoints(string id)
     {
         try
         {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            _files.RemoveCheckpoints(id);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is StorageUnavailableException or IOException or UnauthorizedAccessException)
         {
-            LogCleanupFailed(_logger, folder, e.Message);
+            LogCleanupFailed(_logger, e.InnerException ?? e, id, e.Message);
         }
     }
 
     // Sortable by time, unique by 48 random bits: j20250101120000a1b2c3d4e5f6.
     private static string NewId() => $"j{DateTime.UtcNow:yyyyMMddHHmmss}{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
 
-    private static string Lines(IReadOnlyList<string[]> sentences) => string.Concat(sentences.Select(s => string.Join(' ', s) + "\n"));
-
     [LoggerMessage(LogLevel.Error, "Jobs are unavailable: {Reason}")]
-    private static partial void LogStoreUnavailable(ILogger logger, string reason);
+    private static partial void LogStoreUnavailable(ILogger logger, Exception? exception, string reason);
+
+    [LoggerMessage(LogLevel.Error, "Job {JobId}: {Reason}")]
+    private static partial void LogNotSaved(ILogger logger, Exception? exception, string jobId, string reason);
 
     [LoggerMessage(LogLevel.Information, "Job {JobId} ({Name}) queued: {Source}, {Sentences} training sentences")]
     private static partial void LogQueued(ILogger logger, string jobId, string name, string source, int sentences);
@@ -528,19 +555,19 @@ public sealed partial class JobManager : BackgroundService
     private static partial void LogInterrupted(ILogger logger, string jobId);
 
     [LoggerMessage(LogLevel.Warning, "Job {JobId} failed: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string jobId, string reason);
+    private static partial void LogFailed(ILogger logger, Exception? exception, string jobId, string reason);
 
-    [LoggerMessage(LogLevel.Error, "Job {JobId} failed unexpectedly")]
-    private static partial void LogCrashed(ILogger logger, Exception exception, string jobId);
-
-    [LoggerMessage(LogLevel.Warning, "Could not delete {Folder}: {Reason}")]
-    private static partial void LogCleanupFailed(ILogger logger, string folder, string reason);
+    [LoggerMessage(LogLevel.Warning, "Job {JobId}: {Reason}")]
+    private static partial void LogCleanupFailed(ILogger logger, Exception? exception, string jobId, string reason);
 
     private sealed class LiveJob(JobResponse record)
     {
         public JobResponse Record { get; set; } = record;
 
         public bool Done { get; set; }
+
+        /// <summary>Why the job's end could not be recorded, or null.</summary>
+        public StorageUnavailableException? SaveFailure { get; set; }
 
         public CancellationTokenSource Cancellation { get; } = new();
 

@@ -1,14 +1,25 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Models;
 
 namespace RnnLm.Api.Jobs;
 
 public static class JobSetup
 {
-    /// <summary>The job manager (a hosted service that runs the queue) and form limits that fit RnnLm:MaxTrainingBytes.</summary>
+    /// <summary>
+    /// The job manager (a hosted service that runs the queue), the store of job records and the job folders, both in the data
+    /// directory, and form limits that fit RnnLm:MaxTrainingBytes.
+    /// </summary>
     public static IServiceCollection AddJobs(this IServiceCollection services)
     {
+        services.AddSingleton(provider => new JobStore(Path.Combine(provider.GetRequiredService<ModelRegistry>().DataDirectory, "jobs.db")));
+        services.AddSingleton(provider =>
+        {
+            var brown = Path.Combine(provider.GetRequiredService<IOptions<RnnLmOptions>>().Value.BrownDirectory, "train.txt");
+            var contentRoot = provider.GetRequiredService<IHostEnvironment>().ContentRootPath;
+            return new JobFiles(Path.Combine(provider.GetRequiredService<ModelRegistry>().DataDirectory, "jobs"), Path.GetDirectoryName(ModelHost.Resolve(brown, contentRoot))!);
+        });
         services.AddSingleton<JobManager>();
         services.AddHostedService(provider => provider.GetRequiredService<JobManager>());
         services.AddOptions<FormOptions>().Configure<IOptions<RnnLmOptions>>((form, options) =>

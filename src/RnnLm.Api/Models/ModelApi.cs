@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Jobs;
 using RnnLm.Engine.IO;
 using RnnLm.Engine.Model;
 
@@ -126,14 +127,18 @@ public static class ModelApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status507InsufficientStorage)
             .RequireApiKey();
         models.MapDelete("{id}", Delete)
             .WithName("DeleteModel")
             .WithSummary("Delete a trained model")
-            .WithDescription("Deletes a model a job trained, file and card. The active model and the shipped one cannot be deleted (409). Needs the X-Api-Key header.")
+            .WithDescription("Deletes a model a job trained, file and card, and the training text that job was sent (its record stays). The active model and "
+                + "the shipped one cannot be deleted (409). Needs the X-Api-Key header.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status507InsufficientStorage)
             .RequireApiKey();
         return app;
     }
@@ -164,23 +169,26 @@ public static class ModelApi
         {
             return TypedResults.Problem(Unloadable("id", e));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (Storage.Translate(e, "The activation cannot be recorded, so the active model is unchanged") is { } fault)
         {
-            return ProblemDetailsSetup.Result(StatusCodes.Status503ServiceUnavailable, "The activation cannot be recorded", "id",
-                $"The data directory cannot be written ({e.Message}); the active model is unchanged. Check RnnLm__DataDirectory.");
+            throw fault;
         }
     }
 
-    public static Results<NoContent, ProblemHttpResult> Delete([Description("The model's id.")] string id, ModelRegistry registry)
+    public static Results<NoContent, ProblemHttpResult> Delete([Description("The model's id.")] string id, ModelRegistry registry, JobManager jobs)
     {
         if (registry.Find(id) is not { } model)
         {
             return NotFound(id);
         }
 
-        return registry.Delete(model) is { } refusal
-            ? ProblemDetailsSetup.Result(StatusCodes.Status409Conflict, "The model cannot be deleted", "id", refusal)
-            : TypedResults.NoContent();
+        if (Storage.Guard("The model cannot be deleted", () => registry.Delete(model)) is { } refusal)
+        {
+            return ProblemDetailsSetup.Result(StatusCodes.Status409Conflict, "The model cannot be deleted", "id", refusal);
+        }
+
+        jobs.RemoveFilesOf(id); // the text was kept to explain and reproduce the model
+        return TypedResults.NoContent();
     }
 
     /// <summary>
