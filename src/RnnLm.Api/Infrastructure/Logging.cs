@@ -15,24 +15,22 @@ public static class Logging
     /// </summary>
     public static IServiceCollection AddApiLogging(this IServiceCollection services) =>
         services.AddSerilog((provider, logger) =>
-        {
-            var format = provider.GetRequiredService<IOptions<RnnLmOptions>>().Value.LogFormat;
-            logger.ReadFrom.Configuration(provider.GetRequiredService<IConfiguration>())
-                .Enrich.FromLogContext()
-                // A model that cannot be loaded is reported in one line by ModelStartup; the host's own
-                // "Hosting failed to start" event would repeat it with a stack trace.
-                .Filter.ByExcluding(e => e.Exception is ModelLoadException);
-            if (format == LogFormat.Json)
-            {
-                logger.WriteTo.Console(new CompactJsonFormatter());
-            }
-            else
-            {
-                logger.WriteTo.Console(
-                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
-                    formatProvider: CultureInfo.InvariantCulture);
-            }
-        });
+            Configure(logger, provider.GetRequiredService<IOptions<RnnLmOptions>>().Value.LogFormat, provider.GetRequiredService<IConfiguration>()));
+
+    /// <summary>Where and how log events are written; the one definition both formats share.</summary>
+    internal static LoggerConfiguration Configure(LoggerConfiguration logger, LogFormat format, IConfiguration configuration)
+    {
+        logger.ReadFrom.Configuration(configuration)
+            .Enrich.FromLogContext()
+            // A model that cannot be loaded is reported in one line by ModelStartup; the host's own
+            // "Hosting failed to start" event would repeat it with a stack trace.
+            .Filter.ByExcluding(e => e.Exception is ModelLoadException);
+        return format == LogFormat.Json
+            ? logger.WriteTo.Console(new CompactJsonFormatter())
+            : logger.WriteTo.Console(
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
+                formatProvider: CultureInfo.InvariantCulture);
+    }
 
     /// <summary>One line per request with its status and elapsed time; probes and scrapes only at Debug.</summary>
     public static IApplicationBuilder UseApiRequestLogging(this IApplicationBuilder app) =>
