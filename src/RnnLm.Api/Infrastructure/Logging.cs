@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Models;
 using Serilog;
+using Serilog.Configuration;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 
@@ -25,11 +26,18 @@ public static class Logging
             // A model that cannot be loaded is reported in one line by ModelStartup; the host's own
             // "Hosting failed to start" event would repeat it with a stack trace.
             .Filter.ByExcluding(e => e.Exception is ModelLoadException);
-        return format == LogFormat.Json
-            ? logger.WriteTo.Console(new CompactJsonFormatter())
-            : logger.WriteTo.Console(
-                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
-                formatProvider: CultureInfo.InvariantCulture);
+        // Both formats write through SafeLogEvents: text from a request can never start a line of its own.
+        return logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new SafeLogEvents(sink), sinks =>
+        {
+            if (format == LogFormat.Json)
+            {
+                sinks.Console(new CompactJsonFormatter());
+            }
+            else
+            {
+                sinks.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}", formatProvider: CultureInfo.InvariantCulture);
+            }
+        }));
     }
 
     /// <summary>One line per request with its status and elapsed time; probes and scrapes only at Debug.</summary>
