@@ -23,6 +23,7 @@ app.UseApiRequestLogging();                // outermost, so it logs the status t
 app.UseHttpMetrics();                      // request counts and latencies per endpoint, for /metrics
 app.UseApiProblemDetails();                // exceptions and empty 4xx/5xx become problem details
 app.UseRequestBodyLimit();                 // 413 above RnnLm:MaxBodyBytes
+app.UseQueryParameterCheck();              // 400 for a query parameter the endpoint does not declare, or one given twice
 app.MapApiDocumentation();
 app.MapScoring();
 app.MapPrediction();

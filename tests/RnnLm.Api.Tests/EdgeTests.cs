@@ -92,7 +92,7 @@ public sealed class EdgeTests(RnnLmApplication app)
         var message = Assert.Single(problem.GetProperty("errors").EnumerateObject()).Value[0].GetString()!;
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
         var names = Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName).ToArray();
-        Assert.Equal($"Must be one of {Listed(names.Select(n => $"\"{n}\""))}.", message);
+        Assert.Equal($"Must be one of {Listed(names.Select(n => $"\"{n}\""), "or")}.", message);
     }
 
     [Theory]
@@ -132,10 +132,10 @@ public sealed class EdgeTests(RnnLmApplication app)
         Assert.NotEmpty(problem.GetProperty("errors").EnumerateObject());
     }
 
-    // "a", "a and b", "a, b and c": how the messages list names.
-    private static string Listed(IEnumerable<string> names)
+    // "a", "a and b", "a, b and c": how the messages list names (written out here, so that a change to the wording shows).
+    private static string Listed(IEnumerable<string> names, string conjunction = "and")
     {
         var all = names.ToArray();
-        return all.Length == 1 ? all[0] : $"{string.Join(", ", all[..^1])} and {all[^1]}";
+        return all.Length == 1 ? all[0] : $"{string.Join(", ", all[..^1])} {conjunction} {all[^1]}";
     }
 }

@@ -136,4 +136,11 @@ public sealed class ValidationErrors
     /// <summary>A value cut short for an error message, with control characters escaped (<see cref="SafeText"/>).</summary>
     public static string Quote(string value, int max = 40) =>
         value.Length > max ? $"'{SafeText.Escape(value[..max])}…'" : $"'{SafeText.Escape(value)}'";
+
+    /// <summary>Names in a sentence: "a", "a and b", "a, b and c" (or with another conjunction).</summary>
+    public static string Listed(IEnumerable<string> items, string conjunction = "and")
+    {
+        var all = items.ToArray();
+        return all.Length <= 1 ? string.Concat(all) : $"{string.Join(", ", all[..^1])} {conjunction} {all[^1]}";
+    }
 }
