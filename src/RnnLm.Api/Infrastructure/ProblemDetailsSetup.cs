@@ -46,10 +46,25 @@ public static partial class ProblemDetailsSetup
                     problem.Extensions["errors"] = new Dictionary<string, string[]> { [e.Field] = [e.Message] };
                 }
             }
+
+            RedactPaths(problem, context.HttpContext.RequestServices.GetRequiredService<ServerPaths>());
         });
+        services.AddSingleton<ServerPaths>();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         return services;
+    }
+
+    // Every problem the service answers passes here: a message built from an exception or a setting may hold a server path.
+    private static void RedactPaths(ProblemDetails problem, ServerPaths paths)
+    {
+        problem.Title = problem.Title is null ? null : paths.Redact(problem.Title);
+        problem.Detail = problem.Detail is null ? null : paths.Redact(problem.Detail);
+        var errors = problem is HttpValidationProblemDetails validation ? validation.Errors : (problem.Extensions.TryGetValue("errors", out var extension) ? extension : null) as IDictionary<string, string[]>;
+        foreach (var field in errors?.Keys.ToArray() ?? [])
+        {
+            errors![field] = [.. errors[field].Select(paths.Redact)];
+        }
     }
 
     /// <summary>Exceptions and empty error responses (404 for unknown routes, 405) become problem details.</summary>

@@ -40,9 +40,11 @@ public sealed partial class JobManager : BackgroundService
     private readonly ConcurrentDictionary<string, LiveJob> _live = new(StringComparer.Ordinal);
     private readonly Lock _submitGate = new();
     private readonly JobStore? _store;
+    private readonly ServerPaths _paths;
 
-    public JobManager(ModelRegistry registry, ModelHost host, IOptions<RnnLmOptions> options, IHostEnvironment environment, ILogger<JobManager> logger)
+    public JobManager(ModelRegistry registry, ModelHost host, IOptions<RnnLmOptions> options, IHostEnvironment environment, ServerPaths paths, ILogger<JobManager> logger)
     {
+        _paths = paths;
         _registry = registry;
         _host = host;
         _options = options.Value;
@@ -463,6 +465,8 @@ public sealed partial class JobManager : BackgroundService
 
     private void Finish(LiveJob live, JobResponse record)
     {
+        // The reason is read by anyone who lists jobs; the log above it keeps the full paths.
+        record = record with { Error = record.Error is null ? null : _paths.Redact(record.Error) };
         lock (live)
         {
             if (live.Done)
