@@ -26,7 +26,12 @@ public static partial class ProblemDetailsSetup
         {
             var request = context.HttpContext.Request;
             var problem = context.ProblemDetails;
-            problem.Instance ??= $"{request.Method} {request.Path}";
+            // A request the server refused before reading its request line has no method or path to name.
+            if (!string.IsNullOrEmpty(request.Method))
+            {
+                problem.Instance ??= $"{request.Method} {request.Path}";
+            }
+
             problem.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
 
             // Errors the framework answers without an exception still name what was wrong.

@@ -7,8 +7,9 @@ namespace RnnLm.Api.Infrastructure;
 /// <summary>
 /// Keeps absolute server paths out of what clients read. A file in the data directory is named from it
 /// (<c>&lt;data directory&gt;/models/x.rnnlm</c>); any other absolute path by its last name (<c>…/brown-default.rnnlm</c>).
-/// Paths are found where .NET's messages and ours put them, in single quotes, and wherever a folder the service knows
-/// (the data directory, the content root, the working, temporary, home and application folders, the model's folder) appears.
+/// Paths are found where .NET's messages and ours put them, in single quotes (when they lie in a folder that exists here),
+/// and wherever a folder the service knows (the data directory, the content root, the working, temporary, home and
+/// application folders, the model's folder) appears.
 /// Every problem details response and every job's error go through <see cref="Redact"/>; the log keeps the full paths.
 /// </summary>
 public sealed partial class ServerPaths
@@ -41,13 +42,26 @@ public sealed partial class ServerPaths
     public string Redact(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        text = QuotedPath().Replace(text, m => $"'{NameOf(m.Groups["path"].Value)}'");
+        text = QuotedPath().Replace(text, m => IsServerPath(m.Groups["path"].Value) ? $"'{NameOf(m.Groups["path"].Value)}'" : m.Value);
         foreach (var (folder, name) in _folders)
         {
             text = folder.Replace(text, name);
         }
 
         return text;
+    }
+
+    // A path in a folder the service knows, or whose first folder exists on this machine ('/srv/...', 'C:\...'); not a
+    // request's own path quoted back to it ('/next%00').
+    private bool IsServerPath(string path)
+    {
+        if (_folders.Any(f => f.Folder.IsMatch(path)) || !path.StartsWith('/'))
+        {
+            return true;
+        }
+
+        var first = path.IndexOf('/', 1);
+        return first > 1 && Directory.Exists(path[..first]);
     }
 
     private string NameOf(string path)
