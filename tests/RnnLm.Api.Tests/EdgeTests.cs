@@ -69,6 +69,16 @@ public sealed class EdgeTests(RnnLmApplication app)
         Assert.Contains("takes no query parameters", problem.GetProperty("errors").GetProperty("verbose")[0].GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("POST", "/next?prefix=The")]
+    [InlineData("DELETE", "/score?model=tiny")]
+    public async Task AWrongMethodWithAQueryStringIsStillA405(string method, string path)
+    {
+        var (response, problem) = await app.SendAsync(new HttpMethod(method), path);
+
+        AssertProblem(response, problem, HttpStatusCode.MethodNotAllowed);
+    }
+
     [Fact]
     public async Task DeclaredQueryParametersInAnyCaseStillWork()
     {

@@ -5,6 +5,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestException;
@@ -133,7 +134,7 @@ internal sealed class RejectedRequests : IObserver<KeyValuePair<string, object?>
             "This server speaks HTTP/1.1 and HTTP/1.0; send the request line as METHOD /path HTTP/1.1."),
         StatusCodes.Status408RequestTimeout => ("Request headers too slow", "headers",
             $"The request's headers did not arrive within {limits.RequestHeadersTimeout.TotalSeconds:N0} seconds."),
-        _ => ("Malformed request", "request",
+        _ => (status == StatusCodes.Status400BadRequest ? "Malformed request" : ReasonPhrases.GetReasonPhrase(status), "request",
             $"The server could not read the request ({Reason(error)}). Check the request line (METHOD /path HTTP/1.1, the path "
             + "percent-encoded, with no %00 or other control characters) and the headers (Name: value, with no control characters "
             + "such as a bare CR or LF); over HTTP/1.0 a body needs a Content-Length header."),

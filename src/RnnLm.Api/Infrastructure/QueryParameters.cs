@@ -21,8 +21,9 @@ public static class QueryParameters
         var declared = new DeclaredQueryParameters(app.ApplicationServices.GetRequiredService<IApiDescriptionGroupCollectionProvider>());
         return app.Use(async (context, next) =>
         {
+            // Only routes: the endpoint that answers 405 for a known path and a wrong method has no parameters to hold to.
             var method = HttpMethods.GetCanonicalizedValue(context.Request.Method);
-            if (context.Request.Query.Count > 0 && context.GetEndpoint() is { } endpoint
+            if (context.Request.Query.Count > 0 && context.GetEndpoint() is RouteEndpoint endpoint
                 && Check(context.Request.Query, declared.For(endpoint, method), $"{method} {Route(endpoint)}") is { } problem)
             {
                 await ProblemDetailsSetup.WriteAsync(context, problem);
@@ -61,8 +62,8 @@ public static class QueryParameters
     }
 
     // "/models/" (a group's root) reads as the document writes it: "/models".
-    private static string Route(Endpoint endpoint) =>
-        endpoint is RouteEndpoint { RoutePattern.RawText: { } raw } ? (raw.Length > 1 ? raw.TrimEnd('/') : raw) : endpoint.DisplayName ?? "this endpoint";
+    private static string Route(RouteEndpoint endpoint) =>
+        endpoint.RoutePattern.RawText is { Length: > 1 } raw ? raw.TrimEnd('/') : endpoint.RoutePattern.RawText ?? "/";
 
     /// <summary>The query parameters of each endpoint and method (name → whether it may repeat), found once for each.</summary>
     private sealed class DeclaredQueryParameters(IApiDescriptionGroupCollectionProvider descriptions)

@@ -22,18 +22,24 @@ internal sealed class SafeLogEvents(ILogEventSink inner) : ILogEventSink, IDispo
     {
         var template = Escape(logEvent.MessageTemplate);
         var exception = logEvent.Exception is { } e ? Escape(e) : null;
-        var changed = !ReferenceEquals(template, logEvent.MessageTemplate) || !ReferenceEquals(exception, logEvent.Exception);
-        var properties = new List<LogEventProperty>(logEvent.Properties.Count);
+        // Built only once a property needs escaping: every request logs, and almost none does.
+        Dictionary<string, LogEventPropertyValue>? properties = null;
         foreach (var (name, value) in logEvent.Properties)
         {
-            var escaped = Escape(value);
-            changed |= !ReferenceEquals(escaped, value);
-            properties.Add(new LogEventProperty(name, escaped));
+            if (Escape(value) is var escaped && !ReferenceEquals(escaped, value))
+            {
+                properties ??= new Dictionary<string, LogEventPropertyValue>(logEvent.Properties);
+                properties[name] = escaped;
+            }
         }
 
-        return changed
-            ? new LogEvent(logEvent.Timestamp, logEvent.Level, exception, template, properties, logEvent.TraceId ?? default, logEvent.SpanId ?? default)
-            : logEvent;
+        if (properties is null && ReferenceEquals(template, logEvent.MessageTemplate) && ReferenceEquals(exception, logEvent.Exception))
+        {
+            return logEvent;
+        }
+
+        return new LogEvent(logEvent.Timestamp, logEvent.Level, exception, template,
+            (properties ?? logEvent.Properties).Select(p => new LogEventProperty(p.Key, p.Value)), logEvent.TraceId ?? default, logEvent.SpanId ?? default);
     }
 
     internal static LogEventPropertyValue Escape(LogEventPropertyValue value)

@@ -14,7 +14,7 @@ namespace RnnLm.Api.Infrastructure;
 /// </summary>
 public sealed partial class ServerPaths
 {
-    public const string DataDirectoryName = "<data directory>";
+    private const string DataDirectoryName = "<data directory>";
     private readonly string _dataDirectory;
     private readonly (Regex Folder, string Name)[] _folders;
 
