@@ -11,6 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddRnnLmOptions();        // the RnnLm section: model path, request limits, log format
 builder.Services.AddApiLogging();          // Serilog: readable console, or compact JSON for containers
 builder.Services.AddApiProblemDetails();   // every error is RFC 9457; binding failures name their field
+builder.Services.AddKestrelRejections();   // requests Kestrel refuses before the pipeline (400, 414, 431, 505) get problem details too
 builder.Services.AddApiJson();             // strict camelCase JSON: unknown fields and "5" for 5 are errors
 builder.Services.AddApiDocumentation();    // Swagger UI at /swagger with an example for every endpoint
 builder.Services.AddModelHost();           // loads the model before the server listens; a bad file stops start-up; the registry of models
@@ -23,6 +24,7 @@ app.UseApiRequestLogging();                // outermost, so it logs the status t
 app.UseHttpMetrics();                      // request counts and latencies per endpoint, for /metrics
 app.UseApiProblemDetails();                // exceptions and empty 4xx/5xx become problem details
 app.UseRequestBodyLimit();                 // 413 above RnnLm:MaxBodyBytes
+app.UseQueryParameterCheck();              // 400 for a query parameter the endpoint does not declare, or one given twice
 app.MapApiDocumentation();
 app.MapScoring();
 app.MapPrediction();

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Models;
 using Serilog;
+using Serilog.Configuration;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 
@@ -15,24 +16,29 @@ public static class Logging
     /// </summary>
     public static IServiceCollection AddApiLogging(this IServiceCollection services) =>
         services.AddSerilog((provider, logger) =>
+            Configure(logger, provider.GetRequiredService<IOptions<RnnLmOptions>>().Value.LogFormat, provider.GetRequiredService<IConfiguration>()));
+
+    /// <summary>Where and how log events are written; the one definition both formats share.</summary>
+    internal static LoggerConfiguration Configure(LoggerConfiguration logger, LogFormat format, IConfiguration configuration)
+    {
+        logger.ReadFrom.Configuration(configuration)
+            .Enrich.FromLogContext()
+            // A model that cannot be loaded is reported in one line by ModelStartup; the host's own
+            // "Hosting failed to start" event would repeat it with a stack trace.
+            .Filter.ByExcluding(e => e.Exception is ModelLoadException);
+        // Both formats write through SafeLogEvents: text from a request can never start a line of its own.
+        return logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new SafeLogEvents(sink), sinks =>
         {
-            var format = provider.GetRequiredService<IOptions<RnnLmOptions>>().Value.LogFormat;
-            logger.ReadFrom.Configuration(provider.GetRequiredService<IConfiguration>())
-                .Enrich.FromLogContext()
-                // A model that cannot be loaded is reported in one line by ModelStartup; the host's own
-                // "Hosting failed to start" event would repeat it with a stack trace.
-                .Filter.ByExcluding(e => e.Exception is ModelLoadException);
             if (format == LogFormat.Json)
             {
-                logger.WriteTo.Console(new CompactJsonFormatter());
+                sinks.Console(new CompactJsonFormatter());
             }
             else
             {
-                logger.WriteTo.Console(
-                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
-                    formatProvider: CultureInfo.InvariantCulture);
+                sinks.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}", formatProvider: CultureInfo.InvariantCulture);
             }
-        });
+        }));
+    }
 
     /// <summary>One line per request with its status and elapsed time; probes and scrapes only at Debug.</summary>
     public static IApplicationBuilder UseApiRequestLogging(this IApplicationBuilder app) =>

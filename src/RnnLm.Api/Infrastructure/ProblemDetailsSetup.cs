@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Models;
@@ -25,7 +26,12 @@ public static partial class ProblemDetailsSetup
         {
             var request = context.HttpContext.Request;
             var problem = context.ProblemDetails;
-            problem.Instance ??= $"{request.Method} {request.Path}";
+            // A request the server refused before reading its request line has no method or path to name.
+            if (!string.IsNullOrEmpty(request.Method))
+            {
+                problem.Instance ??= $"{request.Method} {request.Path}";
+            }
+
             problem.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
 
             // Errors the framework answers without an exception still name what was wrong.
@@ -45,10 +51,25 @@ public static partial class ProblemDetailsSetup
                     problem.Extensions["errors"] = new Dictionary<string, string[]> { [e.Field] = [e.Message] };
                 }
             }
+
+            RedactPaths(problem, context.HttpContext.RequestServices.GetRequiredService<ServerPaths>());
         });
+        services.AddSingleton<ServerPaths>();
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         return services;
+    }
+
+    // Every problem the service answers passes here: a message built from an exception or a setting may hold a server path.
+    private static void RedactPaths(ProblemDetails problem, ServerPaths paths)
+    {
+        problem.Title = problem.Title is null ? null : paths.Redact(problem.Title);
+        problem.Detail = problem.Detail is null ? null : paths.Redact(problem.Detail);
+        var errors = problem is HttpValidationProblemDetails validation ? validation.Errors : (problem.Extensions.TryGetValue("errors", out var extension) ? extension : null) as IDictionary<string, string[]>;
+        foreach (var field in errors?.Keys.ToArray() ?? [])
+        {
+            errors![field] = [.. errors[field].Select(paths.Redact)];
+        }
     }
 
     /// <summary>Exceptions and empty error responses (404 for unknown routes, 405) become problem details.</summary>
@@ -119,9 +140,10 @@ public static partial class ProblemDetailsSetup
             return Problem(415, "Unsupported media type", "Content-Type", "Send the body as JSON with Content-Type: application/json (POST /jobs also takes multipart/form-data).");
         }
 
-        if (exception.InnerException is JsonException json)
+        var json = context.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        if (exception.InnerException is JsonException invalid)
         {
-            var (field, message) = Describe(json);
+            var (field, message) = JsonErrors.Describe(invalid, context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType, json);
             return Problem(400, "Invalid JSON", field, message);
         }
 
@@ -129,7 +151,9 @@ public static partial class ProblemDetailsSetup
         if (BindFailure().Match(text) is { Success: true } bind)
         {
             var name = bind.Groups["name"].Value;
-            return Problem(400, "Invalid parameter", name, $"{ValidationErrors.Quote(bind.Groups["value"].Value)} is not {Friendly(bind.Groups["type"].Value)}.");
+            var type = context.GetEndpoint()?.Metadata.GetOrderedMetadata<IParameterBindingMetadata>().FirstOrDefault(p => p.Name == name)?.ParameterInfo.ParameterType;
+            var value = ValidationErrors.Quote(bind.Groups["value"].Value);
+            return Problem(400, "Invalid parameter", name, type is null ? $"{value} is not a valid value." : $"{value} is not {JsonErrors.Friendly(type, json)}.");
         }
 
         if (RequiredMissing().Match(text) is { Success: true } missing)
@@ -148,81 +172,11 @@ public static partial class ProblemDetailsSetup
         return Problem(exception.StatusCode, "Bad request", "request", "The request could not be read.");
     }
 
-    private static (string Field, string Message) Describe(JsonException exception)
-    {
-        var field = FieldOf(exception.Path);
-        var message = exception.Message;
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        message = cut > 0 ? message[..cut] : message;
-        if (ConvertFailure().Match(message) is { Success: true } convert)
-        {
-            return (field, $"Must be {Friendly(convert.Groups["type"].Value)}.");
-        }
-
-        if (UnmappedMember().Match(message) is { Success: true } unmapped)
-        {
-            var name = unmapped.Groups["name"].Value;
-            return (field == "body" ? name : field.EndsWith(name, StringComparison.Ordinal) ? field : $"{field}.{name}", "Is not a known field.");
-        }
-
-        if (message.Contains("doesn't allow setting null", StringComparison.Ordinal))
-        {
-            return (field, "Must not be null.");
-        }
-
-        if (message.Contains("maximum configured depth", StringComparison.Ordinal))
-        {
-            return (field, "The JSON is nested too deeply.");
-        }
-
-        if (exception.InnerException is InvalidOperationException or FormatException or OverflowException)
-        {
-            return (field, "Has a value of the wrong type or out of range.");
-        }
-
-        return (field, $"Malformed JSON: {message.TrimEnd('.')}{(exception.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, byte {exception.BytePositionInLine + 1})") : "")}.");
-    }
-
-    // "$.tokens[0][1]" → "tokens[0][1]", "$['odd key']" → "odd key", "$" → "body".
-    private static string FieldOf(string? path)
-    {
-        if (string.IsNullOrEmpty(path) || path == "$")
-        {
-            return "body";
-        }
-
-        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
-        return field.Length > 200 ? field[..200] + "…" : field;
-    }
-
-    // .NET type names as they appear in binding and JSON messages ("int?", "System.Int32", "Nullable`1[System.Int32]").
-    private static string Friendly(string type) => NullableWrapper().Replace(type, "$1").Replace("System.", "", StringComparison.Ordinal).TrimEnd('?') switch
-    {
-        "String" or "string" => "a string",
-        "Int32" or "int" => "a whole number between -2147483648 and 2147483647",
-        "Int64" or "long" => "a whole number",
-        "Double" or "double" or "Single" or "float" => "a number",
-        "Boolean" or "bool" => "true or false",
-        "String[]" or "string[]" => "an array of strings",
-        "String[][]" or "string[][]" => "an array of arrays of strings",
-        var other when other.EndsWith("[]", StringComparison.Ordinal) => "an array",
-        _ => "a JSON object",
-    };
-
-    [GeneratedRegex("""Nullable(?:`1)?[\[<](.+)[\]>]""")]
-    private static partial Regex NullableWrapper();
-
     [GeneratedRegex("""^Failed to bind parameter "(?<type>[^"]+) (?<name>[^" ]+)" from "(?<value>.*)"\.$""", RegexOptions.Singleline)]
     private static partial Regex BindFailure();
 
     [GeneratedRegex("""^Required parameter "(?<type>[^"]+) (?<name>[^" ]+)" was not provided from (?<source>[^.]+)\.$""")]
     private static partial Regex RequiredMissing();
-
-    [GeneratedRegex("""could not be converted to (?<type>[^ .]+(\.[^ .]+)*)""")]
-    private static partial Regex ConvertFailure();
-
-    [GeneratedRegex("""The JSON property '(?<name>.*)' could not be mapped""", RegexOptions.Singleline)]
-    private static partial Regex UnmappedMember();
 }
 
 /// <summary>The one place where exceptions become responses; anything not listed is a 500 without details.</summary>

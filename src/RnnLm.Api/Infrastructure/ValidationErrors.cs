@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using RnnLm.Engine.Model;
 
 namespace RnnLm.Api.Infrastructure;
@@ -134,15 +133,14 @@ public sealed class ValidationErrors
         return true;
     }
 
-    /// <summary>A value cut short for an error message, with control characters escaped.</summary>
-    public static string Quote(string value, int max = 40)
-    {
-        var builder = new StringBuilder(Math.Min(value.Length, max) + 8);
-        foreach (var c in value.Length > max ? value[..max] : value)
-        {
-            builder.Append(char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c);
-        }
+    /// <summary>A value cut short for an error message, with control characters escaped (<see cref="SafeText"/>).</summary>
+    public static string Quote(string value, int max = 40) =>
+        value.Length > max ? $"'{SafeText.Escape(value[..max])}…'" : $"'{SafeText.Escape(value)}'";
 
-        return value.Length > max ? $"'{builder}…'" : $"'{builder}'";
+    /// <summary>Names in a sentence: "a", "a and b", "a, b and c" (or with another conjunction).</summary>
+    public static string Listed(IEnumerable<string> items, string conjunction = "and")
+    {
+        var all = items.ToArray();
+        return all.Length <= 1 ? string.Concat(all) : $"{string.Join(", ", all[..^1])} {conjunction} {all[^1]}";
     }
 }

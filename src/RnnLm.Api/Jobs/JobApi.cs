@@ -178,11 +178,6 @@ public static class JobApi
 
         Range(errors, "hidden", r.Hidden, 1, 1024);
         Range(errors, "embedding", r.Embedding, 1, 1024);
-        if (!Enum.IsDefined(r.Output))
-        {
-            errors.Add("output", "Must be \"full\" or \"classes\".");
-        }
-
         Range(errors, "classes", r.Classes, 1, 10_000);
         Range(errors, "bptt", r.Bptt, 0, 64);
         Range(errors, "bpttBlock", r.BpttBlock, 1, 256);
@@ -203,11 +198,6 @@ public static class JobApi
         if (!(r.MinImprovement >= 1 && r.MinImprovement <= 2))
         {
             errors.Add("minImprovement", "Must be between 1 and 2.");
-        }
-
-        if (!Enum.IsDefined(r.Promote))
-        {
-            errors.Add("promote", "Must be \"never\", \"ifBetter\" or \"always\".");
         }
 
         if (r.ValidFraction is { } fraction && !(fraction > 0 && fraction <= 0.5))

@@ -55,10 +55,12 @@ public sealed partial class JobManager : BackgroundService
     private readonly Lock _submitGate = new();
     private readonly JobStore _store;
     private readonly JobFiles _files;
+    private readonly ServerPaths _paths;
     private readonly DateTime _createdUtc = DateTime.UtcNow;
 
-    public JobManager(ModelRegistry registry, ModelHost host, JobStore store, JobFiles files, IOptions<RnnLmOptions> options, ILogger<JobManager> logger)
+    public JobManager(ModelRegistry registry, ModelHost host, JobStore store, JobFiles files, ServerPaths paths, IOptions<RnnLmOptions> options, ILogger<JobManager> logger)
     {
+        _paths = paths;
         _registry = registry;
         _promotion = new JobPromotion(registry, host);
         _store = store;
@@ -475,6 +477,8 @@ public sealed partial class JobManager : BackgroundService
     /// <returns>True when the end is recorded in the store.</returns>
     private bool Finish(LiveJob live, JobResponse record, bool saved = false)
     {
+        // The reason is read by anyone who lists jobs; the log above it keeps the full paths.
+        record = record with { Error = record.Error is null ? null : _paths.Redact(record.Error) };
         lock (live)
         {
             if (live.Done)
