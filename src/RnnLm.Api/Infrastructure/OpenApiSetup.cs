@@ -36,6 +36,7 @@ public static class OpenApiSetup
                     + "words outside the vocabulary are scored as <unk>. Text is tokenized the way the Brown corpus is (see POST /tokenize). "
                     + "Errors are RFC 9457 problem details whose `errors` object names each offending field.",
             });
+            options.AddServer(new OpenApiServer { Url = "/", Description = "The server that serves this document" });
             options.SupportNonNullableReferenceTypes();
             options.UseAllOfToExtendReferenceSchemas(); // lets a property that refers to another schema keep its own description
             options.SchemaFilter<DocumentationSchemaFilter>();
@@ -48,6 +49,10 @@ public static class OpenApiSetup
                 Description = "Job and model-management endpoints need the key configured as RnnLm:ApiKey (environment variable RnnLm__ApiKey).",
             });
             options.OperationFilter<ApiKeyOperationFilter>();
+            options.OperationFilter<CommonResponsesOperationFilter>();
+            options.DocumentFilter<TagDescriptionDocumentFilter>();
+            options.DocumentFilter<NullableReferenceDocumentFilter>();
+            options.DocumentFilter<MarkdownTextDocumentFilter>(); // last: it sees every description the others wrote
         });
         return services;
     }
@@ -167,15 +172,20 @@ internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOpt
     }
 }
 
-/// <summary>Endpoints that need the API key say so in the document, so Swagger UI's Authorize button sends it.</summary>
+/// <summary>
+/// Endpoints that need the API key say so in the document, so Swagger UI's Authorize button sends it, and declare the 401 and 403
+/// <see cref="ApiKeyFilter"/> answers; every other operation says that it needs nothing (<c>security: []</c>).
+/// </summary>
 internal sealed class ApiKeyOperationFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
+        operation.Security = [];
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<RequiresApiKeyMetadata>().Any())
         {
-            operation.Security ??= [];
             operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApiSetup.ApiKeyScheme, context.Document)] = [] });
+            CommonResponsesOperationFilter.Declare(operation, context, StatusCodes.Status401Unauthorized, typeof(HttpValidationProblemDetails));
+            CommonResponsesOperationFilter.Declare(operation, context, StatusCodes.Status403Forbidden, typeof(HttpValidationProblemDetails));
         }
     }
 }

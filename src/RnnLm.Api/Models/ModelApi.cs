@@ -78,16 +78,19 @@ public sealed record ActivationResponse(
 
 public static class ModelApi
 {
+    private const string Tag = "Model";
+    private const string TagDescription = "The models this server holds: the active one's card, every registered model, activating and deleting them.";
+
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Model");
+        var group = app.MapGroup("/").WithDescribedTag(Tag, TagDescription);
         group.MapGet("model", GetModel)
             .WithName("GetModel")
             .WithSummary("The active model's card")
             .WithDescription("Describes the model that answers requests: architecture, dimensions, vocabulary size, the SHA-256 of its file, and, "
                 + "from the card shipped beside the file, the training data, hyperparameters and perplexities on the train, validation and test texts.");
 
-        var models = app.MapGroup("/models").WithTags("Model");
+        var models = app.MapGroup("/models").WithDescribedTag(Tag, TagDescription);
         models.MapGet("", List)
             .WithName("ListModels")
             .WithSummary("The registered models")

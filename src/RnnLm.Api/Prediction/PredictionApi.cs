@@ -12,7 +12,7 @@ public static class PredictionApi
 {
     public static IEndpointRouteBuilder MapPrediction(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Prediction");
+        var group = app.MapGroup("/").WithDescribedTag("Prediction", "What comes next: the most probable next words after a prefix, and sampled continuations.");
         group.MapGet("next", Next)
             .WithName("Next")
             .WithSummary("The most probable next words after a prefix")

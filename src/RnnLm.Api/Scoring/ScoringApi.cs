@@ -10,7 +10,7 @@ public static class ScoringApi
 {
     public static IEndpointRouteBuilder MapScoring(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Scoring");
+        var group = app.MapGroup("/").WithDescribedTag("Scoring", "How probable a text is under the model: per-token log-probabilities, cross-entropy and perplexity.");
         group.MapPost("score", Score)
             .WithName("Score")
             .WithSummary("Score text: log-probability, cross-entropy and perplexity")

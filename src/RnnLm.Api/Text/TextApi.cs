@@ -34,7 +34,7 @@ public static class TextApi
 {
     public static IEndpointRouteBuilder MapText(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Text");
+        var group = app.MapGroup("/").WithDescribedTag("Text", "How raw text is split into the sentences and tokens the model reads.");
         group.MapPost("tokenize", Tokenize)
             .WithName("Tokenize")
             .WithSummary("Split text into sentences and tokens the way the model reads it")
