@@ -41,6 +41,7 @@ public static class OpenApiSetup
             options.UseAllOfToExtendReferenceSchemas(); // lets a property that refers to another schema keep its own description
             options.SchemaFilter<DocumentationSchemaFilter>();
             options.OperationFilter<DocumentationOperationFilter>();
+            options.OperationFilter<ApiExampleOperationFilter>();
             options.AddSecurityDefinition(ApiKeyScheme, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
@@ -134,8 +135,8 @@ internal sealed class DocumentationSchemaFilter(IOptions<JsonOptions> jsonOption
     }
 }
 
-/// <summary>[Description] and [DefaultValue] on handler parameters become the query parameters' description, default and example.</summary>
-internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOptions, Models.ModelRegistry registry) : IOperationFilter
+/// <summary>[Description] and [DefaultValue] on handler parameters become the query parameters' description and default.</summary>
+internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOptions) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -154,19 +155,9 @@ internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOpt
             }
 
             parameter.Description = clr.GetCustomAttribute<DescriptionAttribute>()?.Description ?? parameter.Description;
-            if (parameter.Name == "model")
+            if (clr.GetCustomAttribute<DefaultValueAttribute>() is { } defaultValue && parameter.Schema is OpenApiSchema schema)
             {
-                parameter.Example = JsonValue.Create(registry.ShippedId); // the one id every server has
-            }
-
-            if (clr.GetCustomAttribute<DefaultValueAttribute>() is { } defaultValue)
-            {
-                var node = OpenApiSetup.ToNode(defaultValue.Value, defaultValue.Value?.GetType() ?? typeof(object), jsonOptions.Value.SerializerOptions);
-                parameter.Example = node;
-                if (parameter.Schema is OpenApiSchema schema)
-                {
-                    schema.Default = node?.DeepClone();
-                }
+                schema.Default = OpenApiSetup.ToNode(defaultValue.Value, defaultValue.Value?.GetType() ?? typeof(object), jsonOptions.Value.SerializerOptions);
             }
         }
     }

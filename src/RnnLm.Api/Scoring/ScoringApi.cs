@@ -19,7 +19,8 @@ public static class ScoringApi
                 + "in nats and bits, and for each sentence every token with its log-probability and whether it was out of vocabulary. "
                 + "Each sentence's </s> is predicted and counted; unknown words are scored as <unk>. "
                 + "Limits: RnnLm:MaxSentences sentences per request, RnnLm:MaxTokensPerSentence tokens per sentence, RnnLm:MaxBodyBytes per body.")
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithExample(body: ScoreRequest.Example);
         return app;
     }
 
