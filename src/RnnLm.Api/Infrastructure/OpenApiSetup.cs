@@ -36,10 +36,12 @@ public static class OpenApiSetup
                     + "words outside the vocabulary are scored as <unk>. Text is tokenized the way the Brown corpus is (see POST /tokenize). "
                     + "Errors are RFC 9457 problem details whose `errors` object names each offending field.",
             });
+            options.AddServer(new OpenApiServer { Url = "/", Description = "The server that serves this document" });
             options.SupportNonNullableReferenceTypes();
             options.UseAllOfToExtendReferenceSchemas(); // lets a property that refers to another schema keep its own description
             options.SchemaFilter<DocumentationSchemaFilter>();
             options.OperationFilter<DocumentationOperationFilter>();
+            options.OperationFilter<ApiExampleOperationFilter>();
             options.AddSecurityDefinition(ApiKeyScheme, new OpenApiSecurityScheme
             {
                 Type = SecuritySchemeType.ApiKey,
@@ -48,6 +50,10 @@ public static class OpenApiSetup
                 Description = "Job and model-management endpoints need the key configured as RnnLm:ApiKey (environment variable RnnLm__ApiKey).",
             });
             options.OperationFilter<ApiKeyOperationFilter>();
+            options.OperationFilter<CommonResponsesOperationFilter>();
+            options.DocumentFilter<TagDescriptionDocumentFilter>();
+            options.DocumentFilter<NullableReferenceDocumentFilter>();
+            options.DocumentFilter<MarkdownTextDocumentFilter>(); // last: it sees every description the others wrote
         });
         return services;
     }
@@ -129,8 +135,8 @@ internal sealed class DocumentationSchemaFilter(IOptions<JsonOptions> jsonOption
     }
 }
 
-/// <summary>[Description] and [DefaultValue] on handler parameters become the query parameters' description, default and example.</summary>
-internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOptions, Models.ModelRegistry registry) : IOperationFilter
+/// <summary>[Description] and [DefaultValue] on handler parameters become the query parameters' description and default.</summary>
+internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOptions) : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -149,33 +155,28 @@ internal sealed class DocumentationOperationFilter(IOptions<JsonOptions> jsonOpt
             }
 
             parameter.Description = clr.GetCustomAttribute<DescriptionAttribute>()?.Description ?? parameter.Description;
-            if (parameter.Name == "model")
+            if (clr.GetCustomAttribute<DefaultValueAttribute>() is { } defaultValue && parameter.Schema is OpenApiSchema schema)
             {
-                parameter.Example = JsonValue.Create(registry.ShippedId); // the one id every server has
-            }
-
-            if (clr.GetCustomAttribute<DefaultValueAttribute>() is { } defaultValue)
-            {
-                var node = OpenApiSetup.ToNode(defaultValue.Value, defaultValue.Value?.GetType() ?? typeof(object), jsonOptions.Value.SerializerOptions);
-                parameter.Example = node;
-                if (parameter.Schema is OpenApiSchema schema)
-                {
-                    schema.Default = node?.DeepClone();
-                }
+                schema.Default = OpenApiSetup.ToNode(defaultValue.Value, defaultValue.Value?.GetType() ?? typeof(object), jsonOptions.Value.SerializerOptions);
             }
         }
     }
 }
 
-/// <summary>Endpoints that need the API key say so in the document, so Swagger UI's Authorize button sends it.</summary>
+/// <summary>
+/// Endpoints that need the API key say so in the document, so Swagger UI's Authorize button sends it, and declare the 401 and 403
+/// <see cref="ApiKeyFilter"/> answers; every other operation says that it needs nothing (<c>security: []</c>).
+/// </summary>
 internal sealed class ApiKeyOperationFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
+        operation.Security = [];
         if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<RequiresApiKeyMetadata>().Any())
         {
-            operation.Security ??= [];
             operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OpenApiSetup.ApiKeyScheme, context.Document)] = [] });
+            CommonResponsesOperationFilter.Declare(operation, context, StatusCodes.Status401Unauthorized, typeof(HttpValidationProblemDetails));
+            CommonResponsesOperationFilter.Declare(operation, context, StatusCodes.Status403Forbidden, typeof(HttpValidationProblemDetails));
         }
     }
 }

@@ -20,7 +20,7 @@ public static class JobApi
 
     public static IEndpointRouteBuilder MapJobs(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/jobs").WithTags("Jobs");
+        var group = app.MapGroup("/jobs").WithDescribedTag("Jobs", "Train a model on the Brown corpus or on your own text in the background, follow its progress, cancel it.");
         group.MapPost("", Submit)
             .WithName("SubmitJob")
             .WithSummary("Start a training job")
@@ -33,8 +33,6 @@ public static class JobApi
             .Accepts<JobRequest>("application/json", "multipart/form-data")
             .Produces<JobResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)

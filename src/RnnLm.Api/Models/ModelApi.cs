@@ -25,13 +25,7 @@ public sealed record ModelResponse(
     [property: Description("Perplexity on the training text, from the card.")] double? TrainPerplexity,
     [property: Description("Perplexity on the validation text, from the card.")] double? ValidPerplexity,
     [property: Description("Perplexity on the test text, from the card.")] double? TestPerplexity,
-    [property: Description("The full model card (name.json beside the model file), or null when there is none.")] ModelCard? Card) : IDocumentedExample<ModelResponse>
-{
-    public static ModelResponse Example => new(
-        "brown-default", "brown-default.rnnlm", "5f1c0e8d2a9b4c7e8f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70", 11_712_993, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero),
-        "Elman RNN (sigmoid hidden layer), class-factorized softmax (100 classes)", 14_114, 100, 100, "classes", 100, 2_847_614,
-        "train.txt (35,523 sentences), valid valid.txt", 198.4, 161.8, 160.9, null);
-}
+    [property: Description("The full model card (name.json beside the model file), or null when there is none.")] ModelCard? Card);
 
 /// <summary>The optional <c>model</c> query parameter of /score, /next and /generate.</summary>
 public static class ModelParameter
@@ -67,11 +61,8 @@ public sealed record ModelSummary(
     [property: Description("Perplexity on its test text, from the card, when it was measured.")] double? TestPerplexity,
     [property: Description("Size of the model file in bytes.")] long FileBytes,
     [property: Description("When the model was made (UTC).")] DateTimeOffset CreatedUtc,
-    [property: Description("The full model card, or null when there is none.")] ModelCard? Card) : IDocumentedExample<ModelSummary>
+    [property: Description("The full model card, or null when there is none.")] ModelCard? Card)
 {
-    public static ModelSummary Example => new("brown-default", ModelSource.Shipped, ModelStatus.Ready, null, true, true, "brown-default", "Elman RNN (sigmoid hidden layer), class-factorized softmax (100 classes)",
-        "train.txt (35,523 sentences), valid valid.txt", 129.68, 121.05, 11_713_002, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero), null);
-
     internal static ModelSummary From(RegisteredModel model, string? activeId, string chosenId) => new(
         model.Id, model.Source, model.Problem is null ? ModelStatus.Ready : ModelStatus.Unreadable, model.Problem, model.Id == activeId, model.Id == chosenId, model.Card?.Name, model.Card?.Architecture, model.Card?.TrainingData,
         model.Card?.ValidPerplexity, model.Card?.TestPerplexity, model.FileBytes, model.CreatedUtc, model.Card);
@@ -82,42 +73,45 @@ public sealed record ModelListResponse(
     [property: Description("The id of the model serving (active).")] string? ActiveId,
     [property: Description("The id of the model the last activation chose (kept in the data directory), or the shipped model's when none was made. "
         + "It differs from activeId when the chosen model cannot be loaded; GET /health/ready then says why.")] string ChosenId,
-    [property: Description("The models.")] IReadOnlyList<ModelSummary> Models) : IDocumentedExample<ModelListResponse>
-{
-    public static ModelListResponse Example => new("brown-default", "brown-default", [ModelSummary.Example]);
-}
+    [property: Description("The models.")] IReadOnlyList<ModelSummary> Models);
 
 [Description("The outcome of an activation.")]
 public sealed record ActivationResponse(
     [property: Description("The model now active.")] ModelSummary Active,
-    [property: Description("The id of the model active before.")] string? PreviousId) : IDocumentedExample<ActivationResponse>
-{
-    public static ActivationResponse Example => new(ModelSummary.Example, "j20250101120000a1b2c3d4e5f6");
-}
+    [property: Description("The id of the model active before.")] string? PreviousId);
 
 public static class ModelApi
 {
+    private const string Tag = "Model";
+    private const string TagDescription = "The models this server holds: the active one's card, every registered model, activating and deleting them.";
+
+    /// <summary>The example id: the shipped model's, which every server has.</summary>
+    private const string ExampleId = "brown-default";
+
     public static IEndpointRouteBuilder MapModels(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Model");
+        var group = app.MapGroup("/").WithDescribedTag(Tag, TagDescription);
         group.MapGet("model", GetModel)
             .WithName("GetModel")
             .WithSummary("The active model's card")
             .WithDescription("Describes the model that answers requests: architecture, dimensions, vocabulary size, the SHA-256 of its file, and, "
-                + "from the card shipped beside the file, the training data, hyperparameters and perplexities on the train, validation and test texts.");
+                + "from the card shipped beside the file, the training data, hyperparameters and perplexities on the train, validation and test texts.")
+            .WithExample();
 
-        var models = app.MapGroup("/models").WithTags("Model");
+        var models = app.MapGroup("/models").WithDescribedTag(Tag, TagDescription);
         models.MapGet("", List)
             .WithName("ListModels")
             .WithSummary("The registered models")
             .WithDescription("The shipped model and every model a training job registered, with their cards, which one is serving (active) and which one "
                 + "the last activation chose. Each file is checked (cheaply: the verdict is kept until the file changes); a damaged one is listed with "
-                + "status unreadable and a problem saying what to do.");
+                + "status unreadable and a problem saying what to do.")
+            .WithExample();
         models.MapGet("{id}", Get)
             .WithName("GetRegisteredModel")
             .WithSummary("One registered model")
             .WithDescription("A registered model's card and file, whether its file can be loaded (status, problem), and whether it is serving (active) or chosen.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithExample(parameters: [("id", ExampleId)]);
         models.MapPost("{id}/activate", Activate)
             .WithName("ActivateModel")
             .WithSummary("Make a registered model the active one")
@@ -128,7 +122,8 @@ public static class ModelApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status507InsufficientStorage)
-            .RequireApiKey();
+            .RequireApiKey()
+            .WithExample(parameters: [("id", ExampleId)]);
         models.MapDelete("{id}", Delete)
             .WithName("DeleteModel")
             .WithSummary("Delete a trained model")

@@ -12,28 +12,31 @@ public static class PredictionApi
 {
     public static IEndpointRouteBuilder MapPrediction(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Prediction");
+        var group = app.MapGroup("/").WithDescribedTag("Prediction", "What comes next: the most probable next words after a prefix, and sampled continuations.");
         group.MapGet("next", Next)
             .WithName("Next")
             .WithSummary("The most probable next words after a prefix")
             .WithDescription("Tokenizes `prefix` (an empty prefix means the start of a sentence) and returns the `top` most probable next tokens "
                 + "with their probabilities and natural-log probabilities, most probable first, and the probability that the sentence ends here (</s>). "
                 + "With `word`, also returns that word's probability: the same number POST /score gives the word after the same prefix.")
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithExample(parameters: [("prefix", "The jury"), ("top", 5), ("word", "said")])
+            .WithExample(name: "topOutOfRange", parameters: [("prefix", "The"), ("top", 0)]);
         group.MapPost("generate", Generate)
             .WithName("Generate")
             .WithSummary("Continue a prefix by sampling")
             .WithDescription("Samples up to `maxTokens` tokens after `prefix`, one at a time, stopping at </s>. `temperature` reshapes the "
                 + "distribution and `topK` restricts sampling to the k most probable words. The same seed, prefix, settings and model always give the same text.")
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithExample(body: GenerateRequest.Example);
         return app;
     }
 
     public static Results<Ok<NextResponse>, ValidationProblem> Next(
-        [Description("Text before the word to predict, tokenized like POST /tokenize. Empty or absent: the start of a sentence.")][DefaultValue("The jury")] string? prefix,
+        [Description("Text before the word to predict, tokenized like POST /tokenize. Empty or absent: the start of a sentence.")] string? prefix,
         [Description("How many candidates to return, from 1 to RnnLm:MaxTop.")][DefaultValue(10)] int? top,
-        [Description("Optional: a word whose probability after the prefix to report as well (one token, used as given).")][DefaultValue("said")] string? word,
+        [Description("Optional: a word whose probability after the prefix to report as well (one token, used as given).")] string? word,
         [Description(ModelParameter.Description)] string? model,
         ModelRegistry models,
         IOptions<RnnLmOptions> options)

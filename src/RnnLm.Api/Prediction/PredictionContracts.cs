@@ -7,20 +7,14 @@ namespace RnnLm.Api.Prediction;
 public sealed record Candidate(
     [property: Description("The token (a vocabulary word, <unk> or </s>).")] string Token,
     [property: Description("P(token | prefix).")] double Probability,
-    [property: Description("Natural log of the probability.")] double LogProb) : IDocumentedExample<Candidate>
-{
-    public static Candidate Example => new("said", 0.1432, -1.9434);
-}
+    [property: Description("Natural log of the probability.")] double LogProb);
 
 [Description("The probability of a word the caller asked about.")]
 public sealed record WordResult(
     [property: Description("The word as asked.")] string Token,
     [property: Description("P(word | prefix); a word outside the vocabulary gets the probability of <unk>.")] double Probability,
     [property: Description("Natural log of the probability, computed exactly as POST /score does.")] double LogProb,
-    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown) : IDocumentedExample<WordResult>
-{
-    public static WordResult Example => new("said", 0.1432, -1.9434, false);
-}
+    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown);
 
 [Description("The distribution of the next word after a prefix.")]
 public sealed record NextResponse(
@@ -28,21 +22,12 @@ public sealed record NextResponse(
     [property: Description("The prefix tokens as the model saw them: words outside the vocabulary appear as <unk>. Empty for the sentence start.")] IReadOnlyList<string> Prefix,
     [property: Description("The most probable next tokens, most probable first (</s> may be among them).")] IReadOnlyList<Candidate> Candidates,
     [property: Description("P(</s> | prefix): the probability that the sentence ends here.")] double EndOfSentenceProbability,
-    [property: Description("The probability of the word given in `word`, when one was given.")] WordResult? Word) : IDocumentedExample<NextResponse>
-{
-    public static NextResponse Example => new(
-        "brown-default",
-        ["The", "jury"],
-        [new("said", 0.1432, -1.9434), new(",", 0.0712, -2.6422), new("had", 0.0301, -3.5031)],
-        0.0021,
-        new WordResult("said", 0.1432, -1.9434, false));
-}
+    [property: Description("The probability of the word given in `word`, when one was given.")] WordResult? Word);
 
 [Description("How to continue a prefix by sampling.")]
 public sealed record GenerateRequest : IDocumentedExample<GenerateRequest>
 {
     [Description("Raw text to continue, tokenized like POST /tokenize; empty to start a new sentence.")]
-    [DefaultValue("The jury said")]
     public string Prefix { get; init; } = "";
 
     [Description("Most tokens to add; generation also stops at </s>. At most RnnLm:MaxGenerateTokens.")]
@@ -61,7 +46,7 @@ public sealed record GenerateRequest : IDocumentedExample<GenerateRequest>
     [DefaultValue(1)]
     public int Seed { get; init; } = 1;
 
-    public static GenerateRequest Example => new() { Prefix = "The jury said", MaxTokens = 20, Temperature = 1.0, TopK = 40, Seed = 1 };
+    public static GenerateRequest Example => new() { Prefix = "The jury said", MaxTokens = 20, Temperature = 0.8, TopK = 40, Seed = 69 };
 }
 
 [Description("A sampled continuation.")]
@@ -70,12 +55,4 @@ public sealed record GenerateResponse(
     [property: Description("The prefix tokens as the model saw them (<unk> for unknown words).")] IReadOnlyList<string> Prefix,
     [property: Description("The sampled tokens in order, each with its probability under the unmodified distribution; </s> last if the sentence ended.")] IReadOnlyList<Candidate> Tokens,
     [property: Description("The sampled words joined by spaces, </s> left out.")] string Text,
-    [property: Description("True when </s> was sampled; false when maxTokens was reached first.")] bool EndedSentence) : IDocumentedExample<GenerateResponse>
-{
-    public static GenerateResponse Example => new(
-        "brown-default",
-        ["The", "jury", "said"],
-        [new("it", 0.0811, -2.512), new("was", 0.0633, -2.7598), new("true", 0.0012, -6.7254), new(".", 0.2331, -1.4563), new("</s>", 0.9512, -0.05)],
-        "it was true .",
-        true);
-}
+    [property: Description("True when </s> was sampled; false when maxTokens was reached first.")] bool EndedSentence);

@@ -10,7 +10,7 @@ public static class ScoringApi
 {
     public static IEndpointRouteBuilder MapScoring(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Scoring");
+        var group = app.MapGroup("/").WithDescribedTag("Scoring", "How probable a text is under the model: per-token log-probabilities, cross-entropy and perplexity.");
         group.MapPost("score", Score)
             .WithName("Score")
             .WithSummary("Score text: log-probability, cross-entropy and perplexity")
@@ -20,7 +20,8 @@ public static class ScoringApi
                 + "Each sentence's </s> is predicted and counted; unknown words are scored as <unk>. "
                 + "Limits: RnnLm:MaxSentences sentences per request, RnnLm:MaxTokensPerSentence tokens per sentence, RnnLm:MaxBodyBytes per body.")
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithExample(body: ScoreRequest.Example);
         return app;
     }
 

@@ -8,7 +8,6 @@ namespace RnnLm.Api.Scoring;
 public sealed record ScoreRequest : IDocumentedExample<ScoreRequest>
 {
     [Description("Raw text: split into sentences and tokenized the way the Brown corpus is (see POST /tokenize).")]
-    [DefaultValue("The jury said it did find that many of Georgia's registration and election laws are outmoded. It recommended that they be revised.")]
     public string? Text { get; init; }
 
     [Description("One string per sentence: each is tokenized but never split further.")]
@@ -17,7 +16,7 @@ public sealed record ScoreRequest : IDocumentedExample<ScoreRequest>
     [Description("Sentences already tokenized, scored exactly as given (case matters; use `` and '' for double quotes).")]
     public string[][]? Tokens { get; init; }
 
-    public static ScoreRequest Example => new() { Text = "The jury said it did find that many of Georgia's registration and election laws are outmoded. It recommended that they be revised." };
+    public static ScoreRequest Example => new() { Text = "The jury said it did find no evidence. It was a Zyxqv." };
 
     /// <summary>The sentences to score, as token lists, or the errors that stop this request.</summary>
     public IReadOnlyList<string[]> ToSentences(RnnLmOptions limits, ValidationErrors errors)
@@ -147,29 +146,20 @@ public sealed record ScoringConventions : IDocumentedExample<ScoringConventions>
 [Description("Cross-entropy per predicted token.")]
 public sealed record CrossEntropy(
     [property: Description("Mean negative natural-log probability per token.")] double Nats,
-    [property: Description("The same in bits: nats / ln 2.")] double Bits) : IDocumentedExample<CrossEntropy>
-{
-    public static CrossEntropy Example => new(3.6325, 5.2406);
-}
+    [property: Description("The same in bits: nats / ln 2.")] double Bits);
 
 [Description("One predicted token.")]
 public sealed record TokenResult(
     [property: Description("The token as the model saw it after tokenization (the word as written, or </s>).")] string Token,
     [property: Description("Natural log of P(token | the sentence so far).")] double LogProb,
-    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown) : IDocumentedExample<TokenResult>
-{
-    public static TokenResult Example => new("jury", -7.95, false);
-}
+    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown);
 
 [Description("The score of one sentence.")]
 public sealed record SentenceResult(
     [property: Description("Every predicted token in order, </s> last.")] IReadOnlyList<TokenResult> Tokens,
     [property: Description("Predicted tokens, </s> included.")] int TokenCount,
     [property: Description("Natural log of the sentence's probability: the sum of its tokens' logProb.")] double LogProb,
-    [property: Description("exp(-logProb / tokenCount).")] double Perplexity) : IDocumentedExample<SentenceResult>
-{
-    public static SentenceResult Example => new([new("The", -2.67, false), new("jury", -7.95, false), new("said", -2.13, false), new("</s>", -1.78, false)], 4, -14.53, 37.8);
-}
+    [property: Description("exp(-logProb / tokenCount).")] double Perplexity);
 
 [Description("Scores of the sentences and of all of them together (token-weighted).")]
 public sealed record ScoreResponse(
@@ -181,16 +171,4 @@ public sealed record ScoreResponse(
     [property: Description("Natural log of the probability of all sentences: the sum of their logProb.")] double LogProb,
     [property: Description("-logProb / tokenCount, in nats and bits.")] CrossEntropy CrossEntropy,
     [property: Description("exp(crossEntropy.nats): the token-weighted perplexity over all sentences.")] double Perplexity,
-    [property: Description("Each sentence with its tokens.")] IReadOnlyList<SentenceResult> Sentences) : IDocumentedExample<ScoreResponse>
-{
-    public static ScoreResponse Example => new(
-        "brown-default",
-        ScoringConventions.Instance,
-        1,
-        4,
-        0,
-        -14.53,
-        new CrossEntropy(3.6325, 5.2406),
-        37.8,
-        [SentenceResult.Example]);
-}
+    [property: Description("Each sentence with its tokens.")] IReadOnlyList<SentenceResult> Sentences);

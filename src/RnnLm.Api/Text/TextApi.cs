@@ -10,7 +10,6 @@ namespace RnnLm.Api.Text;
 public sealed record TokenizeRequest : IDocumentedExample<TokenizeRequest>
 {
     [Description("Any English text. Sentences end at . ! ? followed by a capital letter or a quote, and at blank lines.")]
-    [DefaultValue("\"I don't know,\" said Mr. Allen of the U.S. Senate. The jury's report cost $1,000.")]
     public string Text { get; init; } = "";
 
     public static TokenizeRequest Example => new() { Text = "\"I don't know,\" said Mr. Allen of the U.S. Senate. The jury's report cost $1,000." };
@@ -21,27 +20,21 @@ public sealed record TokenizeResponse(
     [property: Description("Each sentence as its list of tokens.")] IReadOnlyList<string[]> Sentences,
     [property: Description("Number of sentences.")] int SentenceCount,
     [property: Description("Number of tokens, </s> not included.")] int TokenCount,
-    [property: Description("Distinct tokens the active model does not know: they would be scored as <unk>.")] IReadOnlyList<string> OutOfVocabulary) : IDocumentedExample<TokenizeResponse>
-{
-    public static TokenizeResponse Example => new(
-        [["``", "I", "don't", "know", ",", "''", "said", "Mr.", "Allen", "of", "the", "U.S.", "Senate", "."], ["The", "jury's", "report", "cost", "$1,000", "."]],
-        2,
-        20,
-        ["Allen"]);
-}
+    [property: Description("Distinct tokens the active model does not know: they would be scored as <unk>.")] IReadOnlyList<string> OutOfVocabulary);
 
 public static class TextApi
 {
     public static IEndpointRouteBuilder MapText(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/").WithTags("Text");
+        var group = app.MapGroup("/").WithDescribedTag("Text", "How raw text is split into the sentences and tokens the model reads.");
         group.MapPost("tokenize", Tokenize)
             .WithName("Tokenize")
             .WithSummary("Split text into sentences and tokens the way the model reads it")
             .WithDescription("Applies the Brown-corpus tokenizer used by /score, /next and /generate: punctuation split off, double quotes as `` and '', "
                 + "contractions and possessives kept whole (don't, Atlanta's), hyphenated words, numbers (1,000, 3.5) and abbreviations (Mr., U.S.) kept whole, case kept. "
                 + "Also lists the tokens the active model does not know.")
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithExample(body: TokenizeRequest.Example);
         return app;
     }
 

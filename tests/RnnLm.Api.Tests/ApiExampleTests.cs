@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RnnLm.Api.Infrastructure;
+using RnnLm.Engine.Data;
+using RnnLm.Engine.IO;
+
+namespace RnnLm.Api.Tests;
+
+/// <summary>Every example request the endpoints declare, sent once to the API serving the shipped model.</summary>
+public sealed class ApiExampleRun : IAsyncLifetime
+{
+    public ShippedModelApplication App { get; } = new();
+
+    internal IReadOnlyList<SentExample> Examples { get; private set; } = [];
+
+    /// <summary>The answers as they would be stored now: live figures, stored timestamps and trace ids.</summary>
+    internal IReadOnlyList<KeyValuePair<string, ApiExampleAnswer>> Answers { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Examples = ApiExampleKit.Examples(App.Services);
+        var client = App.CreateClient();
+        var answers = new List<KeyValuePair<string, ApiExampleAnswer>>();
+        foreach (var example in Examples)
+        {
+            var live = await ApiExampleKit.SendAsync(client, example, ShippedModelApplication.ApiKey);
+            var stored = ApiExampleSetup.StoredAnswers.GetValueOrDefault(example.Key);
+            answers.Add(KeyValuePair.Create(example.Key, live with { Body = ApiExampleKit.Settle(live.Body, stored?.Body) }));
+        }
+
+        Answers = answers;
+    }
+
+    public Task DisposeAsync()
+    {
+        App.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// README's and the OpenAPI document's examples are what the shipped model answers: each example request is declared once
+/// on its endpoint (<see cref="ApiExample"/>), its answer stored in src/RnnLm.Api/Infrastructure/ApiExamples.json, and these
+/// tests fail when an answer, the document or README drifts. RNNLM_UPDATE_EXAMPLES=1 rewrites the answers file and README.
+/// </summary>
+public sealed class ApiExampleTests(ApiExampleRun run) : IClassFixture<ApiExampleRun>
+{
+    [Fact]
+    public void EveryExampleRequestIsAnsweredByTheShippedModelExactlyAsStored()
+    {
+        Assert.NotEmpty(run.Examples);
+        foreach (var example in run.Examples.Where(e => e.Example.Name is null))
+        {
+            var status = run.Answers.Single(a => a.Key == example.Key).Value.Status;
+            Assert.True(status is >= 200 and < 300, $"{example.Method} {example.Target}, the example request of {example.Key}, answers {status}");
+        }
+
+        var path = Path.Combine(run.App.ContentRoot, ApiExampleSetup.AnswersSource);
+        ApiExampleKit.CheckOrWrite(path, ApiExampleKit.FileText(run.Answers), "A stored answer");
+        if (!ApiExampleKit.Updating)
+        {
+            // What the build embedded (and the document shows) is the file just checked.
+            Assert.Equal(ApiExampleKit.FileText(run.Answers), ApiExampleKit.FileText(ApiExampleSetup.StoredAnswers.Select(a => KeyValuePair.Create(a.Key, a.Value))));
+        }
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentShowsEachExampleRequestAndItsStoredAnswer()
+    {
+        if (ApiExampleKit.Updating)
+        {
+            return; // the build holds the answers as they were; the next build embeds the rewritten ones
+        }
+
+        var document = JsonNode.Parse(await run.App.CreateClient().GetStringAsync("/swagger/v1/swagger.json"))!;
+        foreach (var example in run.Examples)
+        {
+            var operation = document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject())
+                .Single(o => o.Value!["operationId"]!.GetValue<string>() == example.Key.Split('/')[0]).Value!;
+            if (example.Example.Name is null)
+            {
+                foreach (var (name, value) in example.Example.Parameters)
+                {
+                    var parameter = operation["parameters"]!.AsArray().Single(p => p!["name"]!.GetValue<string>() == name)!;
+                    Assert.Equal(Convert.ToString(value, CultureInfo.InvariantCulture), parameter["example"]!.ToString());
+                }
+
+                Assert.Equal(ApiExampleKit.Text(example.Body), ApiExampleKit.Text(operation["requestBody"]?["content"]?["application/json"]?["example"]));
+            }
+
+            var stored = ApiExampleSetup.StoredAnswers[example.Key];
+            var media = operation["responses"]![stored.Status.ToString(CultureInfo.InvariantCulture)]!["content"]!.AsObject().Single().Value!;
+            Assert.Equal(ApiExampleKit.Text(stored.Body), ApiExampleKit.Text(media["examples"]?[example.Example.Name ?? "shippedModel"]?["value"]));
+        }
+    }
+
+    [Fact]
+    public void ReadmeShowsEachExampleRequestAndItsAnswer()
+    {
+        var readme = run.App.RepositoryFile("README.md");
+        var text = File.ReadAllText(readme);
+        var shown = ReadmeExamples.Generated(text).Keys.Where(key => key != EvalKey).ToArray();
+        Assert.All(shown, key => Assert.Contains(key, run.Examples.Select(e => e.Key)));
+        var answers = ApiExampleKit.Updating ? run.Answers.ToDictionary() : ApiExampleSetup.StoredAnswers;
+        ApiExampleKit.CheckOrWrite(
+            readme,
+            ReadmeExamples.Rewrite(text, key => key == EvalKey ? ReadmeExamples.Generated(text)[key] : ReadmeExamples.Render(run.Examples.Single(e => e.Key == key), answers[key].Body)),
+            "An example");
+    }
+
+    [Fact]
+    public void ReadmeGivesTheShippedModelsPerplexityOnTheBrownTestSetAsEvalComputesIt()
+    {
+        var model = ModelFile.Load(run.App.RepositoryFile("models/brown-default.rnnlm"));
+        var score = model.ScoreCorpus([.. TextCorpus.Read(run.App.RepositoryFile("data/brown/test.txt"))], Environment.ProcessorCount);
+        var readme = run.App.RepositoryFile("README.md");
+        var text = File.ReadAllText(readme);
+        Assert.Contains(EvalKey, ReadmeExamples.Generated(text).Keys);
+
+        var figure = ApiExampleKit.Invariant($"perplexity **{score.Perplexity:F2}** over {score.Tokens:N0} tokens ({score.Sentences:N0} sentences, {score.UnknownTokens:N0} `<unk>`)");
+        ApiExampleKit.CheckOrWrite(readme, ReadmeExamples.Rewrite(text, key => key == EvalKey ? figure : ReadmeExamples.Generated(text)[key]), "The eval figure");
+    }
+
+    /// <summary>The key of README's phrase that `rnnlm eval --json` on the Brown test set gives.</summary>
+    private const string EvalKey = "rnnlm eval";
+}
