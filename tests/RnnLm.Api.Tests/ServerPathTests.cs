@@ -70,7 +70,7 @@ public sealed class ServerPathTests : IDisposable
     public async Task AJobWhoseTextIsGoneFailsWithoutNamingItsPath()
     {
         // A queued job whose text never reached the disk: the record alone, as a crash between the two could leave it.
-        var settings = new JobSettings(8, 8, Engine.Model.OutputKind.Classes, 4, 4, 10, 1, 0.2, 1e-6, 3, 1.001, 1, 1, 1, null, PromotionMode.Never);
+        var settings = new JobSettings(Engine.Training.TrainingSettings.Standard.Defaults with { Hidden = 8, Embedding = 8, Classes = 4, Streams = 1, Alpha = 0.2, MaxEpochs = 3, MinCount = 1 }, null, PromotionMode.Never);
         var record = new JobResponse("j20250101000000aaaaaaaaaa", "orphan", JobStatus.Queued, DateTimeOffset.UtcNow, null, null,
             new JobData("text", 10, 2, "sent text"), settings, null, null, null, 0, null);
         using (var store = new JobStore(Path.Combine(_folder, "data", "jobs.db")))

@@ -160,7 +160,7 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     [InlineData("eval --model CORRUPT --text VALID", "checksum")]
     [InlineData("eval --model TEXTFILE --text VALID", "magic")]
     [InlineData("train --train /nonexistent.txt --valid VALID --out /tmp/x.rnnlm", "does not exist")]
-    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --hidden 0", "--hidden: Must be from 1 to 4096; got 0.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --hidden 0", "--hidden: Must be from 1 to 1024; got 0.")]
     [InlineData("prepare-brown /nonexistent/package /tmp/out", "nonexistent")]
     [InlineData("eval --bogus-option", "bogus")]
     [InlineData("generate --temperature 0 --model MODEL", "emperature")]

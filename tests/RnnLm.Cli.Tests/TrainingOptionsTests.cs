@@ -17,7 +17,7 @@ public class TrainingOptionsTests
         Assert.Matches(@"--streams <streams>\s+.*\[default: 5\]", help.Output);
 
         var error = Assert.Throws<ArgumentException>(() => Read(catalog, "--hidden", "78", "--alpha", "0"));
-        Assert.Equal("--hidden: Must be from 2 to 77; got 78. --alpha: Must be greater than 0 and at most 100; got 0.", error.Message);
+        Assert.Equal("--hidden: Must be from 2 to 77; got 78. --alpha: Must be greater than 0 and at most 10; got 0.", error.Message);
     }
 
     [Fact]

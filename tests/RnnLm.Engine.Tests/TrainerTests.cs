@@ -140,7 +140,7 @@ public sealed class TrainerTests : IDisposable
         var valid = SyntheticCorpus(50, 2);
         var alphas = new List<double>();
         // A huge improvement threshold makes every epoch after the first "too small": halve after the second, stop after the third.
-        var result = new Trainer(Small(OutputKind.Full) with { MinImprovement = 10, MaxEpochs = 10 }, p =>
+        var result = new Trainer(Small(OutputKind.Full) with { MinImprovement = 2, MaxEpochs = 10 }, p =>
         {
             if (p.EpochDone)
             {
@@ -158,7 +158,9 @@ public sealed class TrainerTests : IDisposable
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         // A learning rate this large wrecks the model after the first epochs; the result must be the best epoch's weights.
-        var result = new Trainer(Small(OutputKind.Full) with { Alpha = 60, MaxEpochs = 4, MinImprovement = 1.0 }).Train(train, valid);
+        var result = new Trainer(Small(OutputKind.Full) with { Alpha = 10, Streams = 1, MaxEpochs = 4, MinImprovement = 1.0 }).Train(train, valid);
+        var perEpoch = result.ValidPerplexityPerEpoch;
+        Assert.True(Enumerable.Range(1, perEpoch.Count - 1).Any(i => perEpoch[i] > perEpoch[i - 1]), "the rate must make some epoch worse than the one before, or this proves nothing");
         Assert.Equal(result.ValidPerplexityPerEpoch.Min(), result.ValidPerplexity, 6);
         Assert.Equal(result.ValidPerplexity, result.Model.ScoreCorpus([.. valid]).Perplexity, 6);
     }

@@ -52,8 +52,8 @@ public class TrainingSettingsTests
     {
         var problems = Catalog.Check(new TrainingOptions { Hidden = 0, Alpha = double.NaN, Streams = -3 });
         Assert.Equal(["hidden", "streams", "alpha"], problems.Select(p => p.Field));
-        Assert.Equal("Must be from 1 to 4096; got 0.", problems[0].Message);
-        Assert.Equal("Must be greater than 0 and at most 100; got NaN.", problems[2].Message);
+        Assert.Equal("Must be from 1 to 1024; got 0.", problems[0].Message);
+        Assert.Equal("Must be greater than 0 and at most 10; got NaN.", problems[2].Message);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class TrainingSettingsTests
     {
         var error = Assert.Throws<ArgumentException>(() => new TrainingOptions { BpttBlock = 0 }.Validate());
         Assert.Equal("bpttBlock", error.ParamName);
-        Assert.StartsWith("bpttBlock: Must be from 1 to 1000; got 0.", error.Message);
+        Assert.StartsWith("bpttBlock: Must be from 1 to 256; got 0.", error.Message);
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public class TrainingSettingsTests
     {
         var block = Catalog.Find("bpttBlock")!;
         Assert.Equal("--bptt-block", block.OptionName);
-        Assert.Equal("from 1 to 1000", block.Rule);
+        Assert.Equal("from 1 to 256", block.Rule);
         var output = Catalog.Find("output")!;
         Assert.Equal(["full", "classes"], output.Choices);
         Assert.Equal("full or classes", output.Rule);

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Models;
 using RnnLm.Engine.Model;
+using RnnLm.Engine.Training;
 
 namespace RnnLm.Api.Jobs;
 
@@ -78,7 +79,7 @@ public static class JobApi
     }
 
     public static async Task<Results<Accepted<JobResponse>, ValidationProblem, ProblemHttpResult>> Submit(
-        HttpRequest request, JobManager jobs, IOptions<RnnLmOptions> options, IOptions<JsonOptions> json)
+        HttpRequest request, JobManager jobs, TrainingSettings catalog, IOptions<RnnLmOptions> options, IOptions<JsonOptions> json)
     {
         if (!jobs.TrainingEnabled)
         {
@@ -115,7 +116,7 @@ public static class JobApi
             errors.Add("body", "A JSON body is required.");
         }
 
-        var submission = job is null || !errors.IsEmpty ? null : Validate(job, trainLines, validLines, jobs, errors);
+        var submission = job is null || !errors.IsEmpty ? null : Validate(job, trainLines, validLines, jobs, catalog, errors);
         if (submission is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The job cannot be started.");
@@ -167,36 +168,14 @@ public static class JobApi
     }
 
     /// <summary>Checks a request and turns it into settings; null (with errors naming each field) when it cannot be run.</summary>
-    internal static (JobSubmission Submission, JobData Data)? Validate(JobRequest r, IReadOnlyList<string>? trainLines, IReadOnlyList<string>? validLines, JobManager jobs, ValidationErrors errors)
+    internal static (JobSubmission Submission, JobData Data)? Validate(JobRequest r, IReadOnlyList<string>? trainLines, IReadOnlyList<string>? validLines, JobManager jobs, TrainingSettings catalog, ValidationErrors errors)
     {
         if (r.Name is { } name && (name.Length > 100 || !errors.CheckText("name", name)))
         {
             errors.Add("name", "Must be 1 to 100 characters of text.");
         }
 
-        Range(errors, "hidden", r.Hidden, 1, 1024);
-        Range(errors, "embedding", r.Embedding, 1, 1024);
-        Range(errors, "classes", r.Classes, 1, 10_000);
-        Range(errors, "bptt", r.Bptt, 0, 64);
-        Range(errors, "bpttBlock", r.BpttBlock, 1, 256);
-        Range(errors, "streams", r.Streams, 1, 256);
-        Range(errors, "maxEpochs", r.MaxEpochs, 1, 100);
-        Range(errors, "minCount", r.MinCount, 1, 1000);
-        Range(errors, "threads", r.Threads, 1, Environment.ProcessorCount);
-        if (!(r.Alpha > 0 && r.Alpha <= 10))
-        {
-            errors.Add("alpha", "Must be greater than 0 and at most 10.");
-        }
-
-        if (!(r.Beta >= 0 && r.Beta <= 0.1))
-        {
-            errors.Add("beta", "Must be between 0 and 0.1.");
-        }
-
-        if (!(r.MinImprovement >= 1 && r.MinImprovement <= 2))
-        {
-            errors.Add("minImprovement", "Must be between 1 and 2.");
-        }
+        var training = JobSettingsReader.Read(catalog, r.Preset, r.Settings, errors);
 
         if (r.ValidFraction is { } fraction && !(fraction > 0 && fraction <= 0.5))
         {
@@ -251,13 +230,12 @@ public static class JobApi
             }
         }
 
-        if (!errors.IsEmpty || data is null)
+        if (!errors.IsEmpty || data is null || training is null)
         {
             return null;
         }
 
-        var settings = new JobSettings(r.Hidden, r.Embedding, r.Output, r.Output == OutputKind.Classes ? r.Classes : 0, r.Bptt, r.BpttBlock, r.Streams, r.Alpha, r.Beta,
-            r.MaxEpochs, r.MinImprovement, r.MinCount, r.Threads, r.Seed, data.Source == "text" && valid is null ? r.ValidFraction ?? 0.1 : null, r.Promote);
+        var settings = new JobSettings(training, data.Source == "text" && valid is null ? r.ValidFraction ?? 0.1 : null, r.Promote);
         return (new JobSubmission(r.Name, settings, train, valid), data);
     }
 
@@ -298,14 +276,6 @@ public static class JobApi
         {
             // The exception handler names the field from the JSON path, as for bodies bound by the framework.
             throw new BadHttpRequestException("The body is not valid JSON.", StatusCodes.Status400BadRequest, e);
-        }
-    }
-
-    private static void Range(ValidationErrors errors, string field, int value, int min, int max)
-    {
-        if (value < min || value > max)
-        {
-            errors.Add(field, string.Create(CultureInfo.InvariantCulture, $"Must be between {min:N0} and {max:N0}."));
         }
     }
 

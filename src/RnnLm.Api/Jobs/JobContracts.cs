@@ -1,6 +1,7 @@
 using System.ComponentModel;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using RnnLm.Api.Infrastructure;
-using RnnLm.Engine.Model;
 using RnnLm.Engine.Training;
 
 namespace RnnLm.Api.Jobs;
@@ -48,61 +49,18 @@ public sealed record JobRequest : IDocumentedExample<JobRequest>
     [Description("Hold out this fraction of the training sentences (chosen by the seed) for validation, when no `valid` text is sent. Default 0.1.")]
     public double? ValidFraction { get; init; }
 
-    [Description("Dh: width of the hidden layer, 1 to 1024.")]
-    [DefaultValue(100)]
-    public int Hidden { get; init; } = 100;
+    [Description("Start from a named recipe of training settings; the settings sent apply on top of it. \"default\" is the defaults shown here "
+        + "(the shipped model's recipe); \"brown-default\" the shipped model's exact command; \"rnnlm\" Mikolov's rnnlm 0.4b; \"bench\" rnnlm bench's.")]
+    [DefaultValue("default")]
+    public string? Preset { get; init; }
 
-    [Description("d: width of a word embedding, 1 to 1024.")]
-    [DefaultValue(100)]
-    public int Embedding { get; init; } = 100;
-
-    [Description("Output layer: \"classes\" (class-factorized softmax, fast) or \"full\" (softmax over the whole vocabulary).")]
-    [DefaultValue(OutputKind.Classes)]
-    public OutputKind Output { get; init; } = OutputKind.Classes;
-
-    [Description("Number of word classes for the class-factorized output, 1 to 10,000 (capped at the vocabulary size).")]
-    [DefaultValue(100)]
-    public int Classes { get; init; } = 100;
-
-    [Description("Steps of back-propagation through time before each block, 0 to 64.")]
-    [DefaultValue(4)]
-    public int Bptt { get; init; } = 4;
-
-    [Description("Words per update block, 1 to 256.")]
-    [DefaultValue(10)]
-    public int BpttBlock { get; init; } = 10;
-
-    [Description("Sentence streams trained side by side, 1 to 256.")]
-    [DefaultValue(8)]
-    public int Streams { get; init; } = 8;
-
-    [Description("Initial learning rate, in (0, 10].")]
-    [DefaultValue(0.15)]
-    public double Alpha { get; init; } = 0.15;
-
-    [Description("L2 regularization, in [0, 0.1].")]
-    [DefaultValue(1e-6)]
-    public double Beta { get; init; } = 1e-6;
-
-    [Description("Most epochs, 1 to 100; the rnnlm schedule usually stops earlier.")]
-    [DefaultValue(30)]
-    public int MaxEpochs { get; init; } = 30;
-
-    [Description("Validation improvement factor below which alpha starts halving, 1 to 2.")]
-    [DefaultValue(1.001)]
-    public double MinImprovement { get; init; } = 1.001;
-
-    [Description("Words seen fewer times in the training text become <unk>, 1 to 1,000.")]
-    [DefaultValue(4)]
-    public int MinCount { get; init; } = 4;
-
-    [Description("Threads for the job, from 1 to the machine's processor count. One leaves the other cores to requests.")]
-    [DefaultValue(1)]
-    public int Threads { get; init; } = 1;
-
-    [Description("Seed for the initial weights, the sentence order and the held-out split: the same seed and settings give the same model.")]
-    [DefaultValue(1)]
-    public int Seed { get; init; } = 1;
+    /// <summary>
+    /// The training settings sent (hidden, alpha, ...): every field that is not one of the job's own. Their names, limits,
+    /// defaults and descriptions are the engine's <see cref="TrainingSettings"/>; <see cref="JobSettingsReader"/> checks them
+    /// and the OpenAPI document lists them (<see cref="TrainingSettingsSchemaFilter"/>).
+    /// </summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Settings { get; init; }
 
     [Description("\"never\" (default), \"ifBetter\" (activate when its validation perplexity beats the active model's on the same text) or \"always\".")]
     [DefaultValue(PromotionMode.Never)]
@@ -113,11 +71,13 @@ public sealed record JobRequest : IDocumentedExample<JobRequest>
         Name = "tiny example",
         Train = ["the cat sat on the mat .", "the dog sat on the log .", "a cat saw a dog .", "the dog saw the cat on the mat ."],
         Valid = ["the cat sat on the log ."],
-        Hidden = 16,
-        Embedding = 16,
-        Classes = 4,
-        MaxEpochs = 3,
-        MinCount = 1,
+        Settings = new()
+        {
+            ["hidden"] = JsonSerializer.SerializeToElement(16),
+            ["classes"] = JsonSerializer.SerializeToElement(4),
+            ["maxEpochs"] = JsonSerializer.SerializeToElement(3),
+            ["minCount"] = JsonSerializer.SerializeToElement(1),
+        },
     };
 }
 
@@ -184,45 +144,15 @@ public sealed record JobResponse(
         new JobProgress(2, 0.5, 1_200, 3.1, 0.15, [9.8], 0.2, new DateTimeOffset(2025, 1, 1, 12, 0, 2, TimeSpan.Zero)), null, null, 0, null);
 }
 
-[Description("The trainer's settings of a job, as validated.")]
-public sealed record JobSettings(
-    [property: Description("Dh.")] int Hidden,
-    [property: Description("d.")] int Embedding,
-    [property: Description("full or classes.")] OutputKind Output,
-    [property: Description("Word classes (classes output only).")] int Classes,
-    [property: Description("Back-propagation steps before each block.")] int Bptt,
-    [property: Description("Words per update block.")] int BpttBlock,
-    [property: Description("Sentence streams.")] int Streams,
-    [property: Description("Initial learning rate.")] double Alpha,
-    [property: Description("L2 regularization.")] double Beta,
-    [property: Description("Most epochs.")] int MaxEpochs,
-    [property: Description("Improvement factor of the schedule.")] double MinImprovement,
-    [property: Description("Minimum word count.")] int MinCount,
-    [property: Description("Threads.")] int Threads,
-    [property: Description("Seed.")] int Seed,
-    [property: Description("Held-out fraction when validation is held out of the training text, else null.")] double? ValidFraction,
-    [property: Description("never, ifBetter or always.")] PromotionMode Promote)
+/// <summary>
+/// The settings of a job, as validated: every training setting (defaults filled in), the held-out fraction and the promotion
+/// mode. Its JSON is flat, one field a setting, as a request sends them and a model card lists them (<see cref="JobSettingsJsonConverter"/>).
+/// </summary>
+[Description("The settings of a job, as validated: every training setting with the defaults filled in, the held-out fraction and promote.")]
+[JsonConverter(typeof(JobSettingsJsonConverter))]
+public sealed record JobSettings(TrainingOptions Training, double? ValidFraction, PromotionMode Promote)
 {
-    public static JobSettings Example => new(16, 16, OutputKind.Classes, 4, 4, 10, 8, 0.15, 1e-6, 3, 1.001, 1, 1, 1, null, PromotionMode.Never);
-
-    /// <summary>The trainer's options these settings stand for.</summary>
-    internal TrainingOptions ToTrainingOptions() => new()
-    {
-        Hidden = Hidden,
-        Embedding = Embedding,
-        Output = Output,
-        Classes = Classes,
-        Bptt = Bptt,
-        BpttBlock = BpttBlock,
-        Streams = Streams,
-        Alpha = Alpha,
-        Beta = Beta,
-        MaxEpochs = MaxEpochs,
-        MinImprovement = MinImprovement,
-        MinCount = MinCount,
-        Threads = Threads,
-        Seed = Seed,
-    };
+    public static JobSettings Example => new(TrainingSettings.Standard.Defaults with { Hidden = 16, Embedding = 16, Classes = 4, MaxEpochs = 3, MinCount = 1 }, null, PromotionMode.Never);
 }
 
 [Description("Jobs, newest first.")]

@@ -93,7 +93,7 @@ public class JobFiles(string directory, string brownDirectory)
         var validPath = Path.Combine(folder, ValidFile);
         return File.Exists(validPath)
             ? (train, TextCorpus.Read(validPath))
-            : HoldOut(train, job.Settings.ValidFraction ?? 0.1, job.Settings.Seed);
+            : HoldOut(train, job.Settings.ValidFraction ?? 0.1, job.Settings.Training.Seed);
     }
 
     /// <summary>Splits off a seeded random fraction of the sentences (at least one, never all) for validation, keeping the order of each part.</summary>

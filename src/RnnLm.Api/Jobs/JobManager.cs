@@ -308,7 +308,7 @@ public sealed partial class JobManager : BackgroundService
             Publish(live, live.Record with { Status = JobStatus.Running, StartedUtc = DateTimeOffset.UtcNow }, persist: true);
             var settings = live.Record.Settings;
             var (train, valid) = _files.Read(live.Record);
-            var options = settings.ToTrainingOptions();
+            var options = settings.Training;
             var lastPersist = DateTime.UtcNow;
             var trainer = new Trainer(options, progress =>
             {
@@ -341,7 +341,7 @@ public sealed partial class JobManager : BackgroundService
                 Command = $"POST /jobs (job {id})",
             });
 
-            var promotion = _promotion.Apply(id, settings.Promote, model, valid, settings.Threads, validPerplexity);
+            var promotion = _promotion.Apply(id, settings.Promote, model, valid, settings.Training.Threads, validPerplexity);
             var outcome = new JobResult(id, result.Epochs, Math.Round(result.Seconds, 2), Math.Round(result.WordsPerSecond), validPerplexity, trainPerplexity,
                 model.Shape.VocabularySize, result.ResumedFromEpoch, promotion);
             End(live, live.Record with { Status = JobStatus.Succeeded, FinishedUtc = DateTimeOffset.UtcNow, Result = outcome, ModelId = id });

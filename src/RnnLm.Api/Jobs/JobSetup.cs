@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Infrastructure;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RnnLm.Api.Models;
+using RnnLm.Engine.Training;
 
 namespace RnnLm.Api.Jobs;
 
@@ -20,6 +22,8 @@ public static class JobSetup
             var contentRoot = provider.GetRequiredService<IHostEnvironment>().ContentRootPath;
             return new JobFiles(Path.Combine(provider.GetRequiredService<ModelRegistry>().DataDirectory, "jobs"), Path.GetDirectoryName(ModelHost.Resolve(brown, contentRoot))!);
         });
+        services.TryAddSingleton(TrainingSettings.Standard); // the training settings' names, limits and defaults (tests swap in changed copies)
+        services.ConfigureSwaggerGen(options => options.SchemaFilter<TrainingSettingsSchemaFilter>());
         services.AddSingleton<JobManager>();
         services.AddHostedService(provider => provider.GetRequiredService<JobManager>());
         services.AddOptions<FormOptions>().Configure<IOptions<RnnLmOptions>>((form, options) =>
