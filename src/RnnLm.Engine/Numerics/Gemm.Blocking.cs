@@ -48,16 +48,10 @@ internal static unsafe partial class Gemm
 
     // MR × NR, the tile a micro-kernel keeps in registers. 8 × 32 on AVX-512: 16 zmm accumulators, 2 loads of B
     // and 8 broadcasts per 16 FMAs, which keeps both FMA pipes busy; 8 rows divide the usual batch sizes (16, 32,
-    // 160, ...) with no ragged panel. 6 × 2V on V-lane vectors: the classic 12-accumulator tile that fits 16 ymm
-    // registers.
-    private static (int Mr, int Nr) Tiling(KernelKind kind) => kind switch
-    {
-        KernelKind.Avx512 => (8, 32),
-        KernelKind.VectorT => (6, 2 * Vector<float>.Count),
-        KernelKind.Vector256 => (6, 2 * Vector256<float>.Count),
-        KernelKind.Vector128 => (6, 2 * Vector128<float>.Count),
-        _ => (4, 4),
-    };
+    // 160, ...) with no ragged panel. 6 × 2V on V-lane vectors (V = 1 for the scalar kind): the classic
+    // 12-accumulator tile that fits 16 ymm registers.
+    private static (int Mr, int Nr) Tiling(KernelKind kind) =>
+        kind == KernelKind.Avx512 ? (8, 32) : (6, 2 * KernelKinds.LaneCount(kind));
 
     // Per-thread scratch of at least `floats` floats, 64-byte aligned so packed panels start on cache lines.
     private static float* Scratch(long floats)
@@ -293,23 +287,13 @@ internal static unsafe partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(KernelKind kind, float* a, float* b, int ldb, int kc, float* c, int ldc, bool addC)
     {
-        switch (kind)
+        if (kind == KernelKind.Avx512)
         {
-            case KernelKind.Avx512:
-                Kernel8x32Avx512(a, b, ldb, kc, c, ldc, addC);
-                break;
-            case KernelKind.VectorT:
-                Kernel6x2V<LanesT, Vector<float>>(a, b, ldb, kc, c, ldc, addC);
-                break;
-            case KernelKind.Vector256:
-                Kernel6x2V<Lanes256, Vector256<float>>(a, b, ldb, kc, c, ldc, addC);
-                break;
-            case KernelKind.Vector128:
-                Kernel6x2V<Lanes128, Vector128<float>>(a, b, ldb, kc, c, ldc, addC);
-                break;
-            default:
-                Kernel4x4Scalar(a, b, ldb, kc, c, ldc, addC);
-                break;
+            Kernel8x32Avx512(a, b, ldb, kc, c, ldc, addC);
+        }
+        else
+        {
+            KernelKinds.RunOnLanes(kind, new Tile6x2V(a, b, ldb, kc, c, ldc, addC));
         }
     }
 

@@ -1,6 +1,3 @@
-using System.Numerics;
-using System.Runtime.Intrinsics;
-
 namespace RnnLm.Engine.Numerics;
 
 // The direct paths for products of at most SkinnyRows rows: no packing, B read in place.
@@ -53,27 +50,10 @@ internal static unsafe partial class Gemm
         }
 
         // Direct path for op(B) = Bᵀ: every element is a dot product of two contiguous k-vectors. AVX-512 takes
-        // Vector<float>'s dots: at 16 lanes the horizontal sums would cost more than they save.
-        private void SkinnyDot(int i0, int i1, int j0, int j1)
-        {
-            switch (kind)
-            {
-                case KernelKind.Avx512 or KernelKind.VectorT:
-                    SkinnyDot<LanesT, Vector<float>>(i0, i1, j0, j1);
-                    break;
-                case KernelKind.Vector256:
-                    SkinnyDot<Lanes256, Vector256<float>>(i0, i1, j0, j1);
-                    break;
-                case KernelKind.Vector128:
-                    SkinnyDot<Lanes128, Vector128<float>>(i0, i1, j0, j1);
-                    break;
-                default:
-                    SkinnyDot<Lanes1, float>(i0, i1, j0, j1);
-                    break;
-            }
-        }
+        // Vector<float>'s dots (RunOnLanes): at 16 lanes the horizontal sums would cost more than they save.
+        private void SkinnyDot(int i0, int i1, int j0, int j1) => KernelKinds.RunOnLanes(kind, new SkinnyDots(this, i0, i1, j0, j1));
 
-        private void SkinnyDot<TLanes, TVector>(int i0, int i1, int j0, int j1)
+        public void SkinnyDot<TLanes, TVector>(int i0, int i1, int j0, int j1)
             where TLanes : struct, ILanes<TVector>
             where TVector : struct
         {
@@ -116,26 +96,24 @@ internal static unsafe partial class Gemm
         }
     }
 
+    private readonly struct SkinnyDots(Job job, int i0, int i1, int j0, int j1) : ILanesKernel
+    {
+        public void Run<TLanes, TVector>()
+            where TLanes : struct, ILanes<TVector>
+            where TVector : struct =>
+            job.SkinnyDot<TLanes, TVector>(i0, i1, j0, j1);
+    }
+
     // y[0, w) = fma(x, row[0, w), y): one step of every element's chain; lanes and the scalar tail round alike.
     private static void Axpy(KernelKind kind, float x, float* row, float* y, int w)
     {
-        switch (kind)
+        if (kind == KernelKind.Avx512)
         {
-            case KernelKind.Avx512:
-                AxpyAvx512(x, row, y, w);
-                break;
-            case KernelKind.VectorT:
-                LaneKernels.Axpy<LanesT, Vector<float>>(x, row, y, w);
-                break;
-            case KernelKind.Vector256:
-                LaneKernels.Axpy<Lanes256, Vector256<float>>(x, row, y, w);
-                break;
-            case KernelKind.Vector128:
-                LaneKernels.Axpy<Lanes128, Vector128<float>>(x, row, y, w);
-                break;
-            default:
-                LaneKernels.Axpy<Lanes1, float>(x, row, y, w);
-                break;
+            AxpyAvx512(x, row, y, w);
+        }
+        else
+        {
+            KernelKinds.RunOnLanes(kind, new LaneKernels.AxpyKernel(x, row, y, w));
         }
     }
 }

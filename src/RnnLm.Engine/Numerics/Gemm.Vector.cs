@@ -2,9 +2,18 @@ using System.Runtime.CompilerServices;
 
 namespace RnnLm.Engine.Numerics;
 
-// The micro-kernel of the kinds with V-lane vectors (KernelKind.VectorT, Vector256, Vector128): 6 rows of 2V.
+// The micro-kernel of every kind but AVX-512, written once over ILanes: 6 rows of 2V, V the lanes of Vector<T>,
+// Vector256 or Vector128, or a single float for the scalar kind.
 internal static unsafe partial class Gemm
 {
+    private readonly struct Tile6x2V(float* a, float* b, int ldb, int kc, float* c, int ldc, bool addC) : ILanesKernel
+    {
+        public void Run<TLanes, TVector>()
+            where TLanes : struct, ILanes<TVector>
+            where TVector : struct =>
+            Kernel6x2V<TLanes, TVector>(a, b, ldb, kc, c, ldc, addC);
+    }
+
     // a: [kc][6] packed A panel, b: kc rows of 2V at stride ldb, c: 6 rows of 2V at stride ldc (V = TLanes.Count).
     private static void Kernel6x2V<TLanes, TVector>(float* a, float* b, int ldb, int kc, float* c, int ldc, bool addC)
         where TLanes : struct, ILanes<TVector>

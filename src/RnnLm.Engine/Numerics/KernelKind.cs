@@ -67,6 +67,40 @@ internal static class KernelKinds
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="kernel"/> with the lanes of <paramref name="kind"/>: <see cref="Vector{T}"/>,
+    /// <see cref="Vector256{T}"/>, <see cref="Vector128{T}"/>, or one float for the scalar kind. Where AVX-512 has
+    /// no kernel of its own it takes <see cref="Vector{T}"/>'s.
+    /// </summary>
+    public static void RunOnLanes<TKernel>(KernelKind kind, TKernel kernel)
+        where TKernel : struct, ILanesKernel
+    {
+        switch (kind)
+        {
+            case KernelKind.Avx512 or KernelKind.VectorT:
+                kernel.Run<LanesT, Vector<float>>();
+                break;
+            case KernelKind.Vector256:
+                kernel.Run<Lanes256, Vector256<float>>();
+                break;
+            case KernelKind.Vector128:
+                kernel.Run<Lanes128, Vector128<float>>();
+                break;
+            default:
+                kernel.Run<Lanes1, float>();
+                break;
+        }
+    }
+
+    /// <summary>The lanes of the vectors <paramref name="kind"/> computes with, as <see cref="RunOnLanes"/> picks them.</summary>
+    public static int LaneCount(KernelKind kind) => kind switch
+    {
+        KernelKind.Avx512 or KernelKind.VectorT => Vector<float>.Count,
+        KernelKind.Vector256 => Vector256<float>.Count,
+        KernelKind.Vector128 => Vector128<float>.Count,
+        _ => 1,
+    };
+
     /// <summary>A lane computes fma(x, y, acc); scalar code must round the same way to give the same bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MultiplyAdd(float x, float y, float acc) => HardwareFma ? MathF.FusedMultiplyAdd(x, y, acc) : x * y + acc;

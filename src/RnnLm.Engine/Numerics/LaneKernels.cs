@@ -8,6 +8,15 @@ namespace RnnLm.Engine.Numerics;
 /// </summary>
 internal static unsafe class LaneKernels
 {
+    /// <summary><see cref="Axpy{TLanes, TVector}"/> with its arguments, for <see cref="KernelKinds.RunOnLanes"/>.</summary>
+    public readonly struct AxpyKernel(float x, float* row, float* y, int w) : ILanesKernel
+    {
+        public void Run<TLanes, TVector>()
+            where TLanes : struct, ILanes<TVector>
+            where TVector : struct =>
+            Axpy<TLanes, TVector>(x, row, y, w);
+    }
+
     // y[0, w) = fma(x, row[0, w), y): one step of every element's chain; lanes and the scalar tail round alike.
     public static void Axpy<TLanes, TVector>(float x, float* row, float* y, int w)
         where TLanes : struct, ILanes<TVector>

@@ -32,6 +32,17 @@ internal unsafe interface ILanes<TVector>
     static abstract float Sum(TVector value);
 }
 
+/// <summary>
+/// A kernel written once over <see cref="ILanes{TVector}"/>, with its arguments: <see cref="KernelKinds.RunOnLanes"/>
+/// runs it with the lanes of a <see cref="KernelKind"/>.
+/// </summary>
+internal interface ILanesKernel
+{
+    void Run<TLanes, TVector>()
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct;
+}
+
 [StructLayout(LayoutKind.Auto)]
 internal readonly unsafe struct LanesT : ILanes<Vector<float>>
 {

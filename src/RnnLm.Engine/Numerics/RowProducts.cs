@@ -17,13 +17,15 @@ namespace RnnLm.Engine.Numerics;
 /// </para>
 /// <para>
 /// On AVX-512 the products run from registers, with masked loads and stores for a row's last partial vector;
-/// elsewhere, and for element types other than <see langword="float"/>, they fall back to <see cref="Gemm"/>.
-/// An element's arithmetic does not depend on where it falls in the register blocking, so a row's results are
-/// the same whatever other rows share the call.
+/// the other kinds run one generic version over <see cref="ILanes{TVector}"/>; element types other than
+/// <see langword="float"/> fall back to <see cref="Gemm"/>'s plain path, which goes row by row. For every kind, an
+/// element's arithmetic does not depend on where it falls in the blocking, so a row's results are the same
+/// whatever other rows share the call: training threads group rows differently, and must get the same bits.
 /// </para>
 /// <para>
-/// This file holds the API, the choice of kernel by <see cref="KernelKind"/> and the scalar references;
-/// RowProducts.Avx512 the AVX-512 dot products, RowProducts.Avx512.Updates the AVX-512 row sums and updates.
+/// This file holds the API and the scalar references; RowProducts.Kinds the choice of kernel by
+/// <see cref="KernelKind"/> and the generic kernels; RowProducts.Avx512 the AVX-512 dot products,
+/// RowProducts.Avx512.Updates the AVX-512 row sums and updates.
 /// </para>
 /// </remarks>
 internal static unsafe partial class RowProducts
@@ -49,17 +51,22 @@ internal static unsafe partial class RowProducts
             return;
         }
 
-        if (typeof(T) == typeof(float) && kind == KernelKind.Avx512 && width > 0)
+        if (width == 0)
         {
-            fixed (T* pa = a, pb = b, pd = dots)
-            {
-                DotsAvx512((float*)pa, m, (float*)pb, n, width, (float*)pd);
-            }
-
+            dots[..(m * n)].Clear();
             return;
         }
 
-        Multiply(a, width, false, b, width, true, dots, n, m, n, width, false, kind);
+        if (typeof(T) != typeof(float))
+        {
+            Gemm.Multiply<T>(a, width, false, b, width, true, dots, n, m, n, width, false);
+            return;
+        }
+
+        fixed (T* pa = a, pb = b, pd = dots)
+        {
+            Dots(kind, (float*)pa, m, (float*)pb, n, width, (float*)pd);
+        }
     }
 
     /// <summary>sums[i] = Σ_j weights[i, j]·b[j], for weights ([m, n]) and b ([n, width]); sums is [m, width].</summary>
@@ -83,17 +90,16 @@ internal static unsafe partial class RowProducts
             return;
         }
 
-        if (typeof(T) == typeof(float) && kind == KernelKind.Avx512)
+        if (typeof(T) != typeof(float))
         {
-            fixed (T* pw = weights, pb = b, ps = sums)
-            {
-                CombineAvx512((float*)pw, m, (float*)pb, n, width, (float*)ps);
-            }
-
+            Gemm.Multiply<T>(weights, n, false, b, width, false, sums, width, m, width, n, false);
             return;
         }
 
-        Multiply(weights, n, false, b, width, false, sums, width, m, width, n, false, kind);
+        fixed (T* pw = weights, pb = b, ps = sums)
+        {
+            Combine(kind, (float*)pw, m, (float*)pb, n, width, (float*)ps);
+        }
     }
 
     /// <summary>
@@ -126,17 +132,17 @@ internal static unsafe partial class RowProducts
             return;
         }
 
-        if (typeof(T) == typeof(float) && kind == KernelKind.Avx512 && m > 0)
+        if (typeof(T) == typeof(float) && m > 0)
         {
             fixed (T* pw = weights, pa = a, pb = b)
             {
-                AddOuterAvx512((float*)pw, m, (float*)pa, (float*)pb, n, width, Unsafe.As<T, float>(ref keep));
+                AddOuter(kind, (float*)pw, m, (float*)pa, (float*)pb, n, width, Unsafe.As<T, float>(ref keep));
             }
 
             return;
         }
 
-        Multiply(weights, n, true, a, width, false, written, width, n, width, m, true, kind);
+        Gemm.Multiply<T>(weights, n, true, a, width, false, written, width, n, width, m, true);
         if (keep != T.One)
         {
             TensorPrimitives.Multiply<T>(written, keep, written);
@@ -259,6 +265,22 @@ internal static unsafe partial class RowProducts
         }
     }
 
+    /// <summary>
+    /// Reference for <c>CombineAndAddOuter</c>: the sums from b as it was, errors scaled in <see langword="float"/>
+    /// (they are an output, as in the kernel), then the update, both accumulating in <see langword="double"/>.
+    /// </summary>
+    internal static void CombineAndAddOuterReference(Span<float> errors, int m, ReadOnlySpan<float> a, Span<float> b, int n, int width,
+                                                     Span<float> sums, float scale, float keep)
+    {
+        CombineReference(errors, m, b, n, width, sums);
+        for (var i = 0; i < m * n; i++)
+        {
+            errors[i] *= scale;
+        }
+
+        AddOuterReference(errors, a, m, b, n, width, keep);
+    }
+
     private static void Check(int length, int rows, int columns, string name)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows, name);
@@ -267,20 +289,5 @@ internal static unsafe partial class RowProducts
         {
             throw new ArgumentException($"{name} needs at least {(long)rows * columns} elements for its shape, it has {length}.", name);
         }
-    }
-
-    // The products on kinds other than AVX-512: Gemm with that kind for float, Gemm's plain path otherwise.
-    private static void Multiply<T>(ReadOnlySpan<T> a, int lda, bool transA, ReadOnlySpan<T> b, int ldb, bool transB,
-                                    Span<T> c, int ldc, int m, int n, int k, bool accumulate, KernelKind kind)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float))
-        {
-            Gemm.Multiply(MemoryMarshal.Cast<T, float>(a), lda, transA, MemoryMarshal.Cast<T, float>(b), ldb, transB,
-                          MemoryMarshal.Cast<T, float>(c), ldc, m, n, k, accumulate, 1, kind);
-            return;
-        }
-
-        Gemm.Multiply<T>(a, lda, transA, b, ldb, transB, c, ldc, m, n, k, accumulate);
     }
 }
