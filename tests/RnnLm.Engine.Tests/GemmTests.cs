@@ -122,6 +122,32 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(TransposeForms))]
+    public void RowsSplitOverCallsBySplitRowsGiveTheBitsOfOneCall(string kind, bool transA, bool transB)
+    {
+        // Callers split a product's rows over threads, each with a call of its own: a part of at most 4 rows
+        // would take the direct path, which sums in another order than the packed one (and k = 300 > KC).
+        foreach (var m in Enumerable.Range(1, 24))
+        {
+            var p = Problem.Create(m, 37, 300, transA, transB, padding: 2, seed: m);
+            var one = Run(p, accumulate: true, threads: 1, kind);
+            foreach (var parts in new[] { 2, 3 })
+            {
+                var split = (float[])p.C.Clone();
+                for (var part = 0; part < parts; part++)
+                {
+                    var (from, to) = Gemm.SplitRows(m, parts, part);
+                    var a = transA ? p.A.AsSpan(from) : p.A.AsSpan(from * p.Lda);
+                    Gemm.Multiply(a, p.Lda, transA, p.B, p.Ldb, transB, split.AsSpan(from * p.Ldc), p.Ldc, to - from, p.N, p.K,
+                                  accumulate: true, threads: 1, KernelKindData.Parse(kind));
+                }
+
+                Assert.Equal(one, split);
+            }
+        }
+    }
+
     [Fact]
     public void RepeatedCallsGiveBitIdenticalResults()
     {

@@ -19,13 +19,15 @@ namespace RnnLm.Engine.Numerics;
 /// lane, a zero-padded edge tile and the scalar tails all perform that same chain, so an element's bits
 /// do not depend on which tile, thread or edge it fell into, and any split of C across threads gives
 /// bit-identical results. Products with at most <see cref="SkinnyRows"/> rows use a direct path (no
-/// packing) whose per-element arithmetic is likewise independent of the split.
+/// packing) whose per-element arithmetic is likewise independent of the split, but not the same as the packed
+/// path's: a caller that splits C's rows over several calls gets the bits of one call only with
+/// <see cref="SplitRows"/>. Splitting C's columns over calls is always safe.
 /// </para>
 /// <para>
 /// The class is split by concern: this file holds the API and the scalar reference; Gemm.Blocking the
-/// cache blocking and the split across threads; Gemm.Packing the panel copies; Gemm.Avx512, Gemm.Vector and
-/// Gemm.Scalar the micro-kernel of each <see cref="KernelKind"/>; Gemm.Skinny the direct paths for few rows;
-/// Gemm.Generic the plain path for element types other than <see langword="float"/>.
+/// cache blocking and the split across threads; Gemm.Packing the panel copies; Gemm.Avx512 and Gemm.Vector the
+/// micro-kernels (the latter for every other <see cref="KernelKind"/>, scalar included); Gemm.Skinny the direct
+/// paths for few rows; Gemm.Generic the plain path for element types other than <see langword="float"/>.
 /// </para>
 /// </remarks>
 internal static unsafe partial class Gemm
@@ -142,6 +144,18 @@ internal static unsafe partial class Gemm
                 GenericJob<T>.RunParallel(job, m, parts);
             }
         }
+    }
+
+    /// <summary>
+    /// Rows [Start, End) of an m-row product that part <paramref name="part"/> of <paramref name="parts"/> computes
+    /// with a call of its own, cut so that each row gets the bits one call over all m rows gives it: a call of at
+    /// most <see cref="SkinnyRows"/> rows takes the direct path, which sums in another order than the packed path,
+    /// so no part gets so few rows unless one part takes all of them. Parts past those used get no rows.
+    /// </summary>
+    internal static (int Start, int End) SplitRows(int m, int parts, int part)
+    {
+        var used = Math.Clamp(m / (SkinnyRows + 1), 1, parts);
+        return part < used ? WorkTeam.Split(m, used, part) : (m, m);
     }
 
     /// <summary>

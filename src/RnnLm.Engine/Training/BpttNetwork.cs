@@ -240,7 +240,7 @@ internal sealed class BpttNetwork<T>
         // Hᵀ for the way back (H does not change before then): the member's rows of H into columns of Hᵀ.
         var (hFrom, hTo) = WorkTeam.Split(dh, _team.Size, member);
         Transpose(_p.Recurrent, _recurrentTransposed, dh, hFrom, hTo);
-        var (first, end) = member < _slices ? WorkTeam.Split(b, _slices, member) : (0, 0);
+        var (first, end) = Gemm.SplitRows(b, _slices, member);
         var count = end - first;
         if (count == 0)
         {
@@ -361,7 +361,7 @@ internal sealed class BpttNetwork<T>
     private void BackwardSlice(int member)
     {
         var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
-        var (first, end) = member < _slices ? WorkTeam.Split(b, _slices, member) : (0, 0);
+        var (first, end) = Gemm.SplitRows(b, _slices, member);
         var count = end - first;
         var live = _live.AsSpan(member * _window, _visits);
         live.Clear();
@@ -435,9 +435,10 @@ internal sealed class BpttNetwork<T>
             return;
         }
 
-        // Rows of dH and dI, so that each member packs only its part of the transposed stacks.
+        // Rows of dH and dI, so that each member packs only its part of the transposed stacks; every split of a
+        // product's rows is Gemm's, which gives each row the bits of one call over all of them.
         var deltas = _deltas.AsSpan(0, rows * dh);
-        var (from, to) = WorkTeam.Split(dh, _team.Size, member);
+        var (from, to) = Gemm.SplitRows(dh, _team.Size, member);
         if (to > from)
         {
             Gemm.Multiply<T>(_previousStack.AsSpan(from, ((rows - 1) * dh) + to - from), dh, true, deltas, dh, false, g.Recurrent.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
@@ -448,13 +449,13 @@ internal sealed class BpttNetwork<T>
             }
         }
 
-        (from, to) = WorkTeam.Split(d, _team.Size, member);
+        (from, to) = Gemm.SplitRows(d, _team.Size, member);
         if (to > from)
         {
             Gemm.Multiply<T>(_embeddedStack.AsSpan(from, ((rows - 1) * d) + to - from), d, true, deltas, dh, false, g.Input.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
         }
 
-        var (first, end) = WorkTeam.Split(rows, _team.Size, member);
+        var (first, end) = Gemm.SplitRows(rows, _team.Size, member);
         if (end > first)
         {
             Gemm.Multiply<T>(_deltas.AsSpan(first * dh, (end - first) * dh), dh, false, _p.Input, dh, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, dh, false);
@@ -502,10 +503,10 @@ internal sealed class BpttNetwork<T>
             StepWeights(_p.Embedding.AsSpan(x * d, d), g.Embedding.AsSpan(x * d, d), rate, decay);
         }
 
-        var (from, to) = WorkTeam.Split(dh, _team.Size, member);
+        var (from, to) = Gemm.SplitRows(dh, _team.Size, member);
         StepWeights(_p.Recurrent.AsSpan(from * dh, (to - from) * dh), g.Recurrent.AsSpan(from * dh, (to - from) * dh), rate, decay);
         StepWeights(_p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, T.Zero);
-        (from, to) = WorkTeam.Split(d, _team.Size, member);
+        (from, to) = Gemm.SplitRows(d, _team.Size, member);
         StepWeights(_p.Input.AsSpan(from * dh, (to - from) * dh), g.Input.AsSpan(from * dh, (to - from) * dh), rate, decay);
     }
 
