@@ -4,7 +4,16 @@
 # warnings are printed. Two are expected: Redocly's info-license and Spectral's info-contact ask for a license and a
 # contact in the document's info, and this project has chosen neither.
 set -euo pipefail
-command -v npm >/dev/null || { echo "Linting the OpenAPI document needs Node.js and npm (apt-get install -y nodejs npm)."; exit 1; }
+# Node.js, npm and curl from Debian when the machine lacks them (as root or with passwordless sudo).
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo -n "$@"; else return 1; fi; }
+for tool in npm curl; do
+  if ! command -v "$tool" >/dev/null; then
+    package=$([ "$tool" = npm ] && echo "nodejs npm" || echo "$tool")
+    # shellcheck disable=SC2086
+    { as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $package; } >/dev/null ||
+      { echo "Linting the OpenAPI document needs $tool and it cannot be installed here (not root, no passwordless sudo): apt-get install -y $package" >&2; exit 1; }
+  fi
+done
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 port="${OPENAPI_LINT_PORT:-18091}"

@@ -6,7 +6,8 @@ namespace RnnLm.Benchmarks;
 /// <summary>
 /// The three output-layer products of a training step at vocabulary size N = 14,115:
 /// logits C[M, N] = H[M, K] · Uᵀ (U stored [N, K]), back-prop C[M, K] = G[M, N] · U[N, K], and the
-/// weight gradient C[N, K] += Gᵀ · H. Multiply-adds per call = M · N · K.
+/// weight gradient C[N, K] += Gᵀ · H. Multiply-adds per call = M · N · K. Each on every kernel kind this
+/// machine runs (the kind's name: BenchmarkDotNet's generated code cannot name the engine's internal enum).
 /// </summary>
 [MemoryDiagnoser]
 public class GemmBenchmarks
@@ -37,6 +38,11 @@ public class GemmBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    [ParamsSource(nameof(Kinds))]
+    public string Kind { get; set; } = KernelKinds.Default.ToString();
+
+    public static IEnumerable<string> Kinds => KernelKinds.Supported.Select(kind => kind.ToString());
+
     [GlobalSetup]
     public void Setup()
     {
@@ -50,16 +56,17 @@ public class GemmBenchmarks
     [Benchmark]
     public void Multiply()
     {
+        var kind = Enum.Parse<KernelKind>(Kind);
         switch (Shape)
         {
             case Form.LogitsNT:
-                Gemm.Multiply(_h, K, false, _u, K, true, _out, N, M, N, K, false, Threads);
+                Gemm.Multiply(_h, K, false, _u, K, true, _out, N, M, N, K, false, Threads, kind);
                 break;
             case Form.HiddenGradNN:
-                Gemm.Multiply(_g, N, false, _u, K, false, _out, K, M, K, N, false, Threads);
+                Gemm.Multiply(_g, N, false, _u, K, false, _out, K, M, K, N, false, Threads, kind);
                 break;
             default:
-                Gemm.Multiply(_g, N, true, _h, K, false, _out, K, N, K, M, true, Threads);
+                Gemm.Multiply(_g, N, true, _h, K, false, _out, K, N, K, M, true, Threads, kind);
                 break;
         }
     }

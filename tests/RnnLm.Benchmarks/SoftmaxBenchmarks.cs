@@ -4,7 +4,7 @@ using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Benchmarks;
 
-/// <summary>The output layer's softmax: the Vector&lt;float&gt; kernel against the scalar reference and TensorPrimitives.</summary>
+/// <summary>The output layer's softmax: the Vector&lt;float&gt; kernel and the no-SIMD path against the scalar reference and TensorPrimitives.</summary>
 [MemoryDiagnoser]
 public class SoftmaxBenchmarks
 {
@@ -29,6 +29,9 @@ public class SoftmaxBenchmarks
 
     [Benchmark]
     public float VectorKernel() => Softmax.Compute(_logits, _probabilities);
+
+    [Benchmark]
+    public float ScalarPath() => Softmax.Compute(_logits, _probabilities, vectorized: false);
 
     [Benchmark]
     public float TensorPrimitivesSoftMax()

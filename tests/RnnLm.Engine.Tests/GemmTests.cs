@@ -3,45 +3,48 @@ using RnnLm.Engine.Numerics;
 namespace RnnLm.Engine.Tests;
 
 /// <summary>
-/// The fast GEMM against the plain double-accumulating reference, over all transpose forms and shapes that
-/// straddle the kernel's block boundaries (MR = 8, NR = 32 and 16, KC = 256, MC = 192, NC = 4096, B read in
-/// place up to 32 rows, the direct path up to 4 rows), plus thread-count independence, leading dimensions
-/// and argument checks.
+/// The fast GEMM against the plain double-accumulating reference on every kernel kind this machine runs, over
+/// all transpose forms and shapes that straddle the kernels' block boundaries (MR = 8, 6 or 4; NR = 32 and 16 on
+/// AVX-512, 2V or 4 elsewhere; KC = 256, MC = 192, NC = 4096, B read in place up to 32 rows, the direct path up to
+/// 4 rows), plus thread-count independence, leading dimensions and argument checks.
 /// </summary>
 public class GemmTests
 {
     private const int Vocabulary = 14115;
 
-    public static TheoryData<int, int, int> AwkwardSizes() => new()
-    {
-        { 1, 1, 1 },
-        { 1, Vocabulary, 100 },
-        { 2, 257, 33 },
-        { 3, 70, 19 },
-        { 4, 65, 300 },
-        { 5, 63, 17 },
-        { 7, 13, 5 },
-        { 8, 32, 256 },
-        { 9, 33, 257 },
-        { 15, 16, 255 },
-        { 17, 33, 65 },
-        { 16, 17, 512 },
-        { 24, 48, 513 },
-        { 31, 100, 64 },
-        { 191, 31, 40 },
-        { 192, 64, 9 },
-        { 193, 97, 11 },
-        { 385, 40, 3 },
-        { 9, 4095, 3 },
-        { 9, 4097, 2 },
-        { 6, 8193, 2 },
-        { 64, 100, 1 },
-        { 100, 64, 1024 },
-    };
+    public static TheoryData<string, int, int, int> AwkwardSizes() => KernelKindData.With(
+    [
+        (1, 1, 1),
+        (1, Vocabulary, 100),
+        (2, 257, 33),
+        (3, 70, 19),
+        (4, 65, 300),
+        (5, 63, 17),
+        (7, 13, 5),
+        (8, 32, 256),
+        (9, 33, 257),
+        (15, 16, 255),
+        (17, 33, 65),
+        (16, 17, 512),
+        (24, 48, 513),
+        (31, 100, 64),
+        (191, 31, 40),
+        (192, 64, 9),
+        (193, 97, 11),
+        (385, 40, 3),
+        (9, 4095, 3),
+        (9, 4097, 2),
+        (6, 8193, 2),
+        (64, 100, 1),
+        (100, 64, 1024),
+    ]);
+
+    public static TheoryData<string, bool, bool> TransposeForms() =>
+        KernelKindData.With([(false, false), (false, true), (true, false), (true, true)]);
 
     [Theory]
     [MemberData(nameof(AwkwardSizes))]
-    public void FastPathMatchesReferenceForEveryTransposeAndAccumulateCombination(int m, int n, int k)
+    public void FastPathMatchesReferenceForEveryTransposeAndAccumulateCombination(string kind, int m, int n, int k)
     {
         foreach (var transA in new[] { false, true })
         {
@@ -50,24 +53,20 @@ public class GemmTests
                 foreach (var accumulate in new[] { false, true })
                 {
                     var p = Problem.Create(m, n, k, transA, transB, padding: 0, seed: m * 31 + n * 7 + k);
-                    AssertMatchesReference(p, accumulate, threads: 1);
+                    AssertMatchesReference(p, accumulate, threads: 1, kind);
                 }
             }
         }
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(false, true)]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public void LeadingDimensionsWiderThanTheRowsAreHonouredAndThePaddingIsLeftAlone(bool transA, bool transB)
+    [MemberData(nameof(TransposeForms))]
+    public void LeadingDimensionsWiderThanTheRowsAreHonouredAndThePaddingIsLeftAlone(string kind, bool transA, bool transB)
     {
         foreach (var (m, n, k) in new[] { (3, 70, 21), (37, 45, 300), (200, 90, 40) })
         {
             var p = Problem.Create(m, n, k, transA, transB, padding: 5, seed: 11);
-            var c = (float[])p.C.Clone();
-            Gemm.Multiply(p.A, p.Lda, transA, p.B, p.Ldb, transB, c, p.Ldc, m, n, k, accumulate: true, threads: 2);
+            var c = Run(p, accumulate: true, threads: 2, kind);
             for (var i = 0; i < m; i++)
             {
                 for (var j = n; j < p.Ldc && i * p.Ldc + j < c.Length; j++)
@@ -76,18 +75,19 @@ public class GemmTests
                 }
             }
 
-            AssertMatchesReference(p, accumulate: true, threads: 2);
+            AssertMatchesReference(p, accumulate: true, threads: 2, kind);
         }
     }
 
-    [Fact]
-    public void TheFullLogitsShapeMatchesTheReferenceOnSampledRows()
+    [Theory]
+    [MemberData(nameof(KernelKindData.Kinds), MemberType = typeof(KernelKindData))]
+    public void TheFullLogitsShapeMatchesTheReferenceOnSampledRows(string kind)
     {
         // Row i of C depends only on row i of A, so the reference is run on single rows: the first and last
         // of each MR panel near the ends, every column including the ragged last NR panel.
         var p = Problem.Create(160, Vocabulary, 256, transA: false, transB: true, padding: 0, seed: 5);
-        var actual = Run(p, accumulate: false, threads: 2);
-        foreach (var i in new[] { 0, 1, 7, 8, 9, 80, 151, 152, 159 })
+        var actual = Run(p, accumulate: false, threads: 2, kind);
+        foreach (var i in new[] { 0, 1, 5, 6, 7, 8, 9, 80, 151, 152, 155, 156, 159 })
         {
             var row = new Problem(p.A[(i * p.Lda)..((i + 1) * p.Lda)], p.Lda, false, p.B, p.Ldb, true,
                                   actual[(i * p.Ldc)..((i + 1) * p.Ldc)], p.Ldc, 1, p.N, p.K);
@@ -98,28 +98,53 @@ public class GemmTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ALongInnerDimensionSplitAcrossThreadsMatchesTheReference(bool transB)
+    [MemberData(nameof(KernelKindData.Kinds), MemberType = typeof(KernelKindData))]
+    public void ALongInnerDimensionSplitAcrossThreadsMatchesTheReference(string kind)
     {
         // Back-prop shape G[M, V] · U[V, Dh]: A is large enough to be packed once and shared by the workers.
-        var p = Problem.Create(40, 96, 7000, transA: false, transB, padding: 3, seed: 21);
-        AssertMatchesReference(p, accumulate: true, threads: 2);
+        foreach (var transB in new[] { false, true })
+        {
+            var p = Problem.Create(40, 96, 7000, transA: false, transB, padding: 3, seed: 21);
+            AssertMatchesReference(p, accumulate: true, threads: 2, kind);
+        }
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(false, true)]
-    [InlineData(true, false)]
-    [InlineData(true, true)]
-    public void OneTwoAndThreeThreadsGiveBitIdenticalResults(bool transA, bool transB)
+    [MemberData(nameof(TransposeForms))]
+    public void OneTwoAndThreeThreadsGiveBitIdenticalResults(string kind, bool transA, bool transB)
     {
         foreach (var (m, n, k) in new[] { (160, 1500, 300), (600, 96, 257), (40, 200, 7000), (3, 9000, 256), (1, 20000, 100) })
         {
             var p = Problem.Create(m, n, k, transA, transB, padding: 1, seed: 3);
-            var one = Run(p, accumulate: true, threads: 1);
-            Assert.Equal(one, Run(p, accumulate: true, threads: 2));
-            Assert.Equal(one, Run(p, accumulate: true, threads: 3));
+            var one = Run(p, accumulate: true, threads: 1, kind);
+            Assert.Equal(one, Run(p, accumulate: true, threads: 2, kind));
+            Assert.Equal(one, Run(p, accumulate: true, threads: 3, kind));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TransposeForms))]
+    public void RowsSplitOverCallsBySplitRowsGiveTheBitsOfOneCall(string kind, bool transA, bool transB)
+    {
+        // Callers split a product's rows over threads, each with a call of its own: a part of at most 4 rows
+        // would take the direct path, which sums in another order than the packed one (and k = 300 > KC).
+        foreach (var m in Enumerable.Range(1, 24))
+        {
+            var p = Problem.Create(m, 37, 300, transA, transB, padding: 2, seed: m);
+            var one = Run(p, accumulate: true, threads: 1, kind);
+            foreach (var parts in new[] { 2, 3 })
+            {
+                var split = (float[])p.C.Clone();
+                for (var part = 0; part < parts; part++)
+                {
+                    var (from, to) = Gemm.SplitRows(m, parts, part);
+                    var a = transA ? p.A.AsSpan(from) : p.A.AsSpan(from * p.Lda);
+                    Gemm.Multiply(a, p.Lda, transA, p.B, p.Ldb, transB, split.AsSpan(from * p.Ldc), p.Ldc, to - from, p.N, p.K,
+                                  accumulate: true, threads: 1, KernelKindData.Parse(kind));
+                }
+
+                Assert.Equal(one, split);
+            }
         }
     }
 
@@ -248,13 +273,20 @@ public class GemmTests
         return c;
     }
 
-    private static void AssertMatchesReference(Problem p, bool accumulate, int threads)
+    private static float[] Run(Problem p, bool accumulate, int threads, string kind)
     {
-        var actual = Run(p, accumulate, threads);
+        var c = (float[])p.C.Clone();
+        Gemm.Multiply(p.A, p.Lda, p.TransA, p.B, p.Ldb, p.TransB, c, p.Ldc, p.M, p.N, p.K, accumulate, threads, KernelKindData.Parse(kind));
+        return c;
+    }
+
+    private static void AssertMatchesReference(Problem p, bool accumulate, int threads, string kind)
+    {
+        var actual = Run(p, accumulate, threads, kind);
         var expected = (float[])p.C.Clone();
         Gemm.MultiplyReference(p.A, p.Lda, p.TransA, p.B, p.Ldb, p.TransB, expected, p.Ldc, p.M, p.N, p.K, accumulate);
 
-        AssertClose(expected, actual, $"{p.M}×{p.N}×{p.K} transA={p.TransA} transB={p.TransB} accumulate={accumulate}");
+        AssertClose(expected, actual, $"{kind} {p.M}×{p.N}×{p.K} transA={p.TransA} transB={p.TransB} accumulate={accumulate}");
     }
 
     private static void AssertClose(float[] expected, float[] actual, string what)

@@ -3,55 +3,61 @@ using RnnLm.Engine.Numerics;
 namespace RnnLm.Engine.Tests;
 
 /// <summary>
-/// The class word-part kernels (dots of contiguous rows, weighted row sums, rank-m row updates) against their
-/// double-accumulating references, over row counts that straddle the register blocking (pairs of rows, 4 and 8
-/// columns) and widths that straddle the 16-lane vectors and 64-lane chunks.
+/// The class word-part kernels (dots of contiguous rows, weighted row sums, rank-m row updates and the fused
+/// backward step) on every kernel kind this machine runs, against their double-accumulating references, over row
+/// counts that straddle the register blocking (pairs of rows, 4 and 8 columns) and widths that straddle the 4-,
+/// 8- and 16-lane vectors and 64-lane chunks.
 /// </summary>
 public class RowProductsTests
 {
-    public static TheoryData<int, int, int> Shapes()
+    public static TheoryData<string, int, int, int> Shapes()
     {
-        var data = new TheoryData<int, int, int>();
+        var shapes = new List<(int, int, int)>();
         foreach (var (m, n) in new[] { (1, 1), (1, 7), (1, 8), (1, 9), (2, 3), (2, 4), (3, 5), (4, 13), (5, 17), (9, 2), (2, 441), (1, 2088) })
         {
             foreach (var width in new[] { 1, 4, 16, 17, 63, 64, 65, 100, 200 })
             {
-                data.Add(m, n, width);
+                shapes.Add((m, n, width));
             }
         }
 
-        return data;
+        return KernelKindData.With(shapes);
     }
+
+    // Row counts on both sides of Gemm's 4-row direct path and of the pairs, class sizes on both sides of its
+    // 256-deep blocks, widths on both sides of every vector width.
+    public static TheoryData<string, int, int, int> Groupings() =>
+        KernelKindData.With([(5, 11, 100), (9, 300, 70), (6, 257, 19)]);
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void DotsMatchTheReference(int m, int n, int width)
+    public void DotsMatchTheReference(string kind, int m, int n, int width)
     {
         var a = Random(m * width, seed: 1);
         var b = Random(n * width, seed: 2);
         var fast = new float[m * n];
         var expected = new float[m * n];
-        RowProducts.Dots<float>(a, m, b, n, width, fast);
+        RowProducts.Dots<float>(a, m, b, n, width, fast, KernelKindData.Parse(kind));
         RowProducts.DotsReference(a, m, b, n, width, expected);
         AssertClose(expected, fast, width);
     }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void CombineMatchesTheReference(int m, int n, int width)
+    public void CombineMatchesTheReference(string kind, int m, int n, int width)
     {
         var weights = Random(m * n, seed: 3);
         var b = Random(n * width, seed: 4);
         var fast = Random(m * width, seed: 5); // overwritten, not added to
         var expected = new float[m * width];
-        RowProducts.Combine<float>(weights, m, b, n, width, fast);
+        RowProducts.Combine<float>(weights, m, b, n, width, fast, KernelKindData.Parse(kind));
         RowProducts.CombineReference(weights, m, b, n, width, expected);
         AssertClose(expected, fast, n);
     }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void AddOuterMatchesTheReference(int m, int n, int width)
+    public void AddOuterMatchesTheReference(string kind, int m, int n, int width)
     {
         var weights = Random(m * n, seed: 6);
         var a = Random(m * width, seed: 7);
@@ -59,7 +65,7 @@ public class RowProductsTests
         {
             var fast = Random(n * width, seed: 8);
             var expected = (float[])fast.Clone();
-            RowProducts.AddOuter<float>(weights, a, m, fast, n, width, keep);
+            RowProducts.AddOuter<float>(weights, a, m, fast, n, width, keep, KernelKindData.Parse(kind));
             RowProducts.AddOuterReference(weights, a, m, expected, n, width, keep);
             AssertClose(expected, fast, m + 1);
         }
@@ -67,61 +73,80 @@ public class RowProductsTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void TheFusedBackwardStepGivesTheSameBitsAsItsParts(int m, int n, int width)
+    public void TheFusedBackwardStepMatchesItsReference(string kind, int m, int n, int width)
+    {
+        var errors = Random(m * n, seed: 19);
+        var a = Random(m * width, seed: 20);
+        foreach (var (scale, keep) in new[] { (1f, 1f), (-0.003f, 1f), (-0.003f, 0.75f) })
+        {
+            var (fastErrors, fastB, fastSums) = ((float[])errors.Clone(), Random(n * width, seed: 21), Random(m * width, seed: 22));
+            var (expectedErrors, expectedB, expectedSums) = ((float[])errors.Clone(), (float[])fastB.Clone(), new float[m * width]);
+            RowProducts.CombineAndAddOuter<float>(fastErrors, m, a, fastB, n, width, fastSums, scale, keep, KernelKindData.Parse(kind));
+            RowProducts.CombineAndAddOuterReference(expectedErrors, m, a, expectedB, n, width, expectedSums, scale, keep);
+            Assert.Equal(expectedErrors, fastErrors);
+            AssertClose(expectedSums, fastSums, n);
+            AssertClose(expectedB, fastB, m + 1);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void TheFusedBackwardStepGivesTheSameBitsAsItsParts(string kind, int m, int n, int width)
     {
         var errors = Random(m * n, seed: 15);
         var a = Random(m * width, seed: 16);
+        var k = KernelKindData.Parse(kind);
         foreach (var (scale, keep) in new[] { (1f, 1f), (-0.003f, 1f), (-0.003f, 0.75f) })
         {
             var (fusedErrors, fusedB, fusedSums) = ((float[])errors.Clone(), Random(n * width, seed: 17), Random(m * width, seed: 18));
             var (partErrors, partB, partSums) = ((float[])errors.Clone(), (float[])fusedB.Clone(), new float[m * width]);
-            var expectedB = (float[])fusedB.Clone();
-            RowProducts.CombineAndAddOuter<float>(fusedErrors, m, a, fusedB, n, width, fusedSums, scale, keep);
-            RowProducts.Combine<float>(partErrors, m, partB, n, width, partSums);
+            RowProducts.CombineAndAddOuter<float>(fusedErrors, m, a, fusedB, n, width, fusedSums, scale, keep, k);
+            RowProducts.Combine<float>(partErrors, m, partB, n, width, partSums, k);
             for (var i = 0; i < partErrors.Length; i++)
             {
                 partErrors[i] *= scale;
             }
 
-            RowProducts.AddOuter<float>(partErrors, a, m, partB, n, width, keep);
+            RowProducts.AddOuter<float>(partErrors, a, m, partB, n, width, keep, k);
             Assert.Equal(partErrors, fusedErrors);
             Assert.Equal(partSums, fusedSums);
             Assert.Equal(partB, fusedB);
-
-            var expectedSums = new float[m * width];
-            RowProducts.CombineReference(errors, m, expectedB, n, width, expectedSums);
-            RowProducts.AddOuterReference(partErrors, a, m, expectedB, n, width, keep);
-            AssertClose(expectedSums, fusedSums, n);
-            AssertClose(expectedB, fusedB, m + 1);
         }
     }
 
-    [Fact]
-    public void ARowsResultsDoNotDependOnTheOtherRowsInTheCall()
+    [Theory]
+    [MemberData(nameof(Groupings))]
+    public void ARowsResultsDoNotDependOnTheOtherRowsInTheCall(string kind, int m, int n, int width)
     {
-        // Rows fall into pairs or a single last row, columns into blocks of 4 or 8; none of that may change a bit.
-        const int m = 5, n = 11, width = 100;
+        // Rows fall into pairs or a single last row, columns into blocks of 4 or 8, the rows of b into whatever the
+        // kernel takes at once; none of that may change a bit: training threads group rows differently.
+        var k = KernelKindData.Parse(kind);
         var a = Random(m * width, seed: 9);
         var b = Random(n * width, seed: 10);
         var weights = Random(m * n, seed: 11);
-        var allDots = new float[m * n];
-        var allSums = new float[m * width];
-        RowProducts.Dots<float>(a, m, b, n, width, allDots);
-        RowProducts.Combine<float>(weights, m, b, n, width, allSums);
+        var (allDots, allSums, allUpdated) = (new float[m * n], new float[m * width], (float[])b.Clone());
+        RowProducts.Dots<float>(a, m, b, n, width, allDots, k);
+        RowProducts.Combine<float>(weights, m, b, n, width, allSums, k);
+        RowProducts.AddOuter<float>(weights, a, m, allUpdated, n, width, 0.75f, k);
         for (var i = 0; i < m; i++)
         {
-            var dots = new float[n];
-            var sums = new float[width];
-            RowProducts.Dots<float>(a.AsSpan(i * width, width), 1, b, n, width, dots);
-            RowProducts.Combine<float>(weights.AsSpan(i * n, n), 1, b, n, width, sums);
+            var (dots, sums) = (new float[n], new float[width]);
+            RowProducts.Dots<float>(a.AsSpan(i * width, width), 1, b, n, width, dots, k);
+            RowProducts.Combine<float>(weights.AsSpan(i * n, n), 1, b, n, width, sums, k);
             Assert.Equal(allDots.AsSpan(i * n, n).ToArray(), dots);
             Assert.Equal(allSums.AsSpan(i * width, width).ToArray(), sums);
-            for (var j = 0; j < n; j++)
-            {
-                var one = new float[1];
-                RowProducts.Dots<float>(a.AsSpan(i * width, width), 1, b.AsSpan(j * width, width), 1, width, one);
-                Assert.Equal(allDots[i * n + j], one[0]);
-            }
+        }
+
+        for (var j = 0; j < n; j++)
+        {
+            var one = new float[1];
+            RowProducts.Dots<float>(a.AsSpan(0, width), 1, b.AsSpan(j * width, width), 1, width, one, k);
+            Assert.Equal(allDots[j], one[0]);
+
+            var column = Enumerable.Range(0, m).Select(i => weights[i * n + j]).ToArray(); // [m, 1]
+            var updated = b.AsSpan(j * width, width).ToArray();
+            RowProducts.AddOuter<float>(column, a, m, updated, 1, width, 0.75f, k);
+            Assert.Equal(allUpdated.AsSpan(j * width, width).ToArray(), updated);
         }
     }
 

@@ -5,8 +5,9 @@ using RnnLm.Engine.Numerics;
 namespace RnnLm.Engine.Tests;
 
 /// <summary>
-/// The Vector&lt;float&gt; softmax kernel against the scalar double-precision reference: accuracy over lengths
-/// that cover every tail shape of the vector width, stability at extreme logits, and the span contract.
+/// The Vector&lt;float&gt; softmax kernel and the scalar path of machines without SIMD against the scalar
+/// double-precision reference: accuracy over lengths that cover every tail shape of the vector width, stability
+/// at extreme logits, and the span contract.
 /// </summary>
 public class SoftmaxTests
 {
@@ -19,12 +20,23 @@ public class SoftmaxTests
 
     // Every length 1..70 covers all tail shapes for vector widths up to 16 floats (AVX-512) several times over;
     // the long lengths are a typical hidden-layer-sized row, the Brown vocabulary (14,114) and a round 20,000.
-    public static TheoryData<int> Lengths()
+    public static TheoryData<bool, int> Lengths() => OnEveryPath(Enumerable.Range(1, 70).Concat([2_000, 14_114, 20_000]));
+
+    public static TheoryData<bool, int> ExtremeLengths() => OnEveryPath([1, 7, 8, 33, 2_000, 20_000]);
+
+    public static TheoryData<bool, int> InPlaceLengths() => OnEveryPath([1, 3, 8, 29, 64, 2_000, 14_114]);
+
+    public static TheoryData<bool, int> NaNLengths() => OnEveryPath([1, 9, 40]);
+
+    public static TheoryData<bool, int, float> EqualLogits()
     {
-        var data = new TheoryData<int>();
-        foreach (var n in Enumerable.Range(1, 70).Concat([2_000, 14_114, 20_000]))
+        var data = new TheoryData<bool, int, float>();
+        foreach (var vectorized in Paths)
         {
-            data.Add(n);
+            foreach (var (length, value) in new[] { (1, 0f), (5, 3.25f), (16, -1e4f), (17, 1e4f), (64, -7.5f), (2_000, 0f), (14_114, 42f), (20_000, -1e4f) })
+            {
+                data.Add(vectorized, length, value);
+            }
         }
 
         return data;
@@ -32,14 +44,14 @@ public class SoftmaxTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void FastSoftmaxMatchesTheDoubleReferenceForEveryDistributionAndLength(int length)
+    public void FastSoftmaxMatchesTheDoubleReferenceForEveryDistributionAndLength(bool vectorized, int length)
     {
         foreach (var distribution in Enum.GetValues<Distribution>())
         {
             var logits = RandomLogits(distribution, length, seed: (length * 31) + (int)distribution);
             var fast = new float[length];
             var reference = new double[length];
-            var fastLse = Softmax.Compute(logits, fast);
+            var fastLse = Softmax.Compute(logits, fast, vectorized);
             var referenceLse = Softmax.ComputeReference(logits, reference);
 
             var (worst, worstIndex) = MaxAbsDifference(fast, reference);
@@ -50,25 +62,20 @@ public class SoftmaxTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void LogSumExpAgreesWithTheValueComputeReturns(int length)
+    public void LogSumExpAgreesWithTheValueComputeReturns(bool vectorized, int length)
     {
         foreach (var distribution in Enum.GetValues<Distribution>())
         {
             var logits = RandomLogits(distribution, length, seed: (length * 17) + (int)distribution);
-            var fromCompute = Softmax.Compute(logits, new float[length]);
-            var fromLogSumExp = Softmax.LogSumExp(logits);
+            var fromCompute = Softmax.Compute(logits, new float[length], vectorized);
+            var fromLogSumExp = Softmax.LogSumExp(logits, vectorized);
             AssertRelativelyClose(fromCompute, fromLogSumExp, 1e-6, $"{distribution}, n = {length}");
         }
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(8)]
-    [InlineData(33)]
-    [InlineData(2_000)]
-    [InlineData(20_000)]
-    public void LogitsOfPlusOrMinusTenThousandGiveAFiniteNormalizedDistribution(int length)
+    [MemberData(nameof(ExtremeLengths))]
+    public void LogitsOfPlusOrMinusTenThousandGiveAFiniteNormalizedDistribution(bool vectorized, int length)
     {
         var random = new Random(length);
         var spikes = new float[length];
@@ -82,7 +89,7 @@ public class SoftmaxTests
         foreach (var (name, logits) in new[] { ("±1e4", spikes), ("U(-1e4, 1e4)", spread) })
         {
             var probabilities = new float[length];
-            var lse = Softmax.Compute(logits, probabilities);
+            var lse = Softmax.Compute(logits, probabilities, vectorized);
             var reference = new double[length];
             var referenceLse = Softmax.ComputeReference(logits, reference);
 
@@ -95,24 +102,17 @@ public class SoftmaxTests
             Assert.True(worst <= 1e-6, $"{name}, n = {length}: |fast − reference| = {worst:E3} at index {at}");
 
             AssertRelativelyClose(referenceLse, lse, 1e-4, $"{name}, n = {length}: log-sum-exp");
-            AssertRelativelyClose(referenceLse, Softmax.LogSumExp(logits), 1e-4, $"{name}, n = {length}: LogSumExp");
+            AssertRelativelyClose(referenceLse, Softmax.LogSumExp(logits, vectorized), 1e-4, $"{name}, n = {length}: LogSumExp");
         }
     }
 
     [Theory]
-    [InlineData(1, 0f)]
-    [InlineData(5, 3.25f)]
-    [InlineData(16, -1e4f)]
-    [InlineData(17, 1e4f)]
-    [InlineData(64, -7.5f)]
-    [InlineData(2_000, 0f)]
-    [InlineData(14_114, 42f)]
-    [InlineData(20_000, -1e4f)]
-    public void AllEqualLogitsGiveAnExactlyUniformDistribution(int length, float value)
+    [MemberData(nameof(EqualLogits))]
+    public void AllEqualLogitsGiveAnExactlyUniformDistribution(bool vectorized, int length, float value)
     {
         var logits = Enumerable.Repeat(value, length).ToArray();
         var probabilities = new float[length];
-        var lse = Softmax.Compute(logits, probabilities);
+        var lse = Softmax.Compute(logits, probabilities, vectorized);
 
         var (worst, at) = MaxAbsDifference(probabilities, Enumerable.Repeat(1.0 / length, length).ToArray());
         Assert.True(worst <= 1e-7, $"n = {length}: {probabilities[Math.Max(at, 0)]:R} at index {at} is not 1/{length}");
@@ -122,21 +122,15 @@ public class SoftmaxTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    [InlineData(8)]
-    [InlineData(29)]
-    [InlineData(64)]
-    [InlineData(2_000)]
-    [InlineData(14_114)]
-    public void InPlaceUseGivesTheSameResultAsASeparateDestination(int length)
+    [MemberData(nameof(InPlaceLengths))]
+    public void InPlaceUseGivesTheSameResultAsASeparateDestination(bool vectorized, int length)
     {
         var logits = RandomLogits(Distribution.WideNormal, length, seed: length);
         var separate = new float[length];
-        var separateLse = Softmax.Compute(logits, separate);
+        var separateLse = Softmax.Compute(logits, separate, vectorized);
 
         var buffer = (float[])logits.Clone();
-        var inPlaceLse = Softmax.Compute(buffer, buffer);
+        var inPlaceLse = Softmax.Compute(buffer, buffer, vectorized);
 
         Assert.Equal(separateLse, inPlaceLse);
         Assert.Equal(separate, buffer);
@@ -166,16 +160,14 @@ public class SoftmaxTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(9)]
-    [InlineData(40)]
-    public void NaNInGivesNaNOut(int length)
+    [MemberData(nameof(NaNLengths))]
+    public void NaNInGivesNaNOut(bool vectorized, int length)
     {
         var logits = RandomLogits(Distribution.StandardNormal, length, seed: 5);
         logits[length / 2] = float.NaN;
         var probabilities = new float[length];
-        Assert.True(float.IsNaN(Softmax.Compute(logits, probabilities)));
-        Assert.True(float.IsNaN(Softmax.LogSumExp(logits)));
+        Assert.True(float.IsNaN(Softmax.Compute(logits, probabilities, vectorized)));
+        Assert.True(float.IsNaN(Softmax.LogSumExp(logits, vectorized)));
         Assert.All(probabilities, p => Assert.True(float.IsNaN(p)));
     }
 
@@ -205,6 +197,23 @@ public class SoftmaxTests
         var generic = new float[37];
         Assert.Equal(Softmax.Compute(logits, fast), Softmax.Compute<float>(logits, generic));
         Assert.Equal(fast, generic);
+    }
+
+    // The vector path where this machine has SIMD, and always the scalar path of machines without it.
+    private static bool[] Paths => Vector.IsHardwareAccelerated ? [true, false] : [false];
+
+    private static TheoryData<bool, int> OnEveryPath(IEnumerable<int> lengths)
+    {
+        var data = new TheoryData<bool, int>();
+        foreach (var vectorized in Paths)
+        {
+            foreach (var length in lengths)
+            {
+                data.Add(vectorized, length);
+            }
+        }
+
+        return data;
     }
 
     // The largest |actual − expected| and its index (−1 when all are equal).

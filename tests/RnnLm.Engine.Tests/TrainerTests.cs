@@ -87,6 +87,25 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void BlocksOfFewRowsGiveTheSameModelBytesWhateverTheThreadCount()
+    {
+        // One step a block and no steps back: 8 stacked rows, which two members would split 4 and 4, where Gemm
+        // computes a row differently (its direct path) than in one call over all 8.
+        var train = SyntheticCorpus(200, 1);
+        var valid = SyntheticCorpus(30, 2);
+        byte[] Run(int threads)
+        {
+            var options = Small(OutputKind.Classes) with { Streams = 8, Bptt = 0, BpttBlock = 1, Threads = threads, MaxEpochs = 1 };
+            var model = new Trainer(options).Train(train, valid).Model;
+            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
+        }
+
+        var one = Run(1);
+        Assert.Equal(one, Run(2));
+        Assert.Equal(one, Run(3));
+    }
+
+    [Fact]
     public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds()
     {
         var train = SyntheticCorpus(300, 1);

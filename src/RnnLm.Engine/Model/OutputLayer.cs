@@ -157,7 +157,42 @@ internal sealed class OutputLayer<T>
 
     private void RunClasses(ClassMap classes, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
-        var (c, dh) = (classes.ClassCount, _p.Shape.Hidden);
+        var dh = _p.Shape.Hidden;
+        SortByClass(classes, hidden, targets, rows);
+        if (sink is not null)
+        {
+            Ensure(ref _sortedGradient, rows * dh);
+            Ensure(ref _wordGradient, rows * dh);
+        }
+
+        Ensure(ref _classLogProbs, rows);
+        Ensure(ref _wordLogProbs, rows);
+        GroupByClass(rows);
+        var call = new ClassCall(classes, targets, rows, sink);
+        if (_team.Size > 1 && _groups.Count > 1)
+        {
+            RunShared(call);
+        }
+        else
+        {
+            RunClassPart(call, _team.Size);
+            var scratch = RentScratch();
+            for (var g = 0; g < _groups.Count; g++)
+            {
+                RunGroup(call, g, scratch);
+            }
+
+            ReturnScratch(scratch);
+        }
+
+        ToCallerOrder(rows, logProbs, sink is null ? null : hiddenGrad);
+    }
+
+    // Rows that share a class share one product, so they are sorted by class, and the hidden rows copied in that
+    // order: a class's rows are then contiguous for the word part. Both parts work in this order.
+    private void SortByClass(ClassMap classes, T[] hidden, int[] targets, int rows)
+    {
+        var dh = _p.Shape.Hidden;
         var classTargets = Ensure(ref _classTargets, rows);
         var order = Ensure(ref _order, rows);
         for (var r = 0; r < rows; r++)
@@ -166,44 +201,22 @@ internal sealed class OutputLayer<T>
             order[r] = r;
         }
 
-        // Rows that share a class share one product, so they are sorted by class, and the hidden rows copied in
-        // that order: a class's rows are then contiguous for the word part. Both parts work in this order.
         Array.Sort(classTargets, order, 0, rows);
         var sortedHidden = Ensure(ref _sortedHidden, rows * dh);
         for (var i = 0; i < rows; i++)
         {
             hidden.AsSpan(order[i] * dh, dh).CopyTo(sortedHidden.AsSpan(i * dh, dh));
         }
+    }
 
-        // Class part: P(c | h) over C classes, all rows at once. It runs as one more work item beside the word
-        // groups, with its own half of the hidden gradient, so that a thread that is free can take it.
-        var gradient = sink is not null;
-        var classGradient = gradient ? Ensure(ref _sortedGradient, rows * dh) : null; // [R, Dh] in sorted order
-        var wordGradient = gradient ? Ensure(ref _wordGradient, rows * dh) : null; // [R, Dh] in sorted order
-        var classLogProbs = Ensure(ref _classLogProbs, rows); // [R] log P(class | h), in sorted order
-
-        void RunClassPart(int threads)
-        {
-            var logits = Ensure(ref _logits, rows * c); // [R, C] in sorted order
-            Gemm.Multiply<T>(sortedHidden.AsSpan(0, rows * dh), dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, threads);
-            SoftmaxRows(logits, _p.ClassBias, classTargets.AsSpan(0, rows), classLogProbs, c, gradient);
-            if (sink is not null)
-            {
-                Gemm.Multiply<T>(logits, c, false, _p.ClassOutput, dh, false, classGradient, dh, rows, dh, c, false, threads);
-                ScaleRows(logits, rows * c, sink.Scale);
-                Gemm.Multiply<T>(logits, c, true, sortedHidden.AsSpan(0, rows * dh), dh, false, sink.Target.ClassOutput, dh, c, dh, rows, true, threads);
-                AddColumnSums(logits.AsSpan(0, rows * c), rows, sink.Target.ClassBias);
-                Shrink(sink.Target.ClassOutput, sink.Keep);
-            }
-        }
-
-        // Word part: P(w | c(w), h) within each target's class. Classes own disjoint rows of U and of the hidden
-        // gradient, so they can run on several threads and give the same bits whatever the split.
+    // The runs of sorted rows that share a class.
+    private void GroupByClass(int rows)
+    {
         _groups.Clear();
         for (var start = 0; start < rows;)
         {
             var end = start;
-            while (end < rows && classTargets[end] == classTargets[start])
+            while (end < rows && _classTargets[end] == _classTargets[start])
             {
                 end++;
             }
@@ -211,137 +224,154 @@ internal sealed class OutputLayer<T>
             _groups.Add((start, end));
             start = end;
         }
+    }
 
-        var wordLogProbs = Ensure(ref _wordLogProbs, rows); // [R] log P(w | class, h), in sorted order
-
-        void RunGroup(int g, GroupScratch scratch)
+    // Class part: P(c | h) over C classes, all rows at once. It runs as one more work item beside the word groups,
+    // with its own half of the hidden gradient, so that a thread that is free can take it.
+    private void RunClassPart(ClassCall call, int threads)
+    {
+        var (rows, c, dh, sink) = (call.Rows, call.Classes.ClassCount, _p.Shape.Hidden, call.Sink);
+        var sortedHidden = _sortedHidden.AsSpan(0, rows * dh);
+        var logits = Ensure(ref _logits, rows * c); // [R, C] in sorted order
+        Gemm.Multiply<T>(sortedHidden, dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, threads);
+        SoftmaxRows(logits, _p.ClassBias, _classTargets.AsSpan(0, rows), _classLogProbs, c, sink is not null);
+        if (sink is not null)
         {
-            var (start, end) = _groups[g];
-            var cls = classTargets[start];
-            var (count, first, size) = (end - start, classes.Start(cls), classes.Size(cls));
-            var groupTargets = scratch.Targets(count);
-            for (var i = 0; i < count; i++)
-            {
-                groupTargets[i] = targets[order[start + i]] - first;
-            }
+            Gemm.Multiply<T>(logits, c, false, _p.ClassOutput, dh, false, _sortedGradient, dh, rows, dh, c, false, threads);
+            ScaleRows(logits, rows * c, sink.Scale);
+            Gemm.Multiply<T>(logits, c, true, sortedHidden, dh, false, sink.Target.ClassOutput, dh, c, dh, rows, true, threads);
+            AddColumnSums(logits.AsSpan(0, rows * c), rows, sink.Target.ClassBias);
+            Shrink(sink.Target.ClassOutput, sink.Keep);
+        }
+    }
 
-            // U's rows of the class, read in place: few hidden rows meet many word rows, too few to repay packing.
-            var rowsOfClass = sortedHidden.AsSpan(start * dh, count * dh); // [count, Dh]
-            var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
-            var wordLogits = scratch.Logits(count * size); // [count, size]
-            RowProducts.Dots<T>(rowsOfClass, count, weights, size, dh, wordLogits);
-            SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), wordLogProbs.AsSpan(start, count), size, gradient);
-            if (sink is null)
-            {
-                return;
-            }
-
-            // dJ/dh from the weights before they change, and the update, while the class's rows are in this core's
-            // cache. When the sink is the weights themselves, one pass over the rows does both.
-            var hiddenRows = wordGradient.AsSpan(start * dh, count * dh);
-            var target = sink.Target.Output.AsSpan(first * dh, size * dh);
-            if (sink.Target.Output == _p.Output)
-            {
-                RowProducts.CombineAndAddOuter<T>(wordLogits, count, rowsOfClass, target, size, dh, hiddenRows, sink.Scale, sink.Keep);
-            }
-            else
-            {
-                RowProducts.Combine<T>(wordLogits, count, weights, size, dh, hiddenRows);
-                ScaleRows(wordLogits, sink.Scale);
-                RowProducts.AddOuter<T>(wordLogits, rowsOfClass, count, target, size, dh, sink.Keep);
-            }
-
-            AddColumnSums(wordLogits, count, sink.Target.OutputBias.AsSpan(first, size));
+    // Word part of group g: P(w | c(w), h) within the group's class. Classes own disjoint rows of U and of the hidden
+    // gradient, so they can run on several threads and give the same bits whatever the split.
+    private void RunGroup(ClassCall call, int g, GroupScratch scratch)
+    {
+        var (classes, sink, dh) = (call.Classes, call.Sink, _p.Shape.Hidden);
+        var (start, end) = _groups[g];
+        var cls = _classTargets[start];
+        var (count, first, size) = (end - start, classes.Start(cls), classes.Size(cls));
+        var groupTargets = scratch.Targets(count);
+        for (var i = 0; i < count; i++)
+        {
+            groupTargets[i] = call.Targets[_order[start + i]] - first;
         }
 
-        if (_team.Size > 1 && _groups.Count > 1)
+        // U's rows of the class, read in place: few hidden rows meet many word rows, too few to repay packing.
+        var rowsOfClass = _sortedHidden.AsSpan(start * dh, count * dh); // [count, Dh]
+        var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
+        var wordLogits = scratch.Logits(count * size); // [count, size]
+        RowProducts.Dots<T>(rowsOfClass, count, weights, size, dh, wordLogits);
+        SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), _wordLogProbs.AsSpan(start, count), size, sink is not null);
+        if (sink is null)
         {
-            // Work items, the costliest first: the class part (item −1), then the groups by the size of their
-            // product. Each member first takes the items it owns, so that a class's rows of U stay in one core's
-            // cache from block to block, then helps with whatever is left, the cheapest first, so that the
-            // members finish together.
-            var owners = Owners(classes);
-            var items = Ensure(ref _items, _groups.Count + 1);
-            var costs = Ensure(ref _costs, _groups.Count + 1);
-            var claimed = Ensure(ref _claimed, _groups.Count + 1);
-            items[0] = -1;
-            costs[0] = -(long)rows * c;
-            for (var g = 0; g < _groups.Count; g++)
-            {
-                var (start, end) = _groups[g];
-                items[g + 1] = g;
-                costs[g + 1] = -(long)(end - start) * classes.Size(classTargets[start]);
-            }
+            return;
+        }
 
-            Array.Sort(costs, items, 0, _groups.Count + 1);
-            Array.Clear(claimed, 0, _groups.Count + 1);
-            _team.Run(member =>
-            {
-                var scratch = RentScratch();
-                void Take(int i)
-                {
-                    if (Interlocked.Exchange(ref claimed[i], 1) != 0)
-                    {
-                        return;
-                    }
-
-                    if (items[i] < 0)
-                    {
-                        RunClassPart(1);
-                    }
-                    else
-                    {
-                        RunGroup(items[i], scratch);
-                    }
-                }
-
-                for (var i = 0; i <= _groups.Count; i++)
-                {
-                    if ((items[i] < 0 ? 0 : owners[classTargets[_groups[items[i]].Start]]) == member)
-                    {
-                        Take(i);
-                    }
-                }
-
-                for (var i = _groups.Count; i >= 0; i--)
-                {
-                    Take(i);
-                }
-
-                ReturnScratch(scratch);
-            });
+        // dJ/dh from the weights before they change, and the update, while the class's rows are in this core's
+        // cache. When the sink is the weights themselves, one pass over the rows does both.
+        var hiddenRows = _wordGradient.AsSpan(start * dh, count * dh);
+        var target = sink.Target.Output.AsSpan(first * dh, size * dh);
+        if (sink.Target.Output == _p.Output)
+        {
+            RowProducts.CombineAndAddOuter<T>(wordLogits, count, rowsOfClass, target, size, dh, hiddenRows, sink.Scale, sink.Keep);
         }
         else
         {
-            RunClassPart(_team.Size);
-            var scratch = RentScratch();
-            for (var g = 0; g < _groups.Count; g++)
+            RowProducts.Combine<T>(wordLogits, count, weights, size, dh, hiddenRows);
+            ScaleRows(wordLogits, sink.Scale);
+            RowProducts.AddOuter<T>(wordLogits, rowsOfClass, count, target, size, dh, sink.Keep);
+        }
+
+        AddColumnSums(wordLogits, count, sink.Target.OutputBias.AsSpan(first, size));
+    }
+
+    // Work items, the costliest first: the class part (item −1), then the groups by the size of their product. Each
+    // member first takes the items it owns, so that a class's rows of U stay in one core's cache from block to
+    // block, then helps with whatever is left, the cheapest first, so that the members finish together.
+    private void RunShared(ClassCall call)
+    {
+        var (classes, count) = (call.Classes, _groups.Count + 1);
+        Owners(classes);
+        var items = Ensure(ref _items, count);
+        var costs = Ensure(ref _costs, count);
+        items[0] = -1;
+        costs[0] = -(long)call.Rows * classes.ClassCount;
+        for (var g = 0; g < _groups.Count; g++)
+        {
+            var (start, end) = _groups[g];
+            items[g + 1] = g;
+            costs[g + 1] = -(long)(end - start) * classes.Size(_classTargets[start]);
+        }
+
+        Array.Sort(costs, items, 0, count);
+        Array.Clear(Ensure(ref _claimed, count), 0, count);
+        _team.Run(member => TakeItems(call, member));
+    }
+
+    private void TakeItems(ClassCall call, int member)
+    {
+        var scratch = RentScratch();
+        for (var i = 0; i <= _groups.Count; i++)
+        {
+            if ((_items[i] < 0 ? 0 : _owners![_classTargets[_groups[_items[i]].Start]]) == member)
             {
-                RunGroup(g, scratch);
+                Take(call, i, scratch);
             }
-
-            ReturnScratch(scratch);
         }
 
-        // Back from class order to the callers' rows: log P(c | h) + log P(w | c, h), and both parts' gradients.
+        for (var i = _groups.Count; i >= 0; i--)
+        {
+            Take(call, i, scratch);
+        }
+
+        ReturnScratch(scratch);
+    }
+
+    private void Take(ClassCall call, int i, GroupScratch scratch)
+    {
+        if (Interlocked.Exchange(ref _claimed[i], 1) != 0)
+        {
+            return;
+        }
+
+        if (_items[i] < 0)
+        {
+            RunClassPart(call, 1);
+        }
+        else
+        {
+            RunGroup(call, _items[i], scratch);
+        }
+    }
+
+    // Back from class order to the callers' rows: log P(c | h) + log P(w | c, h), and both parts' gradients.
+    private void ToCallerOrder(int rows, Span<T> logProbs, T[]? hiddenGrad)
+    {
+        var dh = _p.Shape.Hidden;
         for (var i = 0; i < rows; i++)
         {
-            wordLogProbs[i] += classLogProbs[i];
+            _wordLogProbs[i] += _classLogProbs[i];
         }
 
         for (var i = 0; i < rows; i++)
         {
-            logProbs[order[i]] = wordLogProbs[i];
+            logProbs[_order[i]] = _wordLogProbs[i];
         }
 
-        if (gradient)
+        if (hiddenGrad is not null)
         {
             for (var i = 0; i < rows; i++)
             {
-                System.Numerics.Tensors.TensorPrimitives.Add(classGradient.AsSpan(i * dh, dh), wordGradient.AsSpan(i * dh, dh), hiddenGrad.AsSpan(order[i] * dh, dh));
+                System.Numerics.Tensors.TensorPrimitives.Add(_sortedGradient.AsSpan(i * dh, dh), _wordGradient.AsSpan(i * dh, dh), hiddenGrad.AsSpan(_order[i] * dh, dh));
             }
         }
     }
+
+    /// <summary>What one call of <see cref="RunClasses"/> works on, for the work items on the team's threads.</summary>
+    private readonly record struct ClassCall(ClassMap Classes, int[] Targets, int Rows, OutputSink<T>? Sink);
 
     // Classes dealt to the members by expected work, largest first to the least loaded: a class is hit about
     // rows/C times a block (the classes hold similar shares of the text) at a cost of its size each, and the

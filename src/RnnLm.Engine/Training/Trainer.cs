@@ -62,92 +62,29 @@ public sealed class Trainer
         }
 
         var trainIds = train.Select(s => (int[])[.. vocabulary.Map(s), vocabulary.EndOfSentence]).ToArray();
-        var trainWords = trainIds.Sum(s => (long)s.Length);
         var best = new Parameters<float>(shape);
         parameters.CopyTo(best);
-        var gradients = Parameters<float>.RecurrentGradients(shape);
         using var team = new WorkTeam(o.Threads);
+        var run = new Run(vocabulary, classes, parameters, best, Parameters<float>.RecurrentGradients(shape), trainIds, trainIds.Sum(s => (long)s.Length), team);
 
         while (!state.Stopped && state.Epoch < o.MaxEpochs)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var epoch = state.Epoch + 1;
-            var order = Enumerable.Range(0, trainIds.Length).ToArray();
-            if (o.Shuffle)
-            {
-                // Not HashCode.Combine: it is salted per process, and the order must be the same in every run.
-                new Random(unchecked((o.Seed * 1_000_003) + epoch)).Shuffle(order);
-            }
-
-            var next = 0;
-            var rate = (float)(state.Alpha / o.Streams);
-            var decay = (float)(rate * o.Beta);
-            var network = new BpttNetwork<float>(parameters, classes, o.Streams, o.Bptt, o.BpttBlock, team, vocabulary.StartOfSentence,
-                _ => next < order.Length ? trainIds[order[next++]] : null)
-            {
-                Clip = (float)o.Clip,
-                Step = (rate, decay),
-            };
-            var sink = new OutputSink<float>(parameters, -rate) { Keep = 1 - decay };
-            var clock = Stopwatch.StartNew();
-            var lastReport = TimeSpan.Zero;
-            long words = 0;
-            double logProb = 0;
-            while (network.RunBlock(sink, gradients, out var blockLogProb, out var blockWords))
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                words += blockWords;
-                logProb += blockLogProb;
-                if (_progress is not null && clock.Elapsed - lastReport >= ReportInterval)
-                {
-                    lastReport = clock.Elapsed;
-                    _progress(Report(epoch, words, trainWords, logProb, clock.Elapsed, state, done: false));
-                }
-            }
-
-            clock.Stop();
-            state.TrainingSeconds += clock.Elapsed.TotalSeconds;
+            var (words, logProb, elapsed) = TrainEpoch(run, epoch, state, cancellationToken);
+            state.TrainingSeconds += elapsed.TotalSeconds;
             state.TrainingWords += words;
 
             var validScore = new LanguageModel(vocabulary, classes, parameters).ScoreCorpus(valid, o.Threads);
-            var validLogProb = validScore.LogProb;
             state.ValidPerplexity.Add(validScore.Perplexity);
-            var previousBest = state.BestLogProb;
-            // Written so that NaN (a diverged model) counts as worse and as too small an improvement.
-            if (!(validLogProb >= previousBest))
-            {
-                // Worse than before this epoch: roll back.
-                best.CopyTo(parameters);
-            }
-            else
-            {
-                parameters.CopyTo(best);
-                state.BestLogProb = validLogProb;
-            }
-
-            // rnnlm's rule, on negative log-likelihoods: improvement by less than the factor.
-            if (!(validLogProb * o.MinImprovement >= previousBest))
-            {
-                if (state.Halving)
-                {
-                    state.Stopped = true;
-                }
-
-                state.Halving = true;
-            }
-
-            if (state.Halving && !state.Stopped)
-            {
-                state.Alpha /= 2;
-            }
-
+            UpdateSchedule(run, state, validScore.LogProb);
             state.Epoch = epoch;
             if (checkpointDirectory is not null)
             {
                 Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state)), o, state);
             }
 
-            _progress?.Invoke(Report(epoch, words, trainWords, logProb, clock.Elapsed, state, done: true));
+            _progress?.Invoke(Report(epoch, words, run.TrainWords, logProb, elapsed, state, done: true));
         }
 
         best.CopyTo(parameters);
@@ -158,6 +95,80 @@ public sealed class Trainer
         {
             ResumedFromEpoch = resumedFrom,
         };
+    }
+
+    // One pass over the training text in this epoch's order, stepping the weights after every block.
+    private (long Words, double LogProb, TimeSpan Elapsed) TrainEpoch(Run run, int epoch, CheckpointState state, CancellationToken cancellationToken)
+    {
+        var o = _options;
+        var order = Enumerable.Range(0, run.TrainIds.Length).ToArray();
+        if (o.Shuffle)
+        {
+            // Not HashCode.Combine: it is salted per process, and the order must be the same in every run.
+            new Random(unchecked((o.Seed * 1_000_003) + epoch)).Shuffle(order);
+        }
+
+        var next = 0;
+        var rate = (float)(state.Alpha / o.Streams);
+        var decay = (float)(rate * o.Beta);
+        var network = new BpttNetwork<float>(run.Parameters, run.Classes, o.Streams, o.Bptt, o.BpttBlock, run.Team, run.Vocabulary.StartOfSentence,
+            _ => next < order.Length ? run.TrainIds[order[next++]] : null)
+        {
+            Clip = (float)o.Clip,
+            Step = (rate, decay),
+        };
+        var sink = new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay };
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        long words = 0;
+        double logProb = 0;
+        while (network.RunBlock(sink, run.Gradients, out var blockLogProb, out var blockWords))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            words += blockWords;
+            logProb += blockLogProb;
+            if (_progress is not null && clock.Elapsed - lastReport >= ReportInterval)
+            {
+                lastReport = clock.Elapsed;
+                _progress(Report(epoch, words, run.TrainWords, logProb, clock.Elapsed, state, done: false));
+            }
+        }
+
+        clock.Stop();
+        return (words, logProb, clock.Elapsed);
+    }
+
+    // Keeps the best weights so far (a worse epoch is rolled back) and applies rnnlm's learning-rate schedule.
+    private void UpdateSchedule(Run run, CheckpointState state, double validLogProb)
+    {
+        var previousBest = state.BestLogProb;
+        // Written so that NaN (a diverged model) counts as worse and as too small an improvement.
+        if (!(validLogProb >= previousBest))
+        {
+            // Worse than before this epoch: roll back.
+            run.Best.CopyTo(run.Parameters);
+        }
+        else
+        {
+            run.Parameters.CopyTo(run.Best);
+            state.BestLogProb = validLogProb;
+        }
+
+        // rnnlm's rule, on negative log-likelihoods: improvement by less than the factor.
+        if (!(validLogProb * _options.MinImprovement >= previousBest))
+        {
+            if (state.Halving)
+            {
+                state.Stopped = true;
+            }
+
+            state.Halving = true;
+        }
+
+        if (state.Halving && !state.Stopped)
+        {
+            state.Alpha /= 2;
+        }
     }
 
     private TrainingProgress Report(int epoch, long words, long trainWords, double logProb, TimeSpan elapsed, CheckpointState state, bool done)
@@ -183,4 +194,8 @@ public sealed class Trainer
         };
         return node.ToJsonString();
     }
+
+    /// <summary>What every epoch of one <see cref="Train"/> call works on.</summary>
+    private sealed record Run(Vocabulary Vocabulary, ClassMap? Classes, Parameters<float> Parameters, Parameters<float> Best,
+                              Parameters<float> Gradients, int[][] TrainIds, long TrainWords, WorkTeam Team);
 }

@@ -1,0 +1,153 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace RnnLm.Engine.Numerics;
+
+/// <summary>
+/// The operations a kernel written once needs from a vector of floats, so that one generic method serves
+/// <see cref="Vector128{T}"/>, <see cref="Vector256{T}"/>, <see cref="Vector{T}"/> and a single float. The JIT
+/// compiles a generic method once per struct type argument and inlines these calls, so each kind gets code as
+/// if written for it. MultiplyAdd is fused (one rounding) in every implementation with hardware FMA.
+/// </summary>
+internal unsafe interface ILanes<TVector>
+    where TVector : struct
+{
+    static abstract int Count { get; }
+
+    static abstract TVector Load(float* source);
+
+    static abstract void Store(TVector value, float* destination);
+
+    static abstract TVector Create(float value);
+
+    static abstract TVector MultiplyAdd(TVector x, TVector y, TVector addend);
+
+    static abstract TVector Add(TVector x, TVector y);
+
+    static abstract TVector Multiply(TVector x, TVector y);
+
+    /// <summary>The lanes summed, in the fixed order of the vector type's own Sum.</summary>
+    static abstract float Sum(TVector value);
+}
+
+/// <summary>
+/// A kernel written once over <see cref="ILanes{TVector}"/>, with its arguments: <see cref="KernelKinds.RunOnLanes"/>
+/// runs it with the lanes of a <see cref="KernelKind"/>.
+/// </summary>
+internal interface ILanesKernel
+{
+    void Run<TLanes, TVector>()
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct;
+}
+
+[StructLayout(LayoutKind.Auto)]
+internal readonly unsafe struct LanesT : ILanes<Vector<float>>
+{
+    public static int Count => Vector<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Load(float* source) => Vector.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Create(float value) => new(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> MultiplyAdd(Vector<float> x, Vector<float> y, Vector<float> addend) => Vector.FusedMultiplyAdd(x, y, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Add(Vector<float> x, Vector<float> y) => x + y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Multiply(Vector<float> x, Vector<float> y) => x * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector<float> value) => Vector.Sum(value);
+}
+
+[StructLayout(LayoutKind.Auto)]
+internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
+{
+    public static int Count => Vector256<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* source) => Vector256.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Create(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MultiplyAdd(Vector256<float> x, Vector256<float> y, Vector256<float> addend) => Vector256.FusedMultiplyAdd(x, y, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> x, Vector256<float> y) => x + y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> x, Vector256<float> y) => x * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+}
+
+[StructLayout(LayoutKind.Auto)]
+internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
+{
+    public static int Count => Vector128<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load(float* source) => Vector128.Load(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector128<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Create(float value) => Vector128.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> MultiplyAdd(Vector128<float> x, Vector128<float> y, Vector128<float> addend) => Vector128.FusedMultiplyAdd(x, y, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> x, Vector128<float> y) => x + y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> x, Vector128<float> y) => x * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+}
+
+/// <summary>One float as a vector of one lane: the scalar kind, with the rounding of <see cref="KernelKinds.MultiplyAdd"/>.</summary>
+[StructLayout(LayoutKind.Auto)]
+internal readonly unsafe struct Lanes1 : ILanes<float>
+{
+    public static int Count => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load(float* source) => *source;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float value, float* destination) => *destination = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Create(float value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MultiplyAdd(float x, float y, float addend) => KernelKinds.MultiplyAdd(x, y, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float x, float y) => x + y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Multiply(float x, float y) => x * y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(float value) => value;
+}

@@ -1,0 +1,272 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using RnnLm.Engine.Model;
+using RnnLm.Engine.Numerics;
+
+namespace RnnLm.Engine.Training;
+
+// Back through time: each member's slice of the streams walks its deltas back, then the weight gradients are formed
+// over all stacked steps, split by rows, and the block ends with the step.
+internal sealed partial class BpttNetwork<T>
+{
+    private void Backward(Parameters<T> g)
+    {
+        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
+        var last = _blockStart + _blockSteps - 1;
+        _visits = (int)(last - Math.Max(0, _blockStart - _bptt)) + 1;
+        _team.Run(_backwardSlice);
+
+        // Stack the visits where some delta is non-zero, latest first; back before the block, the first visit
+        // with none ends the walk, since nothing flows further back from it.
+        var stacked = 0;
+        for (var v = 0; v < _visits; v++)
+        {
+            var live = false;
+            for (var m = 0; m < _team.Size; m++)
+            {
+                live |= _live[(m * _window) + v];
+            }
+
+            if (!live)
+            {
+                if (last - v < _blockStart)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (stacked != v)
+            {
+                _deltas.AsSpan(v * b * dh, b * dh).CopyTo(_deltas.AsSpan(stacked * b * dh));
+                _previousStack.AsSpan(v * b * dh, b * dh).CopyTo(_previousStack.AsSpan(stacked * b * dh));
+                _embeddedStack.AsSpan(v * b * d, b * d).CopyTo(_embeddedStack.AsSpan(stacked * b * d));
+                _inputStack.AsSpan(v * b, b).CopyTo(_inputStack.AsSpan(stacked * b));
+            }
+
+            stacked++;
+        }
+
+        _stacked = stacked;
+        // The step changes I, which the embeddings' gradient is formed with: a phase of its own.
+        _gradients = g;
+        _team.Run(_gradientSlice);
+        _team.Run(_finishSlice);
+        _gradients = null;
+    }
+
+    // Member's slice of the streams back through time: the deltas of every visit at their slab, with h(t−1),
+    // e(t) and x(t) beside them. A slice whose carry has died before the block fills its remaining slabs
+    // without arithmetic: its deltas are zero there.
+    private void BackwardSlice(int member)
+    {
+        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
+        var (first, end) = Gemm.SplitRows(b, _slices, member);
+        var count = end - first;
+        var live = _live.AsSpan(member * _window, _visits);
+        live.Clear();
+        if (count == 0)
+        {
+            return;
+        }
+
+        var carry = _carry.AsSpan(first * dh, count * dh);
+        carry.Clear();
+        var last = _blockStart + _blockSteps - 1;
+        var dead = false;
+        for (var v = 0; v < _visits; v++)
+        {
+            var t = last - v;
+            var slot = (int)(t % _window);
+            var inputs = _inputs[slot].AsSpan(first, count);
+            var hidden = _hidden[slot].AsSpan(first * dh, count * dh);
+            var delta = _deltas.AsSpan(((v * b) + first) * dh, count * dh);
+            var any = false;
+            if (dead)
+            {
+                delta.Clear();
+            }
+            else
+            {
+                for (var s = 0; s < count; s++)
+                {
+                    var row = delta.Slice(s * dh, dh);
+                    if (inputs[s] < 0)
+                    {
+                        row.Clear();
+                        continue;
+                    }
+
+                    var output = t >= _blockStart ? _blockHiddenGrad.AsSpan(_blockRows[((int)(t - _blockStart) * b) + first + s] * dh, dh) : [];
+                    any |= Delta(carry.Slice(s * dh, dh), output, hidden.Slice(s * dh, dh), row, Clip);
+                }
+            }
+
+            live[v] = any;
+            _previous[slot].AsSpan(first * dh, count * dh).CopyTo(_previousStack.AsSpan(((v * b) + first) * dh));
+            inputs.CopyTo(_inputStack.AsSpan((v * b) + first, count));
+            Gather(inputs, _embeddedStack.AsSpan(((v * b) + first) * d, count * d));
+            if (!any)
+            {
+                dead |= t < _blockStart;
+                carry.Clear();
+                continue;
+            }
+
+            // dJ/dh(t−1) = delta Hᵀ, except into a sentence start, where h(t−1) = 0 is a constant.
+            Gemm.Multiply<T>(delta, dh, false, _recurrentTransposed, dh, false, carry, dh, count, dh, dh, false);
+            for (var s = 0; s < count; s++)
+            {
+                if (inputs[s] < 0 || _starts[slot][first + s])
+                {
+                    carry.Slice(s * dh, dh).Clear();
+                }
+            }
+        }
+    }
+
+    // Member's rows of the weight gradients over all stacked steps (dJ/dH += h(t−1)ᵀ delta, dJ/dI += e(t)ᵀ delta,
+    // dJ/db1 += delta) and its rows of delta Iᵀ, the embeddings' gradient.
+    private void GradientSlice(int member)
+    {
+        var (d, dh, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _stacked * _streams, _gradients!);
+        if (rows == 0)
+        {
+            return;
+        }
+
+        // Rows of dH and dI, so that each member packs only its part of the transposed stacks; every split of a
+        // product's rows is Gemm's, which gives each row the bits of one call over all of them.
+        var deltas = _deltas.AsSpan(0, rows * dh);
+        var (from, to) = Gemm.SplitRows(dh, _team.Size, member);
+        if (to > from)
+        {
+            Gemm.Multiply<T>(_previousStack.AsSpan(from, ((rows - 1) * dh) + to - from), dh, true, deltas, dh, false, g.Recurrent.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
+            var bias = g.HiddenBias.AsSpan(from, to - from);
+            for (var r = 0; r < rows; r++)
+            {
+                TensorPrimitives.Add(bias, _deltas.AsSpan((r * dh) + from, to - from), bias);
+            }
+        }
+
+        (from, to) = Gemm.SplitRows(d, _team.Size, member);
+        if (to > from)
+        {
+            Gemm.Multiply<T>(_embeddedStack.AsSpan(from, ((rows - 1) * d) + to - from), d, true, deltas, dh, false, g.Input.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
+        }
+
+        var (first, end) = Gemm.SplitRows(rows, _team.Size, member);
+        if (end > first)
+        {
+            Gemm.Multiply<T>(_deltas.AsSpan(first * dh, (end - first) * dh), dh, false, _p.Input, dh, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, dh, false);
+        }
+    }
+
+    // Member's part of the block's end: dJ/dL[x(t)] += delta Iᵀ for the embedding rows it owns (x mod team size),
+    // summed in stack order as one thread would; then, with a Step, the step on those rows and on the rows of H
+    // and I and the part of b1 whose gradient it formed (read where they were written).
+    private void FinishSlice(int member)
+    {
+        var (d, dh, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _stacked * _streams, _gradients!);
+        var touched = _touched[member];
+        var count = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            var x = _inputStack[r];
+            if (x < 0 || x % _team.Size != member)
+            {
+                continue;
+            }
+
+            var row = g.Embedding.AsSpan(x * d, d);
+            TensorPrimitives.Add(row, _embeddingGrads.AsSpan(r * d, d), row);
+            if (!_marked[x])
+            {
+                _marked[x] = true;
+                touched[count++] = x;
+            }
+        }
+
+        foreach (var x in touched.AsSpan(0, count))
+        {
+            _marked[x] = false;
+        }
+
+        if (Step is not { } step)
+        {
+            return;
+        }
+
+        var (rate, decay) = step;
+        foreach (var x in touched.AsSpan(0, count))
+        {
+            StepWeights(_p.Embedding.AsSpan(x * d, d), g.Embedding.AsSpan(x * d, d), rate, decay);
+        }
+
+        var (from, to) = Gemm.SplitRows(dh, _team.Size, member);
+        StepWeights(_p.Recurrent.AsSpan(from * dh, (to - from) * dh), g.Recurrent.AsSpan(from * dh, (to - from) * dh), rate, decay);
+        StepWeights(_p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, T.Zero);
+        (from, to) = Gemm.SplitRows(d, _team.Size, member);
+        StepWeights(_p.Input.AsSpan(from * dh, (to - from) * dh), g.Input.AsSpan(from * dh, (to - from) * dh), rate, decay);
+    }
+
+    // weights −= rate·gradient + decay·weights, then the gradient is cleared for the next block. A decay below
+    // half an ulp of 1 (for float, rate·beta < 2⁻²⁵: with beta 1e-6, alpha / streams < 0.03, as for `bench` and
+    // the default model) leaves 1 − decay at exactly 1, and the pass over the weights is skipped: it would not
+    // change a bit.
+    private static void StepWeights(Span<T> weights, Span<T> gradient, T rate, T decay)
+    {
+        if (T.One - decay != T.One)
+        {
+            TensorPrimitives.Multiply(weights, T.One - decay, weights);
+        }
+
+        TensorPrimitives.MultiplyAdd(gradient, -rate, weights, weights);
+        gradient.Clear();
+    }
+
+    // delta = clamp((carry + output) ⊙ sigmoid'(pre), ±clip), where sigmoid' = h(1 − h) and the output layer's
+    // gradient is absent (empty) before the block. Returns whether any element is non-zero. The vector lanes and
+    // the scalar tail do the same arithmetic, element by element.
+    private static bool Delta(ReadOnlySpan<T> carry, ReadOnlySpan<T> output, ReadOnlySpan<T> h, Span<T> delta, T clip)
+    {
+        var any = false;
+        var j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var (low, high) = (new Vector<T>(-clip), new Vector<T>(clip));
+            for (; j + Vector<T>.Count <= delta.Length; j += Vector<T>.Count)
+            {
+                var gradient = new Vector<T>(carry[j..]);
+                if (!output.IsEmpty)
+                {
+                    gradient += new Vector<T>(output[j..]);
+                }
+
+                var hv = new Vector<T>(h[j..]);
+                var value = Vector.Clamp(gradient * hv * (Vector<T>.One - hv), low, high);
+                value.CopyTo(delta[j..]);
+                any |= !Vector.EqualsAll(value, Vector<T>.Zero);
+            }
+        }
+
+        for (; j < delta.Length; j++)
+        {
+            var gradient = output.IsEmpty ? carry[j] : carry[j] + output[j];
+            delta[j] = T.Clamp(gradient * h[j] * (T.One - h[j]), -clip, clip);
+            any |= delta[j] != T.Zero;
+        }
+
+        return any;
+    }
+
+    private void Gather(ReadOnlySpan<int> inputs, Span<T> destination)
+    {
+        var d = _p.Shape.Embedding;
+        for (var s = 0; s < inputs.Length; s++)
+        {
+            Embed(inputs[s], destination.Slice(s * d, d));
+        }
+    }
+}
