@@ -25,7 +25,7 @@ internal static class BodyMutations
         {
             var root = (JObject)d.Json!;
             var index = r.Next(root.Members.Count);
-            Mutation.Tag(d, "json: missing field", root.Members[index].Key, false);
+            Mutation.Tag(d, $"{d.JsonRoot}.{root.Members[index].Key}", "json: missing field", root.Members[index].Key, false);
             root.Members.RemoveAt(index);
         });
         yield return new("json: key in another case", d => d.HasJson && d.Json is JObject { Members.Count: > 0 }, (d, r, _) =>
@@ -34,14 +34,14 @@ internal static class BodyMutations
             var index = r.Next(root.Members.Count);
             var (key, value) = root.Members[index];
             root.Members[index] = (key.ToUpperInvariant(), value);
-            Mutation.Tag(d, "json: key in another case", key.ToUpperInvariant(), false);
+            Mutation.Tag(d, $"{d.JsonRoot}.{key}", "json: key in another case", key.ToUpperInvariant(), false);
         });
         yield return new("json: not an object", d => d.HasJson, (d, r, c) =>
         {
             string[] values = ["[]", "\"text\"", "5", "null", "true", "[{}]"];
             var value = Mutation.Pick(r, values);
             d.Json = new JLiteral(value);
-            Mutation.Tag(d, "json: not an object", value, c.Document.TypeOf(d.JsonSchema) == "object" && !(value == "null" && c.Document.IsNullable(d.JsonSchema)));
+            Mutation.Tag(d, d.JsonRoot, "json: not an object", value, c.Document.TypeOf(d.JsonSchema) == "object" && !(value == "null" && c.Document.IsNullable(d.JsonSchema)));
         });
         foreach (var mutation in ByteMutations())
         {
@@ -58,7 +58,7 @@ internal static class BodyMutations
     private static Mutation Value(string kind, Func<MutationContext, JsonElement, bool> wants, Func<MutationContext, JsonElement, Random, BadValue> make) =>
         new(kind, d => d.HasJson, (d, r, c) =>
         {
-            var slots = c.Values.Slots(d.Json!, d.JsonSchema, v => d.Json = v, s => wants(c, s));
+            var slots = c.Values.Slots(d.Json!, d.JsonSchema, d.JsonRoot, v => d.Json = v, s => wants(c, s));
             if (slots.Count == 0)
             {
                 return;
@@ -67,12 +67,12 @@ internal static class BodyMutations
             var slot = Mutation.Pick(r, slots);
             var value = make(c, slot.Schema, r);
             slot.Set(value.Value);
-            Mutation.Tag(d, kind, $"{slot.Path}: {value.Description}", value.Invalid);
+            Mutation.Tag(d, slot.Path, kind, $"{slot.Path}: {value.Description}", value.Invalid);
         });
 
     private static void UnknownField(Draft d, Random r, MutationContext c)
     {
-        var objects = c.Values.Slots(d.Json!, d.JsonSchema, v => d.Json = v, _ => true).Where(s => s.Get() is JObject).ToList();
+        var objects = c.Values.Slots(d.Json!, d.JsonSchema, d.JsonRoot, v => d.Json = v, _ => true).Where(s => s.Get() is JObject).ToList();
         if (objects.Count == 0)
         {
             return;
@@ -82,7 +82,7 @@ internal static class BodyMutations
         var key = Mutation.Pick(r, UnknownKeys);
         ((JObject)slot.Get()!).Members.Insert(0, (key, new JLiteral("1")));
         var declared = c.Document.PropertiesOf(slot.Schema).Any(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase));
-        Mutation.Tag(d, "json: unknown field", $"{slot.Path}: \"{key.Replace("\u0000", "\\u0000", StringComparison.Ordinal)}\"", c.Document.IsClosed(slot.Schema) && !declared);
+        Mutation.Tag(d, $"{slot.Path}.{key}", "json: unknown field", $"{slot.Path}: \"{key.Replace("\u0000", "\\u0000", StringComparison.Ordinal)}\"", c.Document.IsClosed(slot.Schema) && !declared);
     }
 
     private static void RepeatedKey(Draft d, Random r, MutationContext c)
@@ -91,7 +91,14 @@ internal static class BodyMutations
         var (key, value) = Mutation.Pick(r, root.Members);
         var again = r.Next(2) == 0 ? value : c.Values.NearValid(c.Document.PropertyOf(d.JsonSchema, key) ?? default, r);
         root.Members.Add((key, again));
-        Mutation.Tag(d, "json: repeated key", key, true);
+        Mutation.Tag(d, $"{d.JsonRoot}.{key}", "json: repeated key", key, true);
+    }
+
+    // A whole new body: edits of the old one's bytes go with it.
+    private static void Replace(Draft d, byte[] body)
+    {
+        d.RawBody = body;
+        d.ByteEdits.Clear();
     }
 
     private static IEnumerable<Mutation> ByteMutations()
@@ -103,55 +110,55 @@ internal static class BodyMutations
             var keep = r.NextDouble();
             var tail = d.HasMultipartBody ? d.Boundary.Length + 6 : 1;
             d.ByteEdits.Add(body => body[..(int)(keep * Math.Max(0, body.Length - tail))]);
-            Mutation.Tag(d, "body: truncated", $"{keep:P0} kept", true);
+            Mutation.Tag(d, "body#truncated", "body: truncated", $"{keep:P0} kept", true);
         });
         yield return new("body: trailing garbage", IsJson, (d, r, _) =>
         {
             string[] tails = ["x", "}", "{}", "\u0000", "]", ",", " {\"text\": \"b\"}"];
             var tail = Mutation.Pick(r, tails);
             d.ByteEdits.Add(body => [.. body, .. Encoding.UTF8.GetBytes(tail)]);
-            Mutation.Tag(d, "body: trailing garbage", tail.Replace("\u0000", "\\u0000", StringComparison.Ordinal), true);
+            Mutation.Tag(d, "body#tail", "body: trailing garbage", tail.Replace("\u0000", "\\u0000", StringComparison.Ordinal), true);
         });
         yield return new("body: byte order mark", HasBody, (d, _, _) =>
         {
             d.ByteEdits.Add(body => [0xEF, 0xBB, 0xBF, .. body]);
-            Mutation.Tag(d, "body: byte order mark", "EF BB BF", false);
+            Mutation.Tag(d, "body#bom", "body: byte order mark", "EF BB BF", false);
         });
         yield return new("body: comment", IsJson, (d, _, _) =>
         {
             d.ByteEdits.Add(body => [.. "/* c */"u8, .. body]);
-            Mutation.Tag(d, "body: comment", "/* c */ first", true);
+            Mutation.Tag(d, "body#comment", "body: comment", "/* c */ first", true);
         });
         yield return new("body: empty", HasBody, (d, _, _) =>
         {
-            d.RawBody = [];
-            Mutation.Tag(d, "body: empty", "0 bytes", true);
+            Replace(d, []);
+            Mutation.Tag(d, "body", "body: empty", "0 bytes", true);
         });
         yield return new("body: random bytes", HasBody, (d, r, _) =>
         {
             var bytes = new byte[r.Next(1, 64)];
             r.NextBytes(bytes);
             bytes[0] = 0xFF;
-            d.RawBody = bytes;
-            Mutation.Tag(d, "body: random bytes", $"{bytes.Length} bytes", true);
+            Replace(d, bytes);
+            Mutation.Tag(d, "body", "body: random bytes", $"{bytes.Length} bytes", true);
         });
         yield return new("body: white space padding", IsJson, (d, r, c) =>
         {
             var size = c.SizeNearALimit(r);
             d.ByteEdits.Add(body => [.. Enumerable.Repeat((byte)' ', size), .. body]);
-            Mutation.Tag(d, "body: white space padding", $"{size:N0} spaces first", false);
+            Mutation.Tag(d, "body#padding", "body: white space padding", $"{size:N0} spaces first", false);
         });
         yield return new("body: UTF-16", d => d.HasJsonBody, (d, _, _) =>
         {
-            d.RawBody = Encoding.Unicode.GetBytes(d.Json!.ToString());
-            Mutation.Tag(d, "body: UTF-16", "the JSON in UTF-16", true);
+            Replace(d, Encoding.Unicode.GetBytes(d.Json!.ToString()));
+            Mutation.Tag(d, "body", "body: UTF-16", "the JSON in UTF-16", true);
         });
         yield return new("body: on an operation without one", d => d.BodyType is null, (d, _, _) =>
         {
             d.BodyType = "application/json";
             d.ContentType = "application/json";
             d.Json = new JObject([("text", JNode.String("It said."))]);
-            Mutation.Tag(d, "body: on an operation without one", "{\"text\":\"It said.\"}", false);
+            Mutation.Tag(d, "body", "body: on an operation without one", "{\"text\":\"It said.\"}", false);
         }, Mutation.Everywhere);
     }
 }

@@ -34,6 +34,8 @@ internal sealed class FormPart(string? disposition, string? fileName, string? co
 /// </summary>
 internal sealed class Draft(ApiOperation operation, JsonElement bodySchema)
 {
+    private readonly List<(string At, string Tag, bool Invalid)> _marks = [];
+
     public ApiOperation Operation { get; } = operation;
 
     public string Method { get; set; } = operation.Method;
@@ -68,10 +70,14 @@ internal sealed class Draft(ApiOperation operation, JsonElement bodySchema)
     /// <summary>Edits of the finished body's bytes (truncation, a BOM, trailing garbage), in order.</summary>
     public List<Func<byte[], byte[]>> ByteEdits { get; } = [];
 
-    public List<string> Tags { get; } = [];
+    /// <summary>What the mutations still in effect did, in order.</summary>
+    public IEnumerable<string> Tags => _marks.Select(m => m.Tag);
 
-    /// <summary>Whether some mutation made the request invalid by the document's own terms, so a 2xx would be wrong.</summary>
-    public bool MustReject { get; set; }
+    /// <summary>Whether a mutation still in effect made the request invalid by the document's own terms, so a 2xx would be wrong.</summary>
+    public bool MustReject => _marks.Any(m => m.Invalid);
+
+    /// <summary>The name of the JSON document mutations change, as the start of their paths.</summary>
+    public string JsonRoot => BodyType == "multipart/form-data" ? "settings" : "json";
 
     /// <summary>Whether a JSON document is sent that mutations can change: the body, or a multipart body's settings.</summary>
     public bool HasJson => Json is not null && RawBody is null;
@@ -79,6 +85,18 @@ internal sealed class Draft(ApiOperation operation, JsonElement bodySchema)
     public bool HasJsonBody => BodyType == "application/json" && HasJson;
 
     public bool HasMultipartBody => BodyType == "multipart/form-data" && RawBody is null;
+
+    /// <summary>
+    /// Records a mutation made at a place in the request (<c>query:top</c>, <c>json.text</c>, <c>header:Accept</c>,
+    /// <c>body</c> for all of it); it undoes the record of earlier ones made there or inside it, which it has overwritten.
+    /// </summary>
+    public void Mark(string at, string tag, bool invalid)
+    {
+        _marks.RemoveAll(m => Inside(m.At, at) || (at == "body" && (Inside(m.At, "json") || Inside(m.At, "settings"))));
+        _marks.Add((at, tag, invalid));
+
+        static bool Inside(string place, string at) => place == at || (place.StartsWith(at, StringComparison.Ordinal) && place[at.Length] is '.' or '[' or '#');
+    }
 
     public void Header(string name, string? value)
     {

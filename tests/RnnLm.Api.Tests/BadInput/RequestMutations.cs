@@ -24,11 +24,8 @@ internal sealed record Mutation(string Kind, Func<Draft, bool> Applies, Action<D
 
     public static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];
 
-    public static void Tag(Draft draft, string kind, string detail, bool invalid)
-    {
-        draft.Tags.Add($"{kind} = {detail}");
-        draft.MustReject |= invalid;
-    }
+    /// <summary>Records the mutation made <paramref name="at"/> a place in the request (see <see cref="Draft.Mark"/>).</summary>
+    public static void Tag(Draft draft, string at, string kind, string detail, bool invalid) => draft.Mark(at, $"{kind} = {detail}", invalid);
 }
 
 /// <summary>Mutations of the URL, the headers and the method.</summary>
@@ -90,7 +87,7 @@ internal static class RequestMutations
             var parameter = Mutation.Pick(r, UnknownParameters);
             var cut = parameter.IndexOf('=', StringComparison.Ordinal);
             d.Query.Insert(r.Next(d.Query.Count + 1), cut < 0 ? (parameter, null) : (parameter[..cut], parameter[(cut + 1)..]));
-            Mutation.Tag(d, "query: unknown parameter", parameter, false);
+            Mutation.Tag(d, $"query:+{parameter}", "query: unknown parameter", parameter, false);
         }, Mutation.Everywhere);
         yield return new("query: huge value", d => d.Operation.In("query").Any(), (d, r, c) =>
         {
@@ -105,7 +102,7 @@ internal static class RequestMutations
             var parameter = Mutation.Pick(r, d.Operation.In("query").ToArray());
             d.Query.RemoveAll(q => q.Name == parameter.Name);
             d.Query.Add((parameter.Name, r.Next(2) == 0 ? "" : null));
-            Mutation.Tag(d, "query: empty value", parameter.Name, false);
+            Mutation.Tag(d, $"query:{parameter.Name}", "query: empty value", parameter.Name, false);
         });
         foreach (var mutation in PathMutations())
         {
@@ -120,7 +117,7 @@ internal static class RequestMutations
         yield return new("method: undocumented", d => UndocumentedMethods(d).Any(), (d, r, _) =>
         {
             d.Method = Mutation.Pick(r, UndocumentedMethods(d).ToArray());
-            Mutation.Tag(d, "method: undocumented", d.Method, true);
+            Mutation.Tag(d, "method", "method: undocumented", d.Method, true);
         }, Mutation.Everywhere);
     }
 
@@ -145,24 +142,24 @@ internal static class RequestMutations
             ];
             var (value, name) = Mutation.Pick(r, keys);
             d.Header("X-Api-Key", value);
-            Mutation.Tag(d, "header: API key", name, d.Operation.Secured && name != "trailing space");
+            Mutation.Tag(d, "header:X-Api-Key", "header: API key", name, d.Operation.Secured && name != "trailing space");
         });
         yield return new("header: API key on an open operation", d => !d.Operation.Secured, (d, _, c) =>
         {
             d.Header("X-Api-Key", c.ApiKey);
-            Mutation.Tag(d, "header: API key on an open operation", "the right key", false);
+            Mutation.Tag(d, "header:X-Api-Key", "header: API key on an open operation", "the right key", false);
         }, Mutation.Everywhere);
         yield return new("header: odd Accept", _ => true, (d, r, _) =>
         {
             var accept = Mutation.Pick(r, Accepts);
             d.Header("Accept", accept);
-            Mutation.Tag(d, "header: odd Accept", accept.Length > 60 ? $"{accept.Length:N0} characters" : accept, false);
+            Mutation.Tag(d, "header:Accept", "header: odd Accept", accept.Length > 60 ? $"{accept.Length:N0} characters" : accept, false);
         }, Mutation.Everywhere);
         yield return new("header: odd Content-Type", d => d.BodyType is not null, (d, r, _) =>
         {
             var (value, invalid) = Mutation.Pick(r, ContentTypes);
             d.ContentType = value;
-            Mutation.Tag(d, "header: odd Content-Type", value ?? "none", invalid);
+            Mutation.Tag(d, "header:Content-Type", "header: odd Content-Type", value ?? "none", invalid);
         });
         yield return new("header: huge or many", _ => true, (d, r, _) =>
         {
@@ -170,7 +167,7 @@ internal static class RequestMutations
             {
                 var length = r.Next(2) == 0 ? 8_000 : 64_000;
                 d.Header("X-Padding", new string('p', length));
-                Mutation.Tag(d, "header: huge or many", $"a header of {length:N0} characters", false);
+                Mutation.Tag(d, "header:#padding", "header: huge or many", $"a header of {length:N0} characters", false);
             }
             else
             {
@@ -179,15 +176,16 @@ internal static class RequestMutations
                     d.Headers.Add(($"X-H{i}", "v"));
                 }
 
-                Mutation.Tag(d, "header: huge or many", "200 headers", false);
+                Mutation.Tag(d, "header:#many", "header: huge or many", "200 headers", false);
             }
         }, Mutation.Everywhere);
         yield return new("header: odd characters", _ => true, (d, r, _) =>
         {
             string[] values = ["a\u0001b", "a\u0000b", "caf\u00e9", "a\r\nX-Injected: 1", "\u00ff\u00fe", "a\u007fb"];
             var value = Mutation.Pick(r, values);
-            d.Header(Mutation.Pick(r, new[] { "X-Note", "User-Agent", "Accept-Language" }), value);
-            Mutation.Tag(d, "header: odd characters", string.Concat(value.Select(ch => ch < ' ' || ch >= '\u007f' ? $"\\u{(int)ch:X4}" : $"{ch}")), false);
+            var header = Mutation.Pick(r, new[] { "X-Note", "User-Agent", "Accept-Language" });
+            d.Header(header, value);
+            Mutation.Tag(d, $"header:{header}", "header: odd characters", string.Concat(value.Select(ch => ch < ' ' || ch >= '\u007f' ? $"\\u{(int)ch:X4}" : $"{ch}")), false);
         }, Mutation.Everywhere);
     }
 
@@ -208,7 +206,7 @@ internal static class RequestMutations
             d.Query[index] = (name, value);
         }
 
-        Mutation.Tag(d, kind, $"{name}={detail ?? (value.Length > 60 ? value[..60] + "…" : value)}", invalid);
+        Mutation.Tag(d, $"query:{name}", kind, $"{name}={detail ?? (value.Length > 60 ? value[..60] + "…" : value)}", invalid);
     }
 
     private static void RepeatQuery(Draft d, Random r, MutationContext c)
@@ -217,14 +215,14 @@ internal static class RequestMutations
         var values = Enumerable.Range(0, r.Next(2, 4)).Select(_ => QueryText(c.Values.NearValid(parameter.Schema, r))).ToArray();
         d.Query.RemoveAll(q => q.Name == parameter.Name);
         d.Query.AddRange(values.Select(v => (parameter.Name, (string?)v)));
-        Mutation.Tag(d, "query: repeated parameter", string.Join('&', values.Select(v => $"{parameter.Name}={v}")), c.Document.TypeOf(parameter.Schema) != "array");
+        Mutation.Tag(d, $"query:{parameter.Name}", "query: repeated parameter", string.Join('&', values.Select(v => $"{parameter.Name}={v}")), c.Document.TypeOf(parameter.Schema) != "array");
     }
 
     private static void SetPath(Draft d, Random r, string value, string kind)
     {
         var name = Mutation.Pick(r, d.PathValues.Keys.ToArray());
         d.PathValues[name] = value;
-        Mutation.Tag(d, kind, value.Length > 60 ? $"{value.Length:N0} characters" : value, false);
+        Mutation.Tag(d, $"path:{name}", kind, value.Length > 60 ? $"{value.Length:N0} characters" : value, false);
     }
 
     /// <summary>A generated value as a percent-encoded query value: a JSON string's text, or a literal as written.</summary>

@@ -139,10 +139,10 @@ internal sealed class ValueGenerator(ApiDocument document)
     /// The places in <paramref name="root"/> whose schema <paramref name="wants"/>: values already there, and declared
     /// properties not yet sent (choosing one of those adds the property).
     /// </summary>
-    public List<Slot> Slots(JNode root, JsonElement schema, Action<JNode> setRoot, Func<JsonElement, bool> wants)
+    public List<Slot> Slots(JNode root, JsonElement schema, string rootName, Action<JNode> setRoot, Func<JsonElement, bool> wants)
     {
         var slots = new List<Slot>();
-        Collect(new Slot("body", schema, () => root, setRoot), 0);
+        Collect(new Slot(rootName, schema, () => root, setRoot), 0);
         return slots;
 
         void Collect(Slot slot, int depth)
