@@ -196,15 +196,10 @@ internal static class RequestMutations
 
     private static void SetQuery(Draft d, string name, string value, string kind, bool invalid, string? detail = null)
     {
+        // In the place of the parameter's first occurrence, and as its only one.
         var index = d.Query.FindIndex(q => q.Name == name);
-        if (index < 0)
-        {
-            d.Query.Add((name, value));
-        }
-        else
-        {
-            d.Query[index] = (name, value);
-        }
+        d.Query.RemoveAll(q => q.Name == name);
+        d.Query.Insert(index < 0 ? d.Query.Count : index, (name, value));
 
         Mutation.Tag(d, $"query:{name}", kind, $"{name}={detail ?? (value.Length > 60 ? value[..60] + "…" : value)}", invalid);
     }
