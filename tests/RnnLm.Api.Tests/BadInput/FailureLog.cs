@@ -165,7 +165,7 @@ internal sealed class FailureLog(Func<CasePlan, Task<Replay>> replay)
         bool TryDecode(ReadOnlySpan<byte> bytes, out string c)
         {
             c = decoder.GetString(bytes);
-            return !c.Contains('\uFFFD', StringComparison.Ordinal) && !c.Any(ch => ch is >= '\uE000' and < '\uE010');
+            return !c.Any(ch => ch == '\uFFFD' || char.GetUnicodeCategory(ch) is UnicodeCategory.Format or UnicodeCategory.Control);
         }
     }
 
