@@ -55,6 +55,7 @@ public static partial class ProblemDetailsSetup
             RedactPaths(problem, context.HttpContext.RequestServices.GetRequiredService<ServerPaths>());
         });
         services.AddSingleton<ServerPaths>();
+        services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemWriter>(); // after the framework's: for requests whose Accept leaves out JSON
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         return services;

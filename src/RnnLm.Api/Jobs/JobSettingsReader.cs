@@ -75,6 +75,19 @@ internal static class JobSettingsReader
     // As every enum field's error says it (JsonErrors): one of "full" or "classes".
     private static string OneOf(IEnumerable<string> names) => $"one of {ValidationErrors.Listed(names.Select(n => $"\"{n}\""), "or")}";
 
+    // A JSON string's text, or null when it holds invalid UTF-8 or a lone surrogate (no setting's value can).
+    private static string? TextOf(JsonElement element)
+    {
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     // The value if the JSON has the setting's type, else null; enum names as JSON writes them, in any case.
     private static object? Convert(TrainingSetting setting, JsonElement element)
     {
@@ -84,7 +97,7 @@ internal static class JobSettingsReader
             JsonValueKind.Number when type == typeof(int) => element.TryGetInt32(out var whole) ? whole : null,
             JsonValueKind.Number when type == typeof(double) => element.TryGetDouble(out var real) && double.IsFinite(real) ? real : null,
             JsonValueKind.True or JsonValueKind.False when type == typeof(bool) => element.GetBoolean(),
-            JsonValueKind.String when type.IsEnum => setting.Choices.FirstOrDefault(c => string.Equals(c, element.GetString(), StringComparison.OrdinalIgnoreCase)) is { } choice
+            JsonValueKind.String when type.IsEnum => setting.Choices.FirstOrDefault(c => string.Equals(c, TextOf(element), StringComparison.OrdinalIgnoreCase)) is { } choice
                 ? Enum.Parse(type, choice, ignoreCase: true)
                 : null,
             _ => null,

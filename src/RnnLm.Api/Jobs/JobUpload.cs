@@ -37,6 +37,13 @@ internal static class JobUpload
         JobRequest? job = new();
         if (form.TryGetValue("settings", out var settings))
         {
+            // The form reader decodes a field's bytes as UTF-8 and puts U+FFFD for any that are not: the text is no longer what was sent.
+            if (settings.ToString().Contains('\uFFFD', StringComparison.Ordinal))
+            {
+                errors.Add("settings", "Holds bytes that are not UTF-8 (or the character U+FFFD): send the settings as UTF-8 JSON, writing U+FFFD as \\uFFFD if you mean it.");
+                return (null, null, null);
+            }
+
             try
             {
                 job = JsonSerializer.Deserialize<JobRequest>(settings.ToString(), json);

@@ -74,7 +74,11 @@ internal sealed class Draft(ApiOperation operation, JsonElement bodySchema)
     public IEnumerable<string> Tags => _marks.Select(m => m.Tag);
 
     /// <summary>Whether a mutation still in effect made the request invalid by the document's own terms, so a 2xx would be wrong.</summary>
-    public bool MustReject => _marks.Any(m => m.Invalid);
+    public bool MustReject => _marks.Any(m => m.Invalid && !(m.Tag.StartsWith("json: invalid UTF-8", StringComparison.Ordinal) && DeclaresAnotherCharset));
+
+    // A body declared in another charset (latin1) is decoded from it: its bytes are other text then, not invalid UTF-8.
+    private bool DeclaresAnotherCharset => ContentType is { } type && type.Contains("charset=", StringComparison.OrdinalIgnoreCase)
+        && !type.Contains("charset=utf-8", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The name of the JSON document mutations change, as the start of their paths.</summary>
     public string JsonRoot => BodyType == "multipart/form-data" ? "settings" : "json";
