@@ -52,7 +52,9 @@ public class TrainingSettingsContractTests
                 Assert.Equal(max, request.GetProperty("maximum").GetDouble());
             }
 
-            Assert.True(schemas.GetProperty("JobSettings").GetProperty("properties").TryGetProperty(setting.Name, out _), setting.Name);
+            var response = schemas.GetProperty("JobResponse").GetProperty("properties").GetProperty("settings");
+            Assert.True(response.GetProperty("properties").TryGetProperty(setting.Name, out _), setting.Name);
+            Assert.Contains(setting.Name, response.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
         }
 
         Assert.False(schemas.GetProperty("JobRequest").GetProperty("additionalProperties").GetBoolean());

@@ -4,6 +4,7 @@ using RnnLm.Api.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using RnnLm.Api.Models;
 using RnnLm.Engine.Training;
+using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace RnnLm.Api.Jobs;
 
@@ -23,7 +24,11 @@ public static class JobSetup
             return new JobFiles(Path.Combine(provider.GetRequiredService<ModelRegistry>().DataDirectory, "jobs"), Path.GetDirectoryName(ModelHost.Resolve(brown, contentRoot))!);
         });
         services.TryAddSingleton(TrainingSettings.Standard); // the training settings' names, limits and defaults (tests swap in changed copies)
-        services.ConfigureSwaggerGen(options => options.SchemaFilter<TrainingSettingsSchemaFilter>());
+        services.AddOptions<SwaggerGenOptions>().Configure<TrainingSettings>((options, catalog) =>
+        {
+            options.SchemaFilter<TrainingSettingsSchemaFilter>();
+            options.MapType<JobSettings>(() => TrainingSettingsSchemaFilter.JobSettingsSchema(catalog));
+        });
         services.AddSingleton<JobManager>();
         services.AddHostedService(provider => provider.GetRequiredService<JobManager>());
         services.AddOptions<FormOptions>().Configure<IOptions<RnnLmOptions>>((form, options) =>

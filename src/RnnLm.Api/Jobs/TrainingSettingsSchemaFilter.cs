@@ -8,46 +8,57 @@ namespace RnnLm.Api.Jobs;
 
 /// <summary>
 /// The training settings in the OpenAPI document come from the engine's catalog, as the validation does: each setting of a
-/// <see cref="JobRequest"/> and a <see cref="JobSettings"/> is a property with its type, limits, default and description.
+/// <see cref="JobRequest"/> (this filter) and a <see cref="JobSettings"/> (<see cref="JobSettingsSchema"/>) is a property
+/// with its type, limits, default and description.
 /// </summary>
 internal sealed class TrainingSettingsSchemaFilter(TrainingSettings catalog) : ISchemaFilter
 {
     public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
     {
-        if (schema is not OpenApiSchema concrete || (context.Type != typeof(JobRequest) && context.Type != typeof(JobSettings)))
+        if (schema is not OpenApiSchema concrete || context.Type != typeof(JobRequest))
         {
             return;
         }
 
-        concrete.Type = JsonSchemaType.Object;
         concrete.Properties ??= new Dictionary<string, IOpenApiSchema>();
         concrete.Properties.Remove("settings"); // the request's catch-all for the settings, listed one by one below
         concrete.AdditionalPropertiesAllowed = false;
         concrete.AdditionalProperties = null;
-        var request = context.Type == typeof(JobRequest);
         foreach (var setting in catalog.All)
         {
-            concrete.Properties[setting.Name] = Describe(setting, request);
-        }
-
-        if (!request)
-        {
-            concrete.Properties["validFraction"] = new OpenApiSchema
-            {
-                Type = JsonSchemaType.Number | JsonSchemaType.Null,
-                Description = "The fraction of the training sentences held out for validation, or null when validation text was sent or the corpus brings its own.",
-            };
-            concrete.Properties["promote"] = new OpenApiSchema
-            {
-                Type = JsonSchemaType.String,
-                Enum = [.. Enum.GetNames<PromotionMode>().Select(n => (JsonNode)JsonValue.Create(char.ToLowerInvariant(n[0]) + n[1..]))],
-                Description = "never, ifBetter or always.",
-            };
-            concrete.Required = new HashSet<string>(concrete.Properties.Keys);
+            concrete.Properties[setting.Name] = Describe(catalog, setting, request: true);
         }
     }
 
-    private OpenApiSchema Describe(TrainingSetting setting, bool request)
+    /// <summary>
+    /// The schema of <see cref="JobSettings"/> as its converter writes it: every setting, then validFraction and promote, all
+    /// required (mapped for the type, so no schema is made of the record's own shape).
+    /// </summary>
+    public static OpenApiSchema JobSettingsSchema(TrainingSettings catalog)
+    {
+        var properties = catalog.All.ToDictionary(s => s.Name, s => (IOpenApiSchema)Describe(catalog, s, request: false));
+        properties["validFraction"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Number | JsonSchemaType.Null,
+            Description = "The fraction of the training sentences held out for validation, or null when validation text was sent or the corpus brings its own.",
+        };
+        properties["promote"] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            Enum = [.. Enum.GetNames<PromotionMode>().Select(n => (JsonNode)JsonValue.Create(char.ToLowerInvariant(n[0]) + n[1..]))],
+            Description = "never, ifBetter or always.",
+        };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "The settings of a job, as validated: every training setting with the defaults filled in, the held-out fraction and promote.",
+            Properties = properties,
+            Required = new HashSet<string>(properties.Keys),
+            AdditionalPropertiesAllowed = false,
+        };
+    }
+
+    private static OpenApiSchema Describe(TrainingSettings catalog, TrainingSetting setting, bool request)
     {
         var value = setting.GetValue(catalog.Defaults);
         var schema = new OpenApiSchema
