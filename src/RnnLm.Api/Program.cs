@@ -14,7 +14,7 @@ builder.Services.AddApiProblemDetails();   // every error is RFC 9457; binding f
 builder.Services.AddKestrelRejections();   // requests Kestrel refuses before the pipeline (400, 414, 431, 505) get problem details too
 builder.Services.AddApiJson();             // strict camelCase JSON: unknown fields and "5" for 5 are errors
 builder.Services.AddApiDocumentation();    // Swagger UI at /swagger with an example for every endpoint
-builder.Services.AddModelHost();           // loads the model before the server listens; a bad file stops start-up; the registry of models
+builder.Services.AddModelRegistry();       // the registry of models: loads the one to serve before the server listens (a bad file stops start-up), follows a trainer
 builder.Services.AddJobs();                // background training jobs: SQLite records, a bounded queue, checkpoints, resume after a restart
 builder.Services.AddApiHealthChecks();     // /health/live and /health/ready (ready once a model is active)
 

@@ -95,6 +95,22 @@ public sealed class BrokenModelTests : IDisposable
     }
 
     [Fact]
+    public async Task TokenizingWithAnUnreadableModelIsRefusedAsScoringIs()
+    {
+        WriteModel("cut", cardRecordsFile: true);
+        Truncate("cut", 1);
+        using var app = new RnnLmApplication(null, _folder);
+
+        var (tokenize, tokenizeProblem) = await app.SendAsync(HttpMethod.Post, "/tokenize?model=cut", """{"text": "The jury said it ."}""");
+        var (score, scoreProblem) = await app.SendAsync(HttpMethod.Post, "/score?model=cut", """{"text": "The jury said it ."}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, tokenize.StatusCode);
+        Assert.Equal(score.StatusCode, tokenize.StatusCode);
+        Assert.Equal("The model cannot be loaded", tokenizeProblem.GetProperty("title").GetString());
+        Assert.Equal(scoreProblem.GetProperty("errors").ToString(), tokenizeProblem.GetProperty("errors").ToString());
+    }
+
+    [Fact]
     public async Task ActivatingAnUnreadableModelIsRefusedAndChangesNothing()
     {
         WriteModel("cut", cardRecordsFile: true);

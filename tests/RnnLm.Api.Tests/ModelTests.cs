@@ -1,5 +1,5 @@
 using System.Net;
-using RnnLm.Api.Models;
+using RnnLm.Api.Infrastructure;
 using RnnLm.Engine.IO;
 
 namespace RnnLm.Api.Tests;
@@ -62,8 +62,8 @@ public sealed class ModelTests(RnnLmApplication app)
             Directory.CreateDirectory(Path.Combine(root, "models"));
             File.WriteAllText(Path.Combine(root, "models", "m.rnnlm"), "");
 
-            Assert.Equal(Path.Combine(root, "models", "m.rnnlm"), ModelHost.Resolve("models/m.rnnlm", contentRoot));
-            Assert.Equal(Path.Combine(contentRoot, "models", "other.rnnlm"), ModelHost.Resolve("models/other.rnnlm", contentRoot));
+            Assert.Equal(Path.Combine(root, "models", "m.rnnlm"), RnnLmOptionsSetup.Resolve("models/m.rnnlm", contentRoot));
+            Assert.Equal(Path.Combine(contentRoot, "models", "other.rnnlm"), RnnLmOptionsSetup.Resolve("models/other.rnnlm", contentRoot));
         }
         finally
         {

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using RnnLm.Api.Models;
+using RnnLm.Api.Infrastructure;
 
 namespace RnnLm.Api.Tests;
 
@@ -21,7 +21,7 @@ public sealed class ShippedModelApplication : WebApplicationFactory<Program>
     public string ContentRoot => Services.GetRequiredService<IHostEnvironment>().ContentRootPath;
 
     /// <summary>A file of the repository, found from the API project's folder upwards as the service finds its model.</summary>
-    public string RepositoryFile(string name) => ModelHost.Resolve(name, ContentRoot);
+    public string RepositoryFile(string name) => RnnLmOptionsSetup.Resolve(name, ContentRoot);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

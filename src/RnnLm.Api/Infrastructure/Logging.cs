@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
-using RnnLm.Api.Models;
 using Serilog;
 using Serilog.Configuration;
 using Serilog.Events;
@@ -23,9 +22,9 @@ public static class Logging
     {
         logger.ReadFrom.Configuration(configuration)
             .Enrich.FromLogContext()
-            // A model that cannot be loaded is reported in one line by ModelStartup; the host's own
+            // A start-up failure is reported in one line where it happens (a model that cannot be loaded); the host's own
             // "Hosting failed to start" event would repeat it with a stack trace.
-            .Filter.ByExcluding(e => e.Exception is ModelLoadException);
+            .Filter.ByExcluding(e => e.Exception is IStartupFailure);
         // Both formats write through SafeLogEvents: text from a request can never start a line of its own.
         return logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new SafeLogEvents(sink), sinks =>
         {

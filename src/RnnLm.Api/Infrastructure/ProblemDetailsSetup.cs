@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using RnnLm.Api.Models;
 
 namespace RnnLm.Api.Infrastructure;
 
@@ -180,7 +179,10 @@ public static partial class ProblemDetailsSetup
     private static partial Regex RequiredMissing();
 }
 
-/// <summary>The one place where exceptions become responses; anything not listed is a 500 without details.</summary>
+/// <summary>
+/// The one place where exceptions become responses: binding failures, every <see cref="ApiException"/> (the features' domain
+/// errors and storage faults, each carrying its status, title and field) and argument errors; anything else is a 500 without details.
+/// </summary>
 public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -194,9 +196,7 @@ public sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) : I
         HttpValidationProblemDetails? problem = exception switch
         {
             BadHttpRequestException bad => ProblemDetailsSetup.FromBadRequest(bad, httpContext),
-            ModelUnavailableException unavailable => ProblemDetailsSetup.Problem(503, "No model loaded", "model", unavailable.Message),
-            ModelLoadException unloadable => ModelApi.Unloadable("model", unloadable),
-            StorageUnavailableException storage => ProblemDetailsSetup.Problem(storage.StatusCode, storage.Title, "storage", storage.Message),
+            ApiException api => ProblemDetailsSetup.Problem(api.StatusCode, api.Title, api.Field, api.Message),
             ArgumentException argument => ProblemDetailsSetup.Problem(400, "Invalid argument", argument.ParamName ?? "request", argument.Message),
             _ => null,
         };

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RnnLm.Engine.IO;
 
 namespace RnnLm.Api.Infrastructure;
 
@@ -99,4 +100,11 @@ public static class RnnLmOptionsSetup
         services.AddOptions<RnnLmOptions>().BindConfiguration(RnnLmOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }
+
+    /// <summary>
+    /// Resolves a configured path (<see cref="RnnLmOptions.ModelPath"/>, the Brown corpus): absolute paths as they are; relative ones from the
+    /// content root and each folder above it, then from the working directory and above. When none exists, the path under the content root.
+    /// </summary>
+    public static string Resolve(string configured, string contentRoot) =>
+        RepoPaths.Find(configured, contentRoot, Directory.GetCurrentDirectory()) ?? Path.GetFullPath(Path.Combine(contentRoot, configured));
 }

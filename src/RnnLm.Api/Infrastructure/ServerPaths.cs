@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using RnnLm.Api.Models;
 
 namespace RnnLm.Api.Infrastructure;
 
@@ -25,7 +24,7 @@ public sealed partial class ServerPaths
         string?[] others =
         [
             environment.ContentRootPath, AppContext.BaseDirectory, Environment.CurrentDirectory, Path.GetTempPath(),
-            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Path.GetDirectoryName(ModelHost.Resolve(settings.ModelPath, environment.ContentRootPath)),
+            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Path.GetDirectoryName(RnnLmOptionsSetup.Resolve(settings.ModelPath, environment.ContentRootPath)),
         ];
         _folders =
         [

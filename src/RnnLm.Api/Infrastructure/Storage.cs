@@ -7,14 +7,15 @@ namespace RnnLm.Api.Infrastructure;
 /// failing. <see cref="ApiExceptionHandler"/> answers it with 507 (full) or 503 (anything else); the message says what could
 /// not be done, why and what to do, and names settings rather than server paths (the log has the exception).
 /// </summary>
-public sealed class StorageUnavailableException(string message, bool full, Exception innerException) : Exception(message, innerException)
+public sealed class StorageUnavailableException(string message, bool full, Exception innerException) : ApiException(
+    full ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable,
+    full ? "Insufficient storage" : "Storage unavailable",
+    "storage",
+    message,
+    innerException)
 {
     /// <summary>True when the disk is full or over its quota.</summary>
     public bool Full { get; } = full;
-
-    public int StatusCode => Full ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable;
-
-    public string Title => Full ? "Insufficient storage" : "Storage unavailable";
 }
 
 /// <summary>Recognises storage faults (SQLite result codes, operating-system errors) and turns them into <see cref="StorageUnavailableException"/>.</summary>

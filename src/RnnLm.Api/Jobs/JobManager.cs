@@ -58,11 +58,11 @@ public sealed partial class JobManager : BackgroundService
     private readonly ServerPaths _paths;
     private readonly DateTime _createdUtc = DateTime.UtcNow;
 
-    public JobManager(ModelRegistry registry, ModelHost host, JobStore store, JobFiles files, ServerPaths paths, IOptions<RnnLmOptions> options, ILogger<JobManager> logger)
+    public JobManager(ModelRegistry registry, JobStore store, JobFiles files, ServerPaths paths, IOptions<RnnLmOptions> options, ILogger<JobManager> logger)
     {
         _paths = paths;
         _registry = registry;
-        _promotion = new JobPromotion(registry, host);
+        _promotion = new JobPromotion(registry);
         _store = store;
         _files = files;
         _options = options.Value;

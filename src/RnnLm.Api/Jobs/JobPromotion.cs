@@ -5,7 +5,7 @@ using RnnLm.Engine;
 namespace RnnLm.Api.Jobs;
 
 /// <summary>What a job does with the model it trained: <c>promote</c> never, ifBetter (on the job's validation text) or always.</summary>
-internal sealed class JobPromotion(ModelRegistry registry, ModelHost host)
+internal sealed class JobPromotion(ModelRegistry registry)
 {
     /// <summary>
     /// Activates the registered model <paramref name="id"/> when <paramref name="mode"/> says so, and says what it did. An activation
@@ -14,7 +14,7 @@ internal sealed class JobPromotion(ModelRegistry registry, ModelHost host)
     public PromotionResult Apply(string id, PromotionMode mode, LanguageModel model, IReadOnlyList<string[]> valid, int threads, double newPerplexity)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var active = host.Active;
+        var active = registry.Active;
         double? activePerplexity = mode == PromotionMode.IfBetter && active is not null ? active.Model.ScoreCorpus(valid, threads).Perplexity : null;
         var (wanted, reason) = mode switch
         {

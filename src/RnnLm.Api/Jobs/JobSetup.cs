@@ -21,7 +21,7 @@ public static class JobSetup
         {
             var brown = Path.Combine(provider.GetRequiredService<IOptions<RnnLmOptions>>().Value.BrownDirectory, "train.txt");
             var contentRoot = provider.GetRequiredService<IHostEnvironment>().ContentRootPath;
-            return new JobFiles(Path.Combine(provider.GetRequiredService<ModelRegistry>().DataDirectory, "jobs"), Path.GetDirectoryName(ModelHost.Resolve(brown, contentRoot))!);
+            return new JobFiles(Path.Combine(provider.GetRequiredService<ModelRegistry>().DataDirectory, "jobs"), Path.GetDirectoryName(RnnLmOptionsSetup.Resolve(brown, contentRoot))!);
         });
         services.TryAddSingleton(TrainingSettings.Standard); // the training settings' names, limits and defaults (tests swap in changed copies)
         services.AddOptions<SwaggerGenOptions>().Configure<TrainingSettings>((options, catalog) =>

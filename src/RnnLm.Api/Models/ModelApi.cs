@@ -27,11 +27,11 @@ public sealed record ModelResponse(
     [property: Description("Perplexity on the test text, from the card.")] double? TestPerplexity,
     [property: Description("The full model card (name.json beside the model file), or null when there is none.")] ModelCard? Card);
 
-/// <summary>The optional <c>model</c> query parameter of /score, /next and /generate.</summary>
+/// <summary>The optional <c>model</c> query parameter of /score, /next, /generate and /tokenize.</summary>
 public static class ModelParameter
 {
     public const string Description = "Optional: the id of a registered model (GET /models) to answer with instead of the active one. "
-        + "A model whose file cannot be loaded (status unreadable) gets 409.";
+        + "An id no registered model has gets 400; a model whose file cannot be loaded (status unreadable) gets 409.";
 }
 
 /// <summary>Whether a registered model's file can be loaded.</summary>
@@ -138,17 +138,17 @@ public static class ModelApi
         return app;
     }
 
-    public static Ok<ModelListResponse> List(ModelRegistry registry, ModelHost host)
+    public static Ok<ModelListResponse> List(ModelRegistry registry)
     {
-        var activeId = host.Active?.Id;
+        var activeId = registry.Active?.Id;
         var chosenId = registry.Chosen().Id;
         return TypedResults.Ok(new ModelListResponse(activeId, chosenId, [.. registry.List().Select(m => ModelSummary.From(m, activeId, chosenId))]));
     }
 
-    public static Results<Ok<ModelSummary>, ProblemHttpResult> Get([Description("The model's id.")] string id, ModelRegistry registry, ModelHost host) =>
-        registry.Find(id) is { } model ? TypedResults.Ok(ModelSummary.From(model, host.Active?.Id, registry.Chosen().Id)) : NotFound(id);
+    public static Results<Ok<ModelSummary>, ProblemHttpResult> Get([Description("The model's id.")] string id, ModelRegistry registry) =>
+        registry.Find(id) is { } model ? TypedResults.Ok(ModelSummary.From(model, registry.Active?.Id, registry.Chosen().Id)) : NotFound(id);
 
-    public static Results<Ok<ActivationResponse>, ProblemHttpResult> Activate([Description("The model's id.")] string id, ModelRegistry registry, ModelHost host)
+    public static Results<Ok<ActivationResponse>, ProblemHttpResult> Activate([Description("The model's id.")] string id, ModelRegistry registry)
     {
         if (registry.Find(id) is not { } model)
         {
@@ -158,7 +158,7 @@ public static class ModelApi
         try
         {
             var previous = registry.Activate(model);
-            return TypedResults.Ok(new ActivationResponse(ModelSummary.From(model, host.Active?.Id, registry.Chosen().Id), previous?.Id));
+            return TypedResults.Ok(new ActivationResponse(ModelSummary.From(model, registry.Active?.Id, registry.Chosen().Id), previous?.Id));
         }
         catch (ModelLoadException e)
         {
@@ -186,18 +186,14 @@ public static class ModelApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>
-    /// The answer to using or activating a registered model whose file cannot be loaded: 409, because the request is sound
-    /// but the model's state forbids it (not 422: nothing in the request is wrong; not 503: waiting will not help, repairing
-    /// or deleting the model will). The registry's message names no path.
-    /// </summary>
-    internal static HttpValidationProblemDetails Unloadable(string field, ModelLoadException exception) =>
-        ProblemDetailsSetup.Problem(StatusCodes.Status409Conflict, "The model cannot be loaded", field, exception.Message);
+    // The exception's answer, on the path's id rather than on the model= parameter.
+    private static HttpValidationProblemDetails Unloadable(string field, ModelLoadException exception) =>
+        ProblemDetailsSetup.Problem(exception.StatusCode, exception.Title, field, exception.Message);
 
     private static ProblemHttpResult NotFound(string id) => ProblemDetailsSetup.Result(
         StatusCodes.Status404NotFound, "No such model", "id", $"No registered model has the id {ValidationErrors.Quote(id)}; GET /models lists them.");
 
-    public static Ok<ModelResponse> GetModel(ModelHost models)
+    public static Ok<ModelResponse> GetModel(ModelRegistry models)
     {
         var active = models.Current;
         var shape = active.Model.Shape;

@@ -36,28 +36,25 @@ public sealed record ChosenModel(string Id, RegisteredModel? Model)
 }
 
 /// <summary>
-/// The models the service can answer with: the shipped one and those training jobs registered under
-/// <c>DataDirectory/models</c>. Activating one swaps it into <see cref="ModelHost"/> (requests in flight keep the model they
-/// started with) and records the choice in <c>active-model.json</c>, so it survives a restart. Models other than the active
-/// one are loaded on first use by <c>model=ID</c> and kept in a small least-recently-used cache. Every model is checked
-/// before it is listed or loaded (<see cref="ModelChecker"/>): one whose file is damaged is listed with its problem and
-/// refused with a <see cref="ModelLoadException"/> whose message names no path.
+/// The models the service can answer with, and the one place that holds them: the shipped one and those training jobs
+/// registered under <c>DataDirectory/models</c> (this file), and which one is active, the loaded-model cache, the activation
+/// file and following a trainer (<c>ModelRegistry.Serving.cs</c>). Every model is checked before it is listed or loaded
+/// (<see cref="ModelChecker"/>): one whose file is damaged is listed with its problem and refused with a
+/// <see cref="ModelLoadException"/> whose message names no path.
 /// </summary>
 public sealed partial class ModelRegistry
 {
     private const string ActiveFileName = "active-model.json";
-    private readonly ModelHost _host;
     private readonly string _shippedPath;
     private readonly int _maxLoaded;
-    private readonly Lock _gate = new();
-    private readonly LinkedList<ActiveModel> _loaded = new(); // most recently used first
     private readonly ModelChecker _checker = new();
+    private readonly ILogger<ModelRegistry> _logger;
 
-    public ModelRegistry(ModelHost host, IOptions<RnnLmOptions> options, IHostEnvironment environment)
+    public ModelRegistry(IOptions<RnnLmOptions> options, IHostEnvironment environment, ILogger<ModelRegistry> logger)
     {
-        _host = host;
+        _logger = logger;
         var settings = options.Value;
-        _shippedPath = ModelHost.Resolve(settings.ModelPath, environment.ContentRootPath);
+        _shippedPath = RnnLmOptionsSetup.Resolve(settings.ModelPath, environment.ContentRootPath);
         DataDirectory = Path.GetFullPath(settings.DataDirectory);
         ModelsDirectory = Path.Combine(DataDirectory, "models");
         _maxLoaded = settings.MaxLoadedModels;
@@ -108,110 +105,6 @@ public sealed partial class ModelRegistry
         return id == ShippedId ? Describe(id, ModelSource.Shipped, _shippedPath) : Describe(id, ModelSource.Trained, PathOf(id));
     }
 
-    /// <summary>The model to answer a request with: the active one when <paramref name="id"/> is null, else that registered model.</summary>
-    /// <returns>Null, with an error on the <c>model</c> field, when there is no such model.</returns>
-    /// <exception cref="ModelLoadException">The model is registered but cannot be loaded (answered as 409).</exception>
-    public ActiveModel? Resolve(string? id, ValidationErrors errors)
-    {
-        if (id is null)
-        {
-            return _host.Current;
-        }
-
-        if (_host.Active is { } active && active.Id == id)
-        {
-            return active;
-        }
-
-        if (Find(id) is not { } registered)
-        {
-            errors.Add("model", $"No registered model has the id '{Shorten(id)}'; GET /models lists them.");
-            return null;
-        }
-
-        return Load(registered);
-    }
-
-    /// <summary>Loads a registered model, from the cache when it is there.</summary>
-    /// <exception cref="ModelLoadException">The file is not a valid model; the message says why and names no path.</exception>
-    public ActiveModel Load(RegisteredModel registered)
-    {
-        ArgumentNullException.ThrowIfNull(registered);
-        if (_host.Active is { } active && active.Id == registered.Id)
-        {
-            return active;
-        }
-
-        // Checked even when a copy is loaded: what GET /models says about a model is what using it does.
-        if (registered.Problem is { } problem)
-        {
-            throw Unloadable(registered, problem);
-        }
-
-        lock (_gate)
-        {
-            for (var node = _loaded.First; node is not null; node = node.Next)
-            {
-                if (node.Value.Id == registered.Id && node.Value.Path == registered.Path)
-                {
-                    _loaded.Remove(node);
-                    _loaded.AddFirst(node);
-                    return node.Value;
-                }
-            }
-        }
-
-        // Loading takes a while; do it outside the lock. Two first requests for the same model may both load it: harmless.
-        ActiveModel loaded;
-        try
-        {
-            loaded = ModelHost.Load(registered.Path);
-        }
-        catch (ModelLoadException e)
-        {
-            throw Unloadable(registered, Remedied(registered.Id, registered.Source, _checker.Failed(registered.Path, e)));
-        }
-
-        lock (_gate)
-        {
-            RemoveLoaded(registered.Id);
-            _loaded.AddFirst(loaded);
-            while (_loaded.Count > _maxLoaded)
-            {
-                _loaded.RemoveLast();
-            }
-        }
-
-        return loaded;
-    }
-
-    /// <summary>Makes a registered model the active one and remembers the choice across restarts.</summary>
-    /// <returns>The model that was active before.</returns>
-    /// <exception cref="ModelLoadException">The file is not a valid model.</exception>
-    /// <exception cref="IOException">The choice cannot be recorded in the data directory (nothing was changed).</exception>
-    public ActiveModel? Activate(RegisteredModel registered)
-    {
-        var model = Load(registered);
-        // Recorded first: when the data directory cannot be written, nothing changes and the caller hears why.
-        System.IO.Directory.CreateDirectory(DataDirectory);
-        AtomicFile.WriteAllText(System.IO.Path.Combine(DataDirectory, ActiveFileName), JsonSerializer.Serialize(new ActiveChoice(model.Id)));
-        var previous = _host.Activate(model);
-        lock (_gate)
-        {
-            RemoveLoaded(model.Id);
-            if (previous is not null && previous.Id != model.Id)
-            {
-                _loaded.AddFirst(previous); // a request that names the old model by id need not reload it
-                while (_loaded.Count > _maxLoaded)
-                {
-                    _loaded.RemoveLast();
-                }
-            }
-        }
-
-        return previous;
-    }
-
     /// <summary>The model the last activation chose, as registered now: the one <c>active-model.json</c> names, else the shipped one.</summary>
     public ChosenModel Chosen()
     {
@@ -259,14 +152,14 @@ public sealed partial class ModelRegistry
             return $"'{registered.Id}' is the shipped model (RnnLm:ModelPath); it cannot be deleted.";
         }
 
-        if (_host.Active?.Id == registered.Id)
+        if (Active?.Id == registered.Id)
         {
             return $"'{registered.Id}' is the active model; activate another one first.";
         }
 
         lock (_gate)
         {
-            RemoveLoaded(registered.Id);
+            Evict(registered.Id);
         }
 
         _checker.Forget(registered.Path);
@@ -287,7 +180,7 @@ public sealed partial class ModelRegistry
             return null;
         }
 
-        var card = ModelHost.CardFor(path);
+        var card = LoadedModel.CardFor(path);
         var created = card is { CreatedUtc: var c } && c != default ? c : new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero);
         var problem = _checker.ProblemOf(file.FullName, card) is { } reason ? Remedied(id, source, reason) : null;
         return new RegisteredModel(id, source, file.FullName, card, file.Length, created, problem);
@@ -300,20 +193,6 @@ public sealed partial class ModelRegistry
 
     private static ModelLoadException Unloadable(RegisteredModel model, string problem) =>
         new(model.Path, $"Model '{model.Id}' cannot be loaded. {problem}");
-
-    private void RemoveLoaded(string id)
-    {
-        for (var node = _loaded.First; node is not null;)
-        {
-            var next = node.Next;
-            if (node.Value.Id == id)
-            {
-                _loaded.Remove(node);
-            }
-
-            node = next;
-        }
-    }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex IdPattern();

@@ -55,23 +55,23 @@ public static class PredictionApi
             errors.CheckToken("word", word);
         }
 
-        var active = errors.IsEmpty ? models.Resolve(model, errors) : null;
-        if (active is null)
+        var loaded = errors.IsEmpty ? models.Resolve(model) : null;
+        if (loaded is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The prediction cannot be made.");
         }
 
-        var next = active.Model.Next(tokens, count);
+        var next = loaded.Model.Next(tokens, count);
         var candidates = next.Candidates.Select(ToCandidate).ToArray();
         WordResult? asked = null;
         if (word is not null)
         {
             // Scoring prefix + word gives the word's log-probability exactly as /score computes it, finite even when tiny.
-            var score = active.Model.Score([.. tokens, word]).Tokens[tokens.Length];
+            var score = loaded.Model.Score([.. tokens, word]).Tokens[tokens.Length];
             asked = new WordResult(word, Math.Exp(score.LogProb), score.LogProb, score.IsUnknown);
         }
 
-        return TypedResults.Ok(new NextResponse(active.Id, next.Prefix, candidates, next.EndOfSentenceProbability, asked));
+        return TypedResults.Ok(new NextResponse(loaded.Id, next.Prefix, candidates, next.EndOfSentenceProbability, asked));
     }
 
     public static Results<Ok<GenerateResponse>, ValidationProblem> Generate(
@@ -95,17 +95,17 @@ public static class PredictionApi
             errors.Add("topK", "Must be 0 (all words) or more.");
         }
 
-        var active = errors.IsEmpty ? models.Resolve(model, errors) : null;
-        if (active is null)
+        var loaded = errors.IsEmpty ? models.Resolve(model) : null;
+        if (loaded is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The text cannot be generated.");
         }
 
-        var generation = active.Model.Generate(tokens, new SamplingOptions(request.MaxTokens, request.Temperature, request.TopK, request.Seed));
+        var generation = loaded.Model.Generate(tokens, new SamplingOptions(request.MaxTokens, request.Temperature, request.TopK, request.Seed));
         var sampled = generation.Tokens.Select(ToCandidate).ToArray();
         RnnLmMetrics.TokensGenerated.Inc(sampled.Length);
         var text = string.Join(' ', generation.Tokens.Select(t => t.Token).Where(t => t != Engine.Model.Vocabulary.EndOfSentenceToken));
-        return TypedResults.Ok(new GenerateResponse(active.Id, generation.Prefix, sampled, text, generation.EndedSentence));
+        return TypedResults.Ok(new GenerateResponse(loaded.Id, generation.Prefix, sampled, text, generation.EndedSentence));
     }
 
     // A probability below float's smallest value reports log(float.Epsilon) ≈ -103.3 rather than -infinity.

@@ -30,8 +30,8 @@ public static class ScoringApi
     {
         var errors = new ValidationErrors();
         var sentences = request.ToSentences(options.Value, errors);
-        var active = errors.IsEmpty ? models.Resolve(model, errors) : null;
-        if (active is null)
+        var loaded = errors.IsEmpty ? models.Resolve(model) : null;
+        if (loaded is null)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The text cannot be scored.");
         }
@@ -41,7 +41,7 @@ public static class ScoringApi
         int tokenCount = 0, unknownCount = 0;
         for (var i = 0; i < results.Length; i++)
         {
-            var score = active.Model.Score(sentences[i]);
+            var score = loaded.Model.Score(sentences[i]);
             var tokens = new TokenResult[score.Tokens.Count];
             for (var t = 0; t < tokens.Length; t++)
             {
@@ -58,6 +58,6 @@ public static class ScoringApi
         RnnLmMetrics.TokensScored.Inc(tokenCount);
         var nats = -logProb / tokenCount;
         return TypedResults.Ok(new ScoreResponse(
-            active.Id, ScoringConventions.Instance, results.Length, tokenCount, unknownCount, logProb, new CrossEntropy(nats, nats / Math.Log(2)), Math.Exp(nats), results));
+            loaded.Id, ScoringConventions.Instance, results.Length, tokenCount, unknownCount, logProb, new CrossEntropy(nats, nats / Math.Log(2)), Math.Exp(nats), results));
     }
 }

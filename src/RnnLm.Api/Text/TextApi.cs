@@ -20,7 +20,7 @@ public sealed record TokenizeResponse(
     [property: Description("Each sentence as its list of tokens.")] IReadOnlyList<string[]> Sentences,
     [property: Description("Number of sentences.")] int SentenceCount,
     [property: Description("Number of tokens, </s> not included.")] int TokenCount,
-    [property: Description("Distinct tokens the active model does not know: they would be scored as <unk>.")] IReadOnlyList<string> OutOfVocabulary);
+    [property: Description("Distinct tokens the model (the active one, or the one model=ID names) does not know: they would be scored as <unk>.")] IReadOnlyList<string> OutOfVocabulary);
 
 public static class TextApi
 {
@@ -32,13 +32,15 @@ public static class TextApi
             .WithSummary("Split text into sentences and tokens the way the model reads it")
             .WithDescription("Applies the Brown-corpus tokenizer used by /score, /next and /generate: punctuation split off, double quotes as `` and '', "
                 + "contractions and possessives kept whole (don't, Atlanta's), hyphenated words, numbers (1,000, 3.5) and abbreviations (Mr., U.S.) kept whole, case kept. "
-                + "Also lists the tokens the active model does not know.")
+                + "Also lists the tokens the model does not know: the active one, or the one model=ID names.")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithExample(body: TokenizeRequest.Example);
         return app;
     }
 
-    public static Results<Ok<TokenizeResponse>, ValidationProblem> Tokenize(TokenizeRequest request, ModelHost models)
+    public static Results<Ok<TokenizeResponse>, ValidationProblem> Tokenize(
+        TokenizeRequest request, [Description(ModelParameter.Description)] string? model, ModelRegistry models)
     {
         var errors = new ValidationErrors();
         if (!errors.CheckText("text", request.Text))
@@ -46,7 +48,7 @@ public static class TextApi
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The text cannot be tokenized.");
         }
 
-        var vocabulary = models.Current.Model.Vocabulary;
+        var vocabulary = models.Resolve(model).Model.Vocabulary;
         var sentences = BrownTokenizer.Sentences(request.Text);
         var unknown = sentences.SelectMany(s => s).Where(t => !vocabulary.Contains(t)).Distinct(StringComparer.Ordinal).Take(1000).ToArray();
         return TypedResults.Ok(new TokenizeResponse(sentences, sentences.Count, sentences.Sum(s => s.Length), unknown));
