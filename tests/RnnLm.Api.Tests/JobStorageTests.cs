@@ -229,10 +229,17 @@ public sealed class JobStorageTests
         await WithUnreadableStoreAsync(
             data =>
             {
-                // Pooled connections outlive the first server; closing them checkpoints the WAL into jobs.db, else its
-                // first page could still be read from jobs.db-wal and the damage would not be seen.
+                // The first server's connection may still be closing: its last close checkpoints the WAL into jobs.db (and
+                // deletes jobs.db-wal), which would write over the damage. Wait for that before damaging the file.
                 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                Assert.False(File.Exists(Path.Combine(data, "jobs.db-wal")) && new FileInfo(Path.Combine(data, "jobs.db-wal")).Length > 0, "the WAL was not checkpointed");
+                var wal = Path.Combine(data, "jobs.db-wal");
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (new FileInfo(wal) is { Exists: true, Length: > 0 } && DateTime.UtcNow < deadline)
+                {
+                    Thread.Sleep(20);
+                }
+
+                Assert.False(new FileInfo(wal) is { Exists: true, Length: > 0 }, "the first server's store was not closed within 30 s");
                 File.WriteAllBytes(Path.Combine(data, "jobs.db"), [.. "not a database!!"u8, .. File.ReadAllBytes(Path.Combine(data, "jobs.db"))[16..]]);
             },
             data => { },
