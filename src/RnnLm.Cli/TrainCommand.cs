@@ -61,24 +61,9 @@ internal static class TrainCommand
         }).Train(train, valid, run.Checkpoints, run.Resume));
 
         var model = result.Model;
-        ModelFile.Save(model, run.Output, options.HalfPrecision ? WeightEncoding.Float16 : WeightEncoding.Float32);
-        var saved = ModelFile.Load(run.Output);
-        var trainScore = saved.ScoreCorpus(train, options.Threads);
-        var validScore = saved.ScoreCorpus(valid, options.Threads);
-        var testScore = test is null ? null : saved.ScoreCorpus(test, options.Threads);
-        var card = ModelCard.FromTraining(options, result) with
-        {
-            Name = Path.GetFileNameWithoutExtension(run.Output),
-            TrainingData = $"{Path.GetFileName(run.Train)} ({train.Count:N0} sentences), valid {Path.GetFileName(run.Valid)}",
-            TrainPerplexity = Math.Round(trainScore.Perplexity, 2),
-            ValidPerplexity = Math.Round(validScore.Perplexity, 2),
-            TestPerplexity = testScore is null ? null : Math.Round(testScore.Perplexity, 2),
-            TestTokens = testScore?.Tokens,
-            Sha256 = ModelCard.HashFile(run.Output),
-            FileBytes = new FileInfo(run.Output).Length,
-            Command = run.CommandLine,
-        };
-        card.Save(ModelCard.PathFor(run.Output));
+        var (card, scores) = ModelPublisher.Publish(result, options, new TrainingTexts(train, valid, test), run.Output, new PublishedAs(
+            Path.GetFileNameWithoutExtension(run.Output), $"{Path.GetFileName(run.Train)} ({train.Count:N0} sentences), valid {Path.GetFileName(run.Valid)}", run.CommandLine));
+        var (trainScore, validScore, testScore) = scores;
 
         var summary = new
         {

@@ -224,7 +224,7 @@ public static class JobApi
 
             if (train is not null)
             {
-                var validCount = valid?.Count ?? JobFiles.HeldOutCount(train.Count, heldOut ?? 0.1);
+                var validCount = valid?.Count ?? HeldOut.Count(train.Count, heldOut ?? 0.1);
                 data = new JobData("text", train.Count - (valid is null ? validCount : 0), validCount,
                     valid is null ? string.Create(CultureInfo.InvariantCulture, $"held out {heldOut * 100:0.##}% of train") : "sent text");
             }
