@@ -19,6 +19,7 @@ public sealed partial class JobQueue : BackgroundService
     private readonly RnnLmOptions _options;
     private readonly ILogger<JobQueue> _logger;
     private readonly Channel<LiveJob> _waiting;
+    private readonly int _capacity;
     private readonly Lock _gate = new();
     private readonly DateTime _createdUtc = DateTime.UtcNow;
 
@@ -31,11 +32,17 @@ public sealed partial class JobQueue : BackgroundService
         _options = options.Value;
         _logger = logger;
         // Writers never wait: TryWrite on a full channel fails, and the submission is refused (429).
-        _waiting = Channel.CreateBounded<LiveJob>(new BoundedChannelOptions(Math.Max(1, _options.MaxQueuedJobs)) { FullMode = BoundedChannelFullMode.Wait });
+        _capacity = Math.Max(1, _options.MaxQueuedJobs);
+        _waiting = Channel.CreateBounded<LiveJob>(new BoundedChannelOptions(_capacity) { FullMode = BoundedChannelFullMode.Wait });
     }
 
     /// <summary>True when RnnLm:MaxQueuedJobs jobs are already waiting.</summary>
     public bool Full => _board.QueuedCount >= _options.MaxQueuedJobs;
+
+    /// <summary>Jobs in the channel, cancelled ones included until they are passed or taken out.</summary>
+    internal int WaitingCount => _waiting.Reader.Count;
+
+    private bool HasRoom => _waiting.Reader.Count < _capacity;
 
     /// <summary>Records a new job and queues it, unless the queue is full.</summary>
     /// <returns>False when the queue is full (nothing is recorded).</returns>
@@ -49,14 +56,19 @@ public sealed partial class JobQueue : BackgroundService
                 return false;
             }
 
-            var live = _board.Add(job, isNew: true);
-            if (!_waiting.Writer.TryWrite(live))
+            if (!HasRoom)
             {
                 // Jobs cancelled while they waited still hold their places until a worker passes them: let them go.
                 Compact();
-                _waiting.Writer.TryWrite(live);
             }
 
+            if (!HasRoom)
+            {
+                return false;
+            }
+
+            // Workers only take from the channel and every writer holds the gate, so the room found is still there.
+            _waiting.Writer.TryWrite(_board.Add(job, isNew: true));
             return true;
         }
     }
@@ -85,7 +97,10 @@ public sealed partial class JobQueue : BackgroundService
         {
             foreach (var live in overflow)
             {
-                await _waiting.Writer.WriteAsync(live, stoppingToken);
+                while (!TryWrite(live))
+                {
+                    await _waiting.Writer.WaitToWriteAsync(stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -110,7 +125,7 @@ public sealed partial class JobQueue : BackgroundService
                 lock (_gate)
                 {
                     var live = _board.Add(requeued, isNew: false);
-                    if (overflow.Count > 0 || !_waiting.Writer.TryWrite(live))
+                    if (overflow.Count > 0 || !TryWrite(live))
                     {
                         overflow.Add(live);
                     }
@@ -141,6 +156,14 @@ public sealed partial class JobQueue : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private bool TryWrite(LiveJob live)
+    {
+        lock (_gate)
+        {
+            return _waiting.Writer.TryWrite(live);
         }
     }
 
