@@ -28,4 +28,14 @@ public sealed class HeldOutTests
     [Fact]
     public void OneSentenceCannotBeSplit() =>
         Assert.Throws<ArgumentException>(() => HeldOut.Split([["only"]], 0.1, seed: 1));
+
+    [Theory]
+    [InlineData(0.0, false)]
+    [InlineData(-0.1, false)]
+    [InlineData(0.01, true)]
+    [InlineData(0.5, true)]
+    [InlineData(0.51, false)]
+    [InlineData(double.NaN, false)]
+    public void AFractionMustBeAboveZeroAndAtMostAHalf(double fraction, bool fine) =>
+        Assert.Equal(fine ? null : "Must be greater than 0 and at most 0.5.", HeldOut.Check(fraction));
 }

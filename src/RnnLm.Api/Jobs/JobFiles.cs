@@ -94,7 +94,7 @@ public class JobFiles(string directory, string brownDirectory)
         var validPath = Path.Combine(folder, ValidFile);
         return File.Exists(validPath)
             ? (train, TextCorpus.Read(validPath))
-            : HeldOut.Split(train, job.Settings.ValidFraction ?? 0.1, job.Settings.Training.Seed);
+            : HeldOut.Split(train, job.Settings.ValidFraction ?? HeldOut.DefaultFraction, job.Settings.Training.Seed);
     }
 
     /// <summary>
