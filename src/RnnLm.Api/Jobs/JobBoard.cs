@@ -124,7 +124,11 @@ public sealed partial class JobBoard(JobStore store, JobFiles files, ServerPaths
     }
 
     /// <summary>The runner let go of a job without ending it (the service is stopping): requests waiting on it go on.</summary>
-    public static void Release(LiveJob live) => live?.Finished.TrySetResult();
+    public static void Release(LiveJob live)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        live.Finished.TrySetResult();
+    }
 
     /// <summary>Cancels a job that has not ended and waits (up to <paramref name="wait"/>) for it to stop; null when it had already ended.</summary>
     /// <exception cref="StorageUnavailableException">The end cannot be recorded.</exception>

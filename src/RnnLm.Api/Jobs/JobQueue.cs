@@ -31,7 +31,7 @@ public sealed partial class JobQueue : BackgroundService
         _runner = runner;
         _options = options.Value;
         _logger = logger;
-        // Writers never wait: TryWrite on a full channel fails, and the submission is refused (429).
+        // A submission never waits for room: it finds some or is refused at once (429); only jobs recovered beyond the capacity wait.
         _capacity = Math.Max(1, _options.MaxQueuedJobs);
         _waiting = Channel.CreateBounded<LiveJob>(new BoundedChannelOptions(_capacity) { FullMode = BoundedChannelFullMode.Wait });
     }
