@@ -16,13 +16,17 @@ internal static class TrainCommand
     {
         var model = new TrainingOptionsBinder(catalog ?? TrainingSettings.Standard);
         var train = new Option<string>("--train") { Description = "Training text: one tokenized sentence a line", Required = true };
-        var valid = new Option<string>("--valid") { Description = "Validation text, for the learning-rate schedule", Required = true };
+        var valid = new Option<string?>("--valid") { Description = "Validation text, for the learning-rate schedule; without it, --valid-fraction of the training text is held out" };
+        var validFraction = new Option<double?>("--valid-fraction")
+        {
+            Description = $"Hold out this fraction of the training sentences (chosen by --seed) for validation when --valid is not given; greater than 0 and at most {HeldOut.MaxFraction} [default: {HeldOut.DefaultFraction}]",
+        };
         var test = new Option<string?>("--test") { Description = "Optional test text, evaluated at the end and written to the model card" };
         var output = new Option<string>("--out", "-o") { Description = "Where to write the model (a card NAME.json goes beside it)", Required = true };
         var checkpoints = new Option<string?>("--checkpoint-dir") { Description = "Write a checkpoint after every epoch here" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --checkpoint-dir" };
         var json = Cli.JsonOption();
-        var command = new Command("train", "Train a model with SGD and truncated BPTT") { train, valid, test, output };
+        var command = new Command("train", "Train a model with SGD and truncated BPTT") { train, valid, validFraction, test, output };
         foreach (var option in model.Options.Concat<Option>([checkpoints, resume, json]))
         {
             command.Options.Add(option);
@@ -32,20 +36,19 @@ internal static class TrainCommand
         {
             var options = model.Read(parse);
             var run = new TrainingRun(
-                parse.GetRequiredValue(train), parse.GetRequiredValue(valid), parse.GetValue(test), parse.GetRequiredValue(output),
+                parse.GetRequiredValue(train), parse.GetValue(valid), parse.GetValue(validFraction), parse.GetValue(test), parse.GetRequiredValue(output),
                 parse.GetValue(checkpoints), parse.GetValue(resume), parse.GetValue(json), "rnnlm " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
             return Execute(options, run);
         });
         return command;
     }
 
-    internal sealed record TrainingRun(string Train, string Valid, string? Test, string Output, string? Checkpoints, bool Resume, bool Json, string CommandLine);
+    internal sealed record TrainingRun(string Train, string? Valid, double? ValidFraction, string? Test, string Output, string? Checkpoints, bool Resume, bool Json, string CommandLine);
 
     internal static int Execute(TrainingOptions options, TrainingRun run)
     {
         options.Validate();
-        var train = TextCorpus.Read(run.Train);
-        var valid = TextCorpus.Read(run.Valid);
+        var (train, valid, validation) = ReadTexts(run, options.Seed);
         var test = run.Test is null ? null : TextCorpus.Read(run.Test);
         // Wall time from here to the end of each epoch's validation: how long a run takes to reach a perplexity.
         var clock = Stopwatch.StartNew();
@@ -61,24 +64,9 @@ internal static class TrainCommand
         }).Train(train, valid, run.Checkpoints, run.Resume));
 
         var model = result.Model;
-        ModelFile.Save(model, run.Output, options.HalfPrecision ? WeightEncoding.Float16 : WeightEncoding.Float32);
-        var saved = ModelFile.Load(run.Output);
-        var trainScore = saved.ScoreCorpus(train, options.Threads);
-        var validScore = saved.ScoreCorpus(valid, options.Threads);
-        var testScore = test is null ? null : saved.ScoreCorpus(test, options.Threads);
-        var card = ModelCard.FromTraining(options, result) with
-        {
-            Name = Path.GetFileNameWithoutExtension(run.Output),
-            TrainingData = $"{Path.GetFileName(run.Train)} ({train.Count:N0} sentences), valid {Path.GetFileName(run.Valid)}",
-            TrainPerplexity = Math.Round(trainScore.Perplexity, 2),
-            ValidPerplexity = Math.Round(validScore.Perplexity, 2),
-            TestPerplexity = testScore is null ? null : Math.Round(testScore.Perplexity, 2),
-            TestTokens = testScore?.Tokens,
-            Sha256 = ModelCard.HashFile(run.Output),
-            FileBytes = new FileInfo(run.Output).Length,
-            Command = run.CommandLine,
-        };
-        card.Save(ModelCard.PathFor(run.Output));
+        var (card, scores) = ModelPublisher.Publish(result, options, new TrainingTexts(train, valid, test), run.Output, new PublishedAs(
+            Path.GetFileNameWithoutExtension(run.Output), $"{Path.GetFileName(run.Train)} ({train.Count:N0} sentences), valid {validation}", run.CommandLine));
+        var (trainScore, validScore, testScore) = scores;
 
         var summary = new
         {
@@ -107,6 +95,27 @@ internal static class TrainCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The training and validation sentences: the two files, or the training file with a seeded fraction held out of it.</summary>
+    private static (IReadOnlyList<string[]> Train, IReadOnlyList<string[]> Valid, string Validation) ReadTexts(TrainingRun run, int seed)
+    {
+        var train = TextCorpus.Read(run.Train);
+        if (run.Valid is { } valid)
+        {
+            return run.ValidFraction is null
+                ? (train, TextCorpus.Read(valid), Path.GetFileName(valid))
+                : throw new ArgumentException("Give --valid or --valid-fraction, not both.");
+        }
+
+        var fraction = run.ValidFraction ?? HeldOut.DefaultFraction;
+        if (HeldOut.Check(fraction) is { } problem)
+        {
+            throw new ArgumentException($"--valid-fraction: {problem} Got {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+
+        var (kept, held) = HeldOut.Split(train, fraction, seed);
+        return (kept, held, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"held out {fraction * 100:0.##}% of {Path.GetFileName(run.Train)} ({held.Count:N0} sentences)"));
     }
 
     /// <summary>Runs training with a progress bar on a terminal, or plain log lines on standard error otherwise.</summary>

@@ -153,6 +153,23 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
         Assert.Equal(File.ReadAllBytes(_fixture.Model), File.ReadAllBytes(again));
     }
 
+    [Fact]
+    public void TrainingWithoutValidTextHoldsOutTheSeededSplitTheJobsApiUses()
+    {
+        var model = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, "held-out.rnnlm");
+        var result = Run("train", "--train", _fixture.Train, "--valid-fraction", "0.2", "--out", model, "--hidden", "16", "--output", "classes", "--classes", "3",
+            "--streams", "4", "--alpha", "0.5", "--max-epochs", "2", "--min-count", "1", "--seed", "5", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var (train, valid) = HeldOut.Split(TextCorpus.Read(_fixture.Train), 0.2, seed: 5);
+        var saved = ModelFile.Load(model);
+        var json = JsonDocument.Parse(result.LastLine).RootElement;
+        Assert.Equal(Math.Round(saved.ScoreCorpus([.. valid]).Perplexity, 3), json.GetProperty("validPerplexity").GetDouble());
+        Assert.Equal(Math.Round(saved.ScoreCorpus([.. train]).Perplexity, 3), json.GetProperty("trainPerplexity").GetDouble());
+        var card = JsonDocument.Parse(File.ReadAllText(ModelCard.PathFor(model))).RootElement;
+        Assert.Equal("train.txt (240 sentences), valid held out 20% of train.txt (60 sentences)", card.GetProperty("trainingData").GetString());
+    }
+
     [Theory]
     [InlineData("eval --model /nonexistent/model.rnnlm --text /nonexistent/text.txt", "does not exist")]
     [InlineData("score \"   \" --model MODEL", "empty")]
@@ -161,6 +178,8 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     [InlineData("eval --model TEXTFILE --text VALID", "magic")]
     [InlineData("train --train /nonexistent.txt --valid VALID --out /tmp/x.rnnlm", "does not exist")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --hidden 0", "--hidden: Must be from 1 to 1024; got 0.")]
+    [InlineData("train --train VALID --valid VALID --valid-fraction 0.2 --out /tmp/x.rnnlm", "Give --valid or --valid-fraction, not both.")]
+    [InlineData("train --train VALID --valid-fraction 0.6 --out /tmp/x.rnnlm", "--valid-fraction: Must be greater than 0 and at most 0.5. Got 0.6.")]
     [InlineData("prepare-brown /nonexistent/package /tmp/out", "nonexistent")]
     [InlineData("eval --bogus-option", "bogus")]
     [InlineData("generate --temperature 0 --model MODEL", "emperature")]

@@ -177,9 +177,9 @@ public static class JobApi
 
         var training = JobSettingsReader.Read(catalog, r.Preset, r.Settings, errors);
 
-        if (r.ValidFraction is { } fraction && !(fraction > 0 && fraction <= 0.5))
+        if (r.ValidFraction is { } fraction && HeldOut.Check(fraction) is { } problem)
         {
-            errors.Add("validFraction", "Must be greater than 0 and at most 0.5.");
+            errors.Add("validFraction", problem);
         }
 
         JobData? data = null;
@@ -216,7 +216,7 @@ public static class JobApi
 
             train = Sentences(errors, "train", trainLines);
             valid = validLines is null ? null : Sentences(errors, "valid", validLines);
-            var heldOut = valid is null ? r.ValidFraction ?? 0.1 : (double?)null;
+            var heldOut = valid is null ? r.ValidFraction ?? HeldOut.DefaultFraction : (double?)null;
             if (train is not null && heldOut is not null && train.Count < 2)
             {
                 errors.Add("train", "Holding out validation text needs at least two sentences; send more, or a valid text.");
@@ -224,7 +224,7 @@ public static class JobApi
 
             if (train is not null)
             {
-                var validCount = valid?.Count ?? JobFiles.HeldOutCount(train.Count, heldOut ?? 0.1);
+                var validCount = valid?.Count ?? HeldOut.Count(train.Count, heldOut ?? HeldOut.DefaultFraction);
                 data = new JobData("text", train.Count - (valid is null ? validCount : 0), validCount,
                     valid is null ? string.Create(CultureInfo.InvariantCulture, $"held out {heldOut * 100:0.##}% of train") : "sent text");
             }
@@ -235,7 +235,7 @@ public static class JobApi
             return null;
         }
 
-        var settings = new JobSettings(training, data.Source == "text" && valid is null ? r.ValidFraction ?? 0.1 : null, r.Promote);
+        var settings = new JobSettings(training, data.Source == "text" && valid is null ? r.ValidFraction ?? HeldOut.DefaultFraction : null, r.Promote);
         return (new JobSubmission(r.Name, settings, train, valid), data);
     }
 

@@ -2,6 +2,7 @@ using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Models;
 using RnnLm.Engine.Data;
 using RnnLm.Engine.IO;
+using RnnLm.Engine.Training;
 
 namespace RnnLm.Api.Jobs;
 
@@ -93,26 +94,8 @@ public class JobFiles(string directory, string brownDirectory)
         var validPath = Path.Combine(folder, ValidFile);
         return File.Exists(validPath)
             ? (train, TextCorpus.Read(validPath))
-            : HoldOut(train, job.Settings.ValidFraction ?? 0.1, job.Settings.Training.Seed);
+            : HeldOut.Split(train, job.Settings.ValidFraction ?? HeldOut.DefaultFraction, job.Settings.Training.Seed);
     }
-
-    /// <summary>Splits off a seeded random fraction of the sentences (at least one, never all) for validation, keeping the order of each part.</summary>
-    internal static (IReadOnlyList<string[]> Train, IReadOnlyList<string[]> Valid) HoldOut(IReadOnlyList<string[]> sentences, double fraction, int seed)
-    {
-        if (sentences.Count < 2)
-        {
-            throw new ArgumentException("Holding out validation text needs at least two training sentences; send a valid text.");
-        }
-
-        var count = HeldOutCount(sentences.Count, fraction);
-        var order = Enumerable.Range(0, sentences.Count).ToArray();
-        new Random(seed).Shuffle(order);
-        var held = order.Take(count).ToHashSet();
-        return (sentences.Where((_, i) => !held.Contains(i)).ToArray(), sentences.Where((_, i) => held.Contains(i)).ToArray());
-    }
-
-    /// <summary>How many of <paramref name="sentences"/> a fraction holds out: rounded, at least one, never all.</summary>
-    internal static int HeldOutCount(int sentences, double fraction) => Math.Clamp((int)Math.Round(sentences * fraction), 1, Math.Max(1, sentences - 1));
 
     /// <summary>
     /// Removes, as far as it can, the folders of jobs that have no record and were last written before <paramref name="before"/>:

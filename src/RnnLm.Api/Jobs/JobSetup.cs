@@ -11,7 +11,7 @@ namespace RnnLm.Api.Jobs;
 public static class JobSetup
 {
     /// <summary>
-    /// The job manager (a hosted service that runs the queue), the store of job records and the job folders, both in the data
+    /// The jobs: their queue (a hosted service), runner, live board and the manager the API calls, the store of job records and the job folders, both in the data
     /// directory, and form limits that fit RnnLm:MaxTrainingBytes.
     /// </summary>
     public static IServiceCollection AddJobs(this IServiceCollection services)
@@ -29,8 +29,11 @@ public static class JobSetup
             options.SchemaFilter<TrainingSettingsSchemaFilter>();
             options.MapType<JobSettings>(() => TrainingSettingsSchemaFilter.JobSettingsSchema(catalog));
         });
+        services.AddSingleton<JobBoard>();
+        services.AddSingleton<JobRunner>();
+        services.AddSingleton<JobQueue>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobQueue>());
         services.AddSingleton<JobManager>();
-        services.AddHostedService(provider => provider.GetRequiredService<JobManager>());
         services.AddOptions<FormOptions>().Configure<IOptions<RnnLmOptions>>((form, options) =>
         {
             form.MultipartBodyLengthLimit = options.Value.MaxTrainingBytes;

@@ -1,8 +1,8 @@
-using RnnLm.Api.Jobs;
+using RnnLm.Engine.Training;
 
-namespace RnnLm.Api.Tests;
+namespace RnnLm.Engine.Tests;
 
-public sealed class HoldOutTests
+public sealed class HeldOutTests
 {
     [Theory]
     [InlineData(2, 0.1, 1)]
@@ -13,9 +13,9 @@ public sealed class HoldOutTests
     {
         var sentences = Enumerable.Range(0, count).Select(i => new[] { $"w{i}" }).ToArray();
 
-        var (train, valid) = JobFiles.HoldOut(sentences, fraction, seed: 5);
-        var again = JobFiles.HoldOut(sentences, fraction, seed: 5);
-        var other = JobFiles.HoldOut(sentences, fraction, seed: 6);
+        var (train, valid) = HeldOut.Split(sentences, fraction, seed: 5);
+        var again = HeldOut.Split(sentences, fraction, seed: 5);
+        var other = HeldOut.Split(sentences, fraction, seed: 6);
 
         Assert.Equal(held, valid.Count);
         Assert.Equal(count - held, train.Count);
@@ -27,5 +27,15 @@ public sealed class HoldOutTests
 
     [Fact]
     public void OneSentenceCannotBeSplit() =>
-        Assert.Throws<ArgumentException>(() => JobFiles.HoldOut([["only"]], 0.1, seed: 1));
+        Assert.Throws<ArgumentException>(() => HeldOut.Split([["only"]], 0.1, seed: 1));
+
+    [Theory]
+    [InlineData(0.0, false)]
+    [InlineData(-0.1, false)]
+    [InlineData(0.01, true)]
+    [InlineData(0.5, true)]
+    [InlineData(0.51, false)]
+    [InlineData(double.NaN, false)]
+    public void AFractionMustBeAboveZeroAndAtMostAHalf(double fraction, bool fine) =>
+        Assert.Equal(fine ? null : "Must be greater than 0 and at most 0.5.", HeldOut.Check(fraction));
 }
