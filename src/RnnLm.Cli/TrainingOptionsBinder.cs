@@ -12,7 +12,6 @@ namespace RnnLm.Cli;
 internal sealed class TrainingOptionsBinder
 {
     private readonly TrainingSettings _catalog;
-    private readonly Dictionary<string, TrainingOptions> _presets;
     private readonly string _defaultPreset;
     private readonly List<(TrainingSetting Setting, Option Option)> _options = [];
     private readonly Option<string> _preset;
@@ -24,9 +23,7 @@ internal sealed class TrainingOptionsBinder
     {
         _catalog = catalog;
         _defaultPreset = defaultPreset;
-        _presets = TrainingPresets.ByName.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        _presets["default"] = catalog.Defaults;
-        var defaults = _presets[defaultPreset];
+        var defaults = catalog.Preset(defaultPreset) ?? throw new ArgumentException($"'{defaultPreset}' is not a preset.", nameof(defaultPreset));
         foreach (var setting in catalog.All)
         {
             var option = Create(setting, defaults);
@@ -40,10 +37,10 @@ internal sealed class TrainingOptionsBinder
 
         _preset = new("--preset")
         {
-            Description = $"Start from a named recipe; the options given apply on top of it: {string.Join(", ", _presets.Keys)}",
+            Description = $"Start from a named recipe; the options given apply on top of it: {string.Join(", ", catalog.PresetNames)}",
             DefaultValueFactory = _ => defaultPreset,
         };
-        _preset.AcceptOnlyFromAmong([.. _presets.Keys]);
+        _preset.AcceptOnlyFromAmong([.. catalog.PresetNames]);
     }
 
     public IEnumerable<Option> Options => _options.Select(o => o.Option).Append(_preset);
@@ -61,7 +58,7 @@ internal sealed class TrainingOptionsBinder
             }
         }
 
-        var options = _catalog.WithDefaults(_presets[parse.GetValue(_preset) ?? _defaultPreset]).Apply(given);
+        var options = _catalog.WithDefaults(_catalog.Preset(parse.GetValue(_preset) ?? _defaultPreset)!).Apply(given);
         var problems = _catalog.Check(options);
         if (problems.Count > 0)
         {

@@ -64,7 +64,7 @@ internal static partial class JsonErrors
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (type.IsEnum)
         {
-            return $"one of {ValidationErrors.Listed(JsonSetup.ValuesOf(type, options), "or")}";
+            return ValidationErrors.OneOf(JsonSetup.ValuesOf(type, options));
         }
 
         if (type == typeof(string))

@@ -138,6 +138,9 @@ public sealed class ValidationErrors
         value.Length > max ? $"'{SafeText.Escape(value[..max])}…'" : $"'{SafeText.Escape(value)}'";
 
     /// <summary>Names in a sentence: "a", "a and b", "a, b and c" (or with another conjunction).</summary>
+    /// <summary>The allowed values of a field, as JSON writes them: one of "never", "ifBetter" or "always".</summary>
+    public static string OneOf(IEnumerable<string> jsonValues) => $"one of {Listed(jsonValues, "or")}";
+
     public static string Listed(IEnumerable<string> items, string conjunction = "and")
     {
         var all = items.ToArray();

@@ -14,15 +14,15 @@ internal static class JobSettingsReader
     public static TrainingOptions? Read(TrainingSettings catalog, string? preset, IReadOnlyDictionary<string, JsonElement>? sent, ValidationErrors errors)
     {
         var start = catalog.Defaults;
-        if (preset is not null && preset != "default")
+        if (preset is not null)
         {
-            if (TrainingPresets.ByName.TryGetValue(preset, out var named))
+            if (catalog.Preset(preset) is { } named)
             {
                 start = named;
             }
             else
             {
-                errors.Add("preset", $"Must be {OneOf(TrainingPresets.ByName.Keys)}.");
+                errors.Add("preset", $"Must be {ValidationErrors.OneOf(catalog.PresetNames.Select(Quote))}.");
             }
         }
 
@@ -68,12 +68,11 @@ internal static class JobSettingsReader
     {
         var t when t == typeof(int) => "a whole number, " + setting.Rule,
         var t when t == typeof(double) => "a number, " + setting.Rule,
-        var t when t.IsEnum => OneOf(setting.Choices),
+        var t when t.IsEnum => ValidationErrors.OneOf(setting.Choices.Select(Quote)),
         _ => setting.Rule,
     };
 
-    // As every enum field's error says it (JsonErrors): one of "full" or "classes".
-    private static string OneOf(IEnumerable<string> names) => $"one of {ValidationErrors.Listed(names.Select(n => $"\"{n}\""), "or")}";
+    private static string Quote(string name) => JsonSerializer.Serialize(name);
 
     // A JSON string's text, or null when it holds invalid UTF-8 or a lone surrogate (no setting's value can).
     private static string? TextOf(JsonElement element)

@@ -29,6 +29,12 @@ public sealed class TrainingSettings
     /// <summary>The value of every setting that is not given.</summary>
     public TrainingOptions Defaults { get; }
 
+    /// <summary>The names <see cref="Preset"/> takes: <c>default</c> and every one of <see cref="TrainingPresets"/>.</summary>
+    public IEnumerable<string> PresetNames => TrainingPresets.ByName.Keys;
+
+    /// <summary>A named recipe: <c>default</c> is this catalog's <see cref="Defaults"/>, the others <see cref="TrainingPresets"/>'; null for another name.</summary>
+    public TrainingOptions? Preset(string name) => name == "default" ? Defaults : TrainingPresets.ByName.GetValueOrDefault(name);
+
     /// <summary>The setting with this camelCase name, or null.</summary>
     public TrainingSetting? Find(string name) => _byName.GetValueOrDefault(name);
 
