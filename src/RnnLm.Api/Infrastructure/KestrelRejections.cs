@@ -189,17 +189,12 @@ internal sealed class ConnectionOutput(PipeWriter inner, RejectedRequests reject
 
     public override void CancelPendingFlush() => inner.CancelPendingFlush();
 
-    public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
-    {
-        await ReleaseAsync();
-        return await inner.FlushAsync(cancellationToken);
-    }
+    // Every response on every connection flushes through here: nothing held, nothing added (no state machine, no await).
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+        _held is null ? inner.FlushAsync(cancellationToken) : ReleaseThenFlushAsync(cancellationToken);
 
-    public override async ValueTask CompleteAsync(Exception? exception = null)
-    {
-        await ReleaseAsync();
-        await inner.CompleteAsync(exception);
-    }
+    public override ValueTask CompleteAsync(Exception? exception = null) =>
+        _held is null ? inner.CompleteAsync(exception) : ReleaseThenCompleteAsync(exception);
 
     public override void Complete(Exception? exception = null)
     {
@@ -211,6 +206,18 @@ internal sealed class ConnectionOutput(PipeWriter inner, RejectedRequests reject
         }
 
         inner.Complete(exception);
+    }
+
+    private async ValueTask<FlushResult> ReleaseThenFlushAsync(CancellationToken cancellationToken)
+    {
+        await ReleaseAsync();
+        return await inner.FlushAsync(cancellationToken);
+    }
+
+    private async ValueTask ReleaseThenCompleteAsync(Exception? exception)
+    {
+        await ReleaseAsync();
+        await inner.CompleteAsync(exception);
     }
 
     private async ValueTask ReleaseAsync()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using RnnLm.Engine.Training;
@@ -45,7 +46,7 @@ internal sealed class TrainingSettingsSchemaFilter(TrainingSettings catalog) : I
         properties["promote"] = new OpenApiSchema
         {
             Type = JsonSchemaType.String,
-            Enum = [.. Enum.GetNames<PromotionMode>().Select(n => (JsonNode)JsonValue.Create(char.ToLowerInvariant(n[0]) + n[1..]))],
+            Enum = [.. Enum.GetNames<PromotionMode>().Select(n => (JsonNode)JsonValue.Create(JsonNamingPolicy.CamelCase.ConvertName(n)))],
             Description = "never, ifBetter or always.",
         };
         return new OpenApiSchema
