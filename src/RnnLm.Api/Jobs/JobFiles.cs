@@ -17,6 +17,10 @@ public class JobFiles(string directory, string brownDirectory)
     private const string TrainFile = "train.txt";
     private const string ValidFile = "valid.txt";
 
+    // Removals of one job's files can meet (a DELETE while its runner drops the checkpoints of the job that just ended): a
+    // recursive delete that finds a subfolder gone half-way would otherwise stop and leave the folder behind.
+    private readonly Lock _removing = new();
+
     /// <summary>The folder that holds one folder per job (<c>DataDirectory/jobs</c>).</summary>
     public string Root { get; } = directory;
 
@@ -65,11 +69,14 @@ public class JobFiles(string directory, string brownDirectory)
     /// <exception cref="StorageUnavailableException">The checkpoints cannot be removed.</exception>
     public void RemoveCheckpoints(string id) => Storage.Guard("The job's checkpoints cannot be removed", () =>
     {
-        DeleteIfPresent(CheckpointsOf(id));
-        var folder = FolderOf(id);
-        if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+        lock (_removing)
         {
-            DeleteIfPresent(folder); // a job on the Brown corpus keeps nothing else
+            DeleteIfPresent(CheckpointsOf(id));
+            var folder = FolderOf(id);
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+            {
+                DeleteIfPresent(folder); // a job on the Brown corpus keeps nothing else
+            }
         }
     });
 
@@ -142,21 +149,24 @@ public class JobFiles(string directory, string brownDirectory)
 
     private bool DeleteIfPresent(string folder)
     {
-        if (!Directory.Exists(folder))
+        lock (_removing)
         {
-            return false;
-        }
+            if (!Directory.Exists(folder))
+            {
+                return false;
+            }
 
-        try
-        {
-            DeleteFolder(folder);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Removed meanwhile by another request: what was asked for is done.
-        }
+            try
+            {
+                DeleteFolder(folder);
+            }
+            catch (DirectoryNotFoundException) when (!Directory.Exists(folder))
+            {
+                // Removed meanwhile by another process: what was asked for is done.
+            }
 
-        return true;
+            return true;
+        }
     }
 
     private static string Lines(IReadOnlyList<string[]> sentences) => string.Concat(sentences.Select(s => string.Join(' ', s) + "\n"));
