@@ -26,7 +26,8 @@ public class KernelKindTests(ITestOutputHelper output)
             Assert.Equal([KernelKind.Scalar], KernelKinds.Supported);
         }
 
-        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512F") == "0")
+        // .NET 10 reads DOTNET_EnableAVX512 (it no longer reads the older per-subset DOTNET_EnableAVX512F).
+        if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0")
         {
             Assert.DoesNotContain(KernelKind.Avx512, KernelKinds.Supported);
             Assert.NotEqual(KernelKind.Avx512, KernelKinds.Default);
