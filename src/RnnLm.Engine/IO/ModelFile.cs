@@ -20,19 +20,25 @@ public enum WeightEncoding
 /// The versioned binary model file: little-endian throughout.
 /// <code>
 /// magic "RNNLM\r\n\x1a"  (8 bytes; catches text-mode transfers)
-/// u32 format version (1)
+/// u32 format version (1 or 2)
 /// u32 output kind, i32 |V|, i32 d, i32 Dh, i32 C, u32 weight encoding
+/// version 2 only: u32 cell kind, i32 direct size, i32 direct order
 /// u32 metadata length, UTF-8 JSON metadata (the model card)
 /// |V| × (u16 byte length, UTF-8 word, i64 count)
 /// C × i32 first id of each class
-/// tensors L, I, H, b1, Uᵀ, b2, Uc, bc as float32 or float16
+/// tensors L, I, H, b1, Uᵀ, b2, Uc, bc (and, version 2, D) as float32 or float16
 /// 32-byte SHA-256 of everything before it
 /// </code>
+/// A model is written in the lowest version that holds it: a sigmoid model without direct connections is a version 1 file,
+/// byte for byte what earlier builds wrote and read; a gated cell or direct connections make it version 2.
 /// </summary>
 public static class ModelFile
 {
-    public const uint FormatVersion = 1;
-    private const int HeaderLength = 8 + 4 + 24 + 4;
+    /// <summary>The highest format version this build reads and writes.</summary>
+    public const uint FormatVersion = 2;
+    private const int HeaderLength = 8 + 4 + 24 + 4; // version 1
+    private const int Version2Fields = 12;
+    private const int MaxHeaderLength = HeaderLength + Version2Fields;
     private const int ChecksumLength = 32;
     private const int MaxMetadataLength = 1 << 20;
     private const long MaxFileLength = int.MaxValue; // 2 GiB − 1: the most one array can hold
@@ -80,14 +86,22 @@ public static class ModelFile
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
+            var version = VersionFor(shape);
             writer.Write(Magic);
-            writer.Write(FormatVersion);
+            writer.Write(version);
             writer.Write((uint)shape.Output);
             writer.Write(shape.VocabularySize);
             writer.Write(shape.Embedding);
             writer.Write(shape.Hidden);
             writer.Write(shape.ClassCount);
             writer.Write((uint)encoding);
+            if (version >= 2)
+            {
+                writer.Write((uint)shape.Cell);
+                writer.Write(shape.DirectSize);
+                writer.Write(shape.DirectOrder);
+            }
+
             var meta = Encoding.UTF8.GetBytes(metadata);
             writer.Write(meta.Length);
             writer.Write(meta);
@@ -132,6 +146,13 @@ public static class ModelFile
         return stream.ToArray();
     }
 
+    /// <summary>The lowest format version that holds a model of this shape.</summary>
+    public static uint VersionFor(ModelShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return shape.Cell == CellKind.Sigmoid && shape.DirectSize == 0 ? 1u : 2u;
+    }
+
     /// <summary>
     /// Checks a model file without reading its weights: the header is sound and the file is exactly as long as the header and
     /// the vocabulary say. It reads the header, metadata and vocabulary only, so it catches a truncated or extended file
@@ -155,23 +176,28 @@ public static class ModelFile
             throw new ModelFormatException($"the file is {length:N0} bytes, larger than any model this version reads.");
         }
 
-        var head = new byte[Math.Min(length, HeaderLength)];
+        var head = new byte[Math.Min(length, MaxHeaderLength)];
         stream.ReadExactly(head);
         var header = ReadHeader(head, length);
 
         // An intact file is its preamble, the weights and the checksum: read what must be the preamble and see that it is exactly that.
         var preambleLength = length - header.WeightBytes - ChecksumLength;
-        var longest = HeaderLength + header.MetadataLength + (header.Shape.VocabularySize * (2L + ushort.MaxValue + 8)) + (header.Shape.ClassCount * 4L);
+        var longest = header.Length + header.MetadataLength + (header.Shape.VocabularySize * (2L + ushort.MaxValue + 8)) + (header.Shape.ClassCount * 4L);
         if (preambleLength > longest)
         {
             throw new ModelFormatException($"{preambleLength - longest:N0} unexpected bytes follow the weights.");
+        }
+
+        if (preambleLength < head.Length)
+        {
+            throw new ModelFormatException($"the file is truncated: {length:N0} bytes cannot hold these dimensions.");
         }
 
         var preamble = new byte[preambleLength];
         head.CopyTo(preamble, 0);
         stream.ReadExactly(preamble.AsSpan(head.Length));
         var reader = new SpanReader(preamble);
-        reader.Skip(HeaderLength);
+        reader.Skip(header.Length);
         ReadPreamble(ref reader, header);
         if (reader.Remaining != 0)
         {
@@ -185,7 +211,7 @@ public static class ModelFile
     {
         var header = ReadHeader(bytes, bytes.Length);
         var reader = new SpanReader(bytes[..^ChecksumLength]);
-        reader.Skip(HeaderLength);
+        reader.Skip(header.Length);
         var (metadata, words, counts, starts) = ReadPreamble(ref reader, header);
         if (reader.Remaining != header.WeightBytes)
         {
@@ -249,17 +275,24 @@ public static class ModelFile
             throw new ModelFormatException($"the file is truncated: {length} bytes is shorter than a header.");
         }
 
-        var reader = new SpanReader(head[..HeaderLength]);
+        var reader = new SpanReader(head[..Math.Min(head.Length, MaxHeaderLength)]);
         reader.Skip(Magic.Length);
         var version = reader.UInt32();
-        if (version != FormatVersion)
+        if (version is < 1 or > FormatVersion)
         {
-            throw new ModelFormatException($"format version {version} is not supported (this build reads version {FormatVersion}).");
+            throw new ModelFormatException($"format version {version} is not supported (this build reads versions 1 to {FormatVersion}).");
+        }
+
+        var headerLength = version >= 2 ? MaxHeaderLength : HeaderLength;
+        if (length < headerLength + ChecksumLength)
+        {
+            throw new ModelFormatException($"the file is truncated: {length} bytes is shorter than a header.");
         }
 
         var output = reader.UInt32();
         var (v, d, dh, c) = (reader.Int32(), reader.Int32(), reader.Int32(), reader.Int32());
         var encoding = reader.UInt32();
+        var (cell, directSize, directOrder) = version >= 2 ? (reader.UInt32(), reader.Int32(), reader.Int32()) : (0u, 0, 0);
         if (output > (uint)OutputKind.Classes)
         {
             throw new ModelFormatException($"unknown output layer kind {output}.");
@@ -270,10 +303,15 @@ public static class ModelFile
             throw new ModelFormatException($"unknown weight encoding {encoding}.");
         }
 
+        if (cell > (uint)CellKind.Lstm)
+        {
+            throw new ModelFormatException($"unknown cell kind {cell}.");
+        }
+
         ModelShape shape;
         try
         {
-            shape = new ModelShape(v, d, dh, (OutputKind)output, c).Validate();
+            shape = new ModelShape(v, d, dh, (OutputKind)output, c, (CellKind)cell, directSize, directOrder).Validate();
         }
         catch (ArgumentException e)
         {
@@ -281,8 +319,8 @@ public static class ModelFile
         }
 
         // Every size is known or bounded from here on: check the length before allocating anything large.
-        var header = new Header(shape, encoding == (uint)WeightEncoding.Float16 ? 2 : 4, 0);
-        var minimum = HeaderLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + header.WeightBytes + ChecksumLength;
+        var header = new Header(shape, encoding == (uint)WeightEncoding.Float16 ? 2 : 4, 0, headerLength);
+        var minimum = headerLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + header.WeightBytes + ChecksumLength;
         if (length < minimum)
         {
             throw new ModelFormatException($"the file is truncated: {length:N0} bytes, but these dimensions need at least {minimum:N0}.");
@@ -331,8 +369,8 @@ public static class ModelFile
         }
     }
 
-    /// <summary>What the fixed-size header says: the dimensions, bytes per weight (4 for float32, 2 for float16), and the metadata's length.</summary>
-    private readonly record struct Header(ModelShape Shape, int Width, int MetadataLength)
+    /// <summary>What the fixed-size header says: the dimensions, bytes per weight (4 for float32, 2 for float16), the metadata's length, and its own length.</summary>
+    private readonly record struct Header(ModelShape Shape, int Width, int MetadataLength, int Length)
     {
         public long WeightBytes => Shape.ParameterCount * Width;
     }

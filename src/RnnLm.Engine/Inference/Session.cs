@@ -19,6 +19,11 @@ internal sealed class Session
 
     public Session(LanguageModel model, float[] projectedInput)
     {
+        if (model.Shape.Cell != CellKind.Sigmoid || model.Shape.DirectSize != 0)
+        {
+            throw new NotSupportedException($"Scoring with a {model.Shape.Cell} cell or direct connections is not built yet.");
+        }
+
         _model = model;
         _projectedInput = projectedInput;
         _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single);

@@ -10,13 +10,30 @@ public enum OutputKind
     Classes = 1,
 }
 
+/// <summary>How the hidden layer carries the state from one step to the next.</summary>
+public enum CellKind
+{
+    /// <summary>The research notes' Elman layer: h(t) = sigmoid(h(t−1)H + e(t)I + b1).</summary>
+    Sigmoid = 0,
+
+    /// <summary>Gated recurrent unit (Cho et al. 2014): update and reset gates and a tanh candidate.</summary>
+    Gru = 1,
+
+    /// <summary>Long short-term memory with input, forget and output gates and no peepholes; the state is h and a memory c.</summary>
+    Lstm = 2,
+}
+
 /// <summary>The dimensions of a model.</summary>
 /// <param name="VocabularySize">|V|, the width of the output layer, <c>&lt;/s&gt;</c> and <c>&lt;unk&gt;</c> included.</param>
 /// <param name="Embedding">d, the width of a word embedding.</param>
 /// <param name="Hidden">Dh, the width of the hidden layer.</param>
 /// <param name="Output">The kind of output layer.</param>
 /// <param name="ClassCount">C, the number of word classes (0 for a full softmax).</param>
-public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, OutputKind Output, int ClassCount)
+/// <param name="Cell">The kind of hidden layer.</param>
+/// <param name="DirectSize">Entries in the hash table of maximum-entropy direct connections (0: none).</param>
+/// <param name="DirectOrder">The n-gram order of the direct connections' features, 1..<see cref="MaxDirectOrder"/> (0 without them).</param>
+public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, OutputKind Output, int ClassCount,
+    CellKind Cell = CellKind.Sigmoid, int DirectSize = 0, int DirectOrder = 0)
 {
     /// <summary>Largest accepted vocabulary: bounds memory before anything is allocated.</summary>
     public const int MaxVocabularySize = 5_000_000;
@@ -26,6 +43,17 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
 
     /// <summary>Largest accepted number of parameters: 1.6 GB of float32, so a model file stays under 2 GiB.</summary>
     public const long MaxParameters = 400_000_000;
+
+    /// <summary>Highest n-gram order of the direct connections: features see at most this many words minus one.</summary>
+    public const int MaxDirectOrder = 5;
+
+    /// <summary>How many Dh-wide blocks of columns the input and recurrent weights and the hidden bias hold: one per gate (or candidate).</summary>
+    public int Gates => Cell switch
+    {
+        CellKind.Gru => 3,
+        CellKind.Lstm => 4,
+        _ => 1,
+    };
 
     /// <summary>Throws <see cref="ArgumentException"/> when a dimension is out of range; returns this shape otherwise.</summary>
     public ModelShape Validate()
@@ -55,6 +83,20 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
             throw new ArgumentException($"Unknown output kind {(int)Output}.");
         }
 
+        if (!Enum.IsDefined(Cell))
+        {
+            throw new ArgumentException($"Unknown cell kind {(int)Cell}.");
+        }
+
+        if (DirectSize < 0 || (DirectSize == 0 ? DirectOrder != 0 : DirectOrder is < 1 or > MaxDirectOrder))
+        {
+            throw new ArgumentException(DirectSize < 0
+                ? $"Direct connections' size {DirectSize} is negative."
+                : DirectSize == 0
+                    ? $"Direct order {DirectOrder} without direct connections (size 0)."
+                    : $"Direct order {DirectOrder} is outside 1..{MaxDirectOrder}.");
+        }
+
         if (ParameterCount > MaxParameters)
         {
             throw new ArgumentException($"The model would have {ParameterCount:N0} parameters, more than {MaxParameters:N0}.");
@@ -65,6 +107,6 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
 
     /// <summary>Total number of weights and biases.</summary>
     public long ParameterCount =>
-        ((long)VocabularySize * Embedding) + ((long)Embedding * Hidden) + ((long)Hidden * Hidden) + Hidden
-        + ((long)VocabularySize * Hidden) + VocabularySize + ((long)ClassCount * Hidden) + ClassCount;
+        ((long)VocabularySize * Embedding) + ((((long)Embedding * Hidden) + ((long)Hidden * Hidden) + Hidden) * Gates)
+        + ((long)VocabularySize * Hidden) + VocabularySize + ((long)ClassCount * Hidden) + ClassCount + DirectSize;
 }

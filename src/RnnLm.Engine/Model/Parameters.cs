@@ -10,6 +10,9 @@ namespace RnnLm.Engine.Model;
 /// The step is e(t) = x(t)L, h(t) = sigmoid(h(t-1)H + e(t)I + b1), yhat(t) = softmax(h(t)U + b2).
 /// U is kept transposed, one row per word, so that a word's output vector is contiguous:
 /// class-factorized outputs read only the rows of one class.
+/// A gated cell has G = <see cref="ModelShape.Gates"/> blocks of Dh columns side by side in I, H and b1 (one per gate), so
+/// that one product gives every gate's pre-activation; the sigmoid cell is the case G = 1.
+/// The maximum-entropy direct connections are one flat hash table of weights, D.
 /// </remarks>
 public sealed class Parameters<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -22,15 +25,16 @@ public sealed class Parameters<T>
     private Parameters(ModelShape shape, bool withOutput)
     {
         Shape = shape.Validate();
-        var (v, d, dh, c) = (shape.VocabularySize, shape.Embedding, shape.Hidden, shape.ClassCount);
+        var (v, d, dh, c, g) = (shape.VocabularySize, shape.Embedding, shape.Hidden, shape.ClassCount, shape.Gates);
         Embedding = new T[(long)v * d];
-        Input = new T[d * dh];
-        Recurrent = new T[dh * dh];
-        HiddenBias = new T[dh];
+        Input = new T[d * g * dh];
+        Recurrent = new T[dh * g * dh];
+        HiddenBias = new T[g * dh];
         Output = withOutput ? new T[(long)v * dh] : [];
         OutputBias = withOutput ? new T[v] : [];
         ClassOutput = withOutput ? new T[c * dh] : [];
         ClassBias = withOutput ? new T[c] : [];
+        Direct = withOutput ? new T[shape.DirectSize] : [];
     }
 
     /// <summary>
@@ -44,13 +48,13 @@ public sealed class Parameters<T>
     /// <summary>L, [|V|, d]: row x is the embedding of word x.</summary>
     public T[] Embedding { get; }
 
-    /// <summary>I, [d, Dh].</summary>
+    /// <summary>I, [d, G·Dh].</summary>
     public T[] Input { get; }
 
-    /// <summary>H, [Dh, Dh].</summary>
+    /// <summary>H, [Dh, G·Dh].</summary>
     public T[] Recurrent { get; }
 
-    /// <summary>b1, [Dh].</summary>
+    /// <summary>b1, [G·Dh].</summary>
     public T[] HiddenBias { get; }
 
     /// <summary>Uᵀ, [|V|, Dh]: row w is word w's output vector.</summary>
@@ -65,6 +69,9 @@ public sealed class Parameters<T>
     /// <summary>Class biases, [C] (empty for a full softmax).</summary>
     public T[] ClassBias { get; }
 
+    /// <summary>D, the hashed weights of the direct connections (empty without them).</summary>
+    public T[] Direct { get; }
+
     /// <summary>Every tensor with its name, in the order of the model file.</summary>
     public IEnumerable<(string Name, T[] Values)> Tensors()
     {
@@ -76,6 +83,7 @@ public sealed class Parameters<T>
         yield return ("b2", OutputBias);
         yield return ("Uc", ClassOutput);
         yield return ("bc", ClassBias);
+        yield return ("D", Direct);
     }
 
     /// <summary>Zeroes every tensor.</summary>
@@ -103,7 +111,7 @@ public sealed class Parameters<T>
     }
 
     /// <summary>
-    /// Fills weights with small uniform noise as rnnlm does (biases at zero): every draw comes from
+    /// Fills weights with small uniform noise as rnnlm does (biases and direct connections at zero): every draw comes from
     /// one seeded generator in a fixed order, so the same seed gives the same bits.
     /// </summary>
     public void Initialize(int seed, double scale = 0.1)
@@ -112,7 +120,7 @@ public sealed class Parameters<T>
         Clear();
         foreach (var (name, values) in Tensors())
         {
-            if (name.StartsWith('b'))
+            if (name.StartsWith('b') || name == "D")
             {
                 continue;
             }

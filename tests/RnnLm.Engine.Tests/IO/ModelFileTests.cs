@@ -157,7 +157,7 @@ public sealed partial class ModelFileTests : IDisposable
         var expectedLength = HeaderLength + Encoding.UTF8.GetByteCount(Metadata) + words + (4 * model.Shape.ClassCount) + (width * model.Shape.ParameterCount) + ChecksumLength;
         Assert.Equal(expectedLength, bytes.Length);
         Assert.Equal("RNNLM\r\n\x1a"u8.ToArray(), bytes[..8]);
-        Assert.Equal(ModelFile.FormatVersion, ReadUInt32(bytes, VersionOffset));
+        Assert.Equal(1u, ReadUInt32(bytes, VersionOffset)); // a sigmoid model without direct connections: the lowest version
         Assert.Equal((uint)output, ReadUInt32(bytes, OutputOffset));
         Assert.Equal((uint)model.Shape.VocabularySize, ReadUInt32(bytes, VocabularyOffset));
         Assert.Equal((uint)model.Shape.Embedding, ReadUInt32(bytes, EmbeddingOffset));
