@@ -1,5 +1,9 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text;
 using RnnLm.Data;
+using RnnLm.Engine.IO;
+using RnnLm.Engine.Text;
 
 namespace RnnLm.Cli;
 
@@ -22,6 +26,39 @@ internal static class DataCommands
             }
 
             Console.WriteLine($"verified against protocol {manifest.Protocol}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command PrepareText()
+    {
+        var inputs = new Argument<string[]>("input") { Description = "Raw English text files, read in the order given", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string>("--out") { Description = "The tokenized text: one sentence a line, tokens separated by single spaces", Required = true };
+        var command = new Command("prepare-text", "Tokenize raw English text the way the Brown corpus is (the tokenizer the HTTP API runs), one sentence a line") { inputs, output };
+        command.SetAction(parse =>
+        {
+            var text = new StringBuilder();
+            long sentences = 0, tokens = 0;
+            foreach (var path in parse.GetRequiredValue(inputs))
+            {
+                foreach (var sentence in BrownTokenizer.Sentences(File.ReadAllText(path)))
+                {
+                    text.Append(string.Join(' ', sentence)).Append('\n');
+                    (sentences, tokens) = (sentences + 1, tokens + sentence.Length);
+                }
+            }
+
+            if (sentences == 0)
+            {
+                throw new CliException("the input holds no sentence.");
+            }
+
+            var bytes = Encoding.UTF8.GetBytes(text.ToString());
+            var destination = parse.GetRequiredValue(output);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
+            AtomicFile.WriteAllBytes(destination, bytes);
+            Console.WriteLine($"{destination}: {sentences:N0} sentences, {tokens:N0} tokens, sha256 {Convert.ToHexStringLower(SHA256.HashData(bytes))}");
             return 0;
         });
         return command;

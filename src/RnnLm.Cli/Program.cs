@@ -6,6 +6,7 @@ using RnnLm.Cli;
 var root = new RootCommand("RnnLm: train, evaluate and query recurrent neural network language models.")
 {
     DataCommands.PrepareBrown(),
+    DataCommands.PrepareText(),
     TrainCommand.Create(),
     QueryCommands.Eval(),
     QueryCommands.Score(),

@@ -170,7 +170,38 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
         Assert.Equal("train.txt (240 sentences), valid held out 20% of train.txt (60 sentences)", card.GetProperty("trainingData").GetString());
     }
 
+    [Fact]
+    public void PrepareTextTokenizesRawFilesInOrderAsTheApiDoesOneSentenceALine()
+    {
+        var folder = Directory.CreateTempSubdirectory("rnnlm-prepare-text-").FullName;
+        try
+        {
+            string[] texts = ["CHAPTER 1. Loomings.\n\nCall me Ishmael. Some years ago\u2014never mind how long\u2014I went to sea.", "\"Mr. Smith said so,\" she said. It's 4:30 p.m. now!"];
+            var inputs = texts.Select((text, i) => Path.Combine(folder, $"in{i}.txt")).ToArray();
+            foreach (var (path, text) in inputs.Zip(texts))
+            {
+                File.WriteAllText(path, text);
+            }
+
+            var output = Path.Combine(folder, "out", "text.txt");
+            var result = Run(["prepare-text", .. inputs, "--out", output]);
+
+            Assert.Equal(0, result.ExitCode);
+            string[] expected = [.. texts.SelectMany(BrownTokenizer.Sentences).Select(s => string.Join(' ', s))];
+            Assert.Equal(expected, File.ReadAllLines(output));
+            Assert.Equal("Call me Ishmael .", expected[2]);
+            var bytes = File.ReadAllBytes(output);
+            Assert.Equal($"{output}: {expected.Length} sentences, {expected.Sum(l => l.Split(' ').Length)} tokens, sha256 {Convert.ToHexStringLower(SHA256.HashData(bytes))}", result.LastLine);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
+    [InlineData("prepare-text /nonexistent/raw.txt --out /tmp/x.txt", "nonexistent")]
+    [InlineData("prepare-text EMPTY --out /tmp/x.txt", "the input holds no sentence.")]
     [InlineData("eval --model /nonexistent/model.rnnlm --text /nonexistent/text.txt", "does not exist")]
     [InlineData("score \"   \" --model MODEL", "empty")]
     [InlineData("next the --top 0 --model MODEL", "--top")]
@@ -185,7 +216,7 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     [InlineData("generate --temperature 0 --model MODEL", "emperature")]
     public void BadInputGetsOneLineAndANonZeroExitCodeNeverAStackTrace(string commandLine, string expected)
     {
-        var args = SplitArgs(commandLine.Replace("CORRUPT", _fixture.Corrupt).Replace("TEXTFILE", _fixture.Valid).Replace("MODEL", _fixture.Model).Replace("VALID", _fixture.Valid));
+        var args = SplitArgs(commandLine.Replace("EMPTY", _fixture.Empty).Replace("CORRUPT", _fixture.Corrupt).Replace("TEXTFILE", _fixture.Valid).Replace("MODEL", _fixture.Model).Replace("VALID", _fixture.Valid));
         var result = Run(args);
         Assert.NotEqual(0, result.ExitCode);
         var errorLines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -280,6 +311,8 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
             var bytes = File.ReadAllBytes(Model);
             bytes[^40] ^= 0x55;
             File.WriteAllBytes(Corrupt, bytes);
+            Empty = Path.Combine(_directory, "empty.txt");
+            File.WriteAllText(Empty, "");
         }
 
         public string Train { get; }
@@ -289,6 +322,8 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
         public string Model { get; }
 
         public string Corrupt { get; }
+
+        public string Empty { get; }
 
         public ProcessResult TrainOutput { get; }
 
