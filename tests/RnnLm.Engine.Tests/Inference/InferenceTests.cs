@@ -7,7 +7,7 @@ namespace RnnLm.Engine.Tests;
 /// Inference on tiny hand-built models: exact perplexity of a uniform model, normalization, consistency between
 /// scoring and next-word distributions, corpus scoring, top-k, sampling and thread safety.
 /// </summary>
-public class InferenceTests
+public partial class InferenceTests
 {
     private const string Unknown1 = "zz-not-a-word";
     private const string Unknown2 = "qq-also-unknown";
@@ -449,11 +449,12 @@ public class InferenceTests
     }
 
     // A model over a Zipfian vocabulary with uniform(-scale, scale) weights and uniform(-biasScale, biasScale) biases.
-    private static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale)
+    private static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale,
+                                            CellKind cell = CellKind.Sigmoid)
     {
         var vocabulary = Zipf.VocabularyOf(size);
         var classes = output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, classCount) : null;
-        var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0));
+        var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0, cell));
         parameters.Initialize(seed, scale);
         var random = new Random(seed + 1_000);
         foreach (var (name, values) in parameters.Tensors())
