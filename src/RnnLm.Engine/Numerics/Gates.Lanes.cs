@@ -127,13 +127,24 @@ internal static unsafe partial class Gates
         return TLanes.Sum(largest) != 0 || tail != 0;
     }
 
-    private readonly struct GruGatesKernel(float* gates, float* previous, float* reset, int n) : ILanesKernel, IElementStep
+    // A step swept over a row on the lanes RunOnLanes picks; whether any delta was non-zero goes to any (when given).
+    private readonly struct Swept<TStep>(TStep step, int n, bool* any) : ILanesKernel
+        where TStep : struct, IElementStep
     {
         public void Run<TLanes, TVector>()
             where TLanes : struct, ILanes<TVector>
-            where TVector : struct =>
-            Sweep<TLanes, TVector, GruGatesKernel>(this, n);
+            where TVector : struct
+        {
+            var result = Sweep<TLanes, TVector, TStep>(step, n);
+            if (any != null)
+            {
+                *any = result;
+            }
+        }
+    }
 
+    private readonly struct GruGatesKernel(float* gates, float* previous, float* reset, int n) : IElementStep
+    {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVector At<TLanes, TVector>(int j, TVector largest)
             where TLanes : struct, ILanes<TVector>
@@ -147,13 +158,8 @@ internal static unsafe partial class Gates
         }
     }
 
-    private readonly struct GruHiddenKernel(float* candidate, float* update, float* previous, float* hidden, int n) : ILanesKernel, IElementStep
+    private readonly struct GruHiddenKernel(float* candidate, float* update, float* previous, float* hidden) : IElementStep
     {
-        public void Run<TLanes, TVector>()
-            where TLanes : struct, ILanes<TVector>
-            where TVector : struct =>
-            Sweep<TLanes, TVector, GruHiddenKernel>(this, n);
-
         // z ⊙ h(t−1) + (1 − z) ⊙ n as n + z ⊙ (h(t−1) − n): one fused step.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVector At<TLanes, TVector>(int j, TVector largest)
@@ -167,13 +173,8 @@ internal static unsafe partial class Gates
         }
     }
 
-    private readonly struct LstmKernel(float* gates, float* previousMemory, float* memory, float* hidden, int n) : ILanesKernel, IElementStep
+    private readonly struct LstmKernel(float* gates, float* previousMemory, float* memory, float* hidden, int n) : IElementStep
     {
-        public void Run<TLanes, TVector>()
-            where TLanes : struct, ILanes<TVector>
-            where TVector : struct =>
-            Sweep<TLanes, TVector, LstmKernel>(this, n);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVector At<TLanes, TVector>(int j, TVector largest)
             where TLanes : struct, ILanes<TVector>
@@ -198,13 +199,8 @@ internal static unsafe partial class Gates
         }
     }
 
-    private readonly struct GruDeltaKernel(float* carry, float* output, float* gates, float* previous, float* deltas, int n, float clip, bool* any) : ILanesKernel, IElementStep
+    private readonly struct GruDeltaKernel(float* carry, float* output, float* gates, float* previous, float* deltas, int n, float clip) : IElementStep
     {
-        public void Run<TLanes, TVector>()
-            where TLanes : struct, ILanes<TVector>
-            where TVector : struct =>
-            *any = Sweep<TLanes, TVector, GruDeltaKernel>(this, n);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVector At<TLanes, TVector>(int j, TVector largest)
             where TLanes : struct, ILanes<TVector>
@@ -227,13 +223,8 @@ internal static unsafe partial class Gates
         }
     }
 
-    private readonly struct GruResetDeltaKernel(float* resetGradient, float* gates, float* previous, float* deltas, float* carry, int n, float clip, bool* any) : ILanesKernel, IElementStep
+    private readonly struct GruResetDeltaKernel(float* resetGradient, float* gates, float* previous, float* deltas, float* carry, float clip) : IElementStep
     {
-        public void Run<TLanes, TVector>()
-            where TLanes : struct, ILanes<TVector>
-            where TVector : struct =>
-            *any = Sweep<TLanes, TVector, GruResetDeltaKernel>(this, n);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVector At<TLanes, TVector>(int j, TVector largest)
             where TLanes : struct, ILanes<TVector>
@@ -249,13 +240,8 @@ internal static unsafe partial class Gates
     }
 
     private readonly struct LstmDeltaKernel(float* carry, float* output, float* memoryCarry, float* gates, float* memory, float* previousMemory,
-                                            float* deltas, int n, float clip, bool* any) : ILanesKernel, IElementStep
+                                            float* deltas, int n, float clip) : IElementStep
     {
-        public void Run<TLanes, TVector>()
-            where TLanes : struct, ILanes<TVector>
-            where TVector : struct =>
-            *any = Sweep<TLanes, TVector, LstmDeltaKernel>(this, n);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TVector At<TLanes, TVector>(int j, TVector largest)
             where TLanes : struct, ILanes<TVector>

@@ -1,4 +1,3 @@
-using RnnLm.Engine.Inference;
 using RnnLm.Engine.Model;
 
 namespace RnnLm.Engine.Tests;
@@ -69,24 +68,5 @@ public partial class InferenceTests
         var one = model.ScoreCorpus(corpus, threads: 1);
         Assert.True(Math.Abs(one.LogProb - corpus.Sum(s => model.Score(s).LogProb)) <= 1e-5 * one.Tokens);
         Assert.Equal(one.LogProb, model.ScoreCorpus(corpus, threads: 3).LogProb, 9);
-    }
-
-    [Theory]
-    [InlineData(CellKind.Gru)]
-    [InlineData(CellKind.Lstm)]
-    public void GreedyGenerationAdvancesTheStateAsFollowingTheWholePrefixDoes(CellKind cell)
-    {
-        var model = BuildModel(OutputKind.Classes, 120, classCount: 8, embedding: 8, hidden: 12, seed: 61, scale: 1.5, biasScale: 1.5, cell);
-        List<string> context = [ContentWords(model.Vocabulary)[2]];
-        var generation = model.Generate(context, new SamplingOptions(MaxTokens: 25, TopK: 1, Seed: 99));
-        Assert.True(generation.Tokens.Count > 3, "the test needs a few steps of generation");
-        foreach (var token in generation.Tokens)
-        {
-            var distribution = model.NextDistribution(context);
-            var argmax = Array.IndexOf(distribution, distribution.Max());
-            Assert.Equal(model.Vocabulary[argmax], token.Token);
-            Assert.Equal(distribution[argmax], token.Probability);
-            context.Add(token.Token);
-        }
     }
 }
