@@ -76,15 +76,32 @@ internal sealed class TrainingOptionsBinder
         var description = $"{setting.Description}; {setting.Rule}{follows}";
         return (Option)typeof(TrainingOptionsBinder).GetMethod(nameof(CreateTyped), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(setting.ValueType)
-            .Invoke(null, [setting.OptionName, description, setting.Follows is null ? setting.GetValue(defaults) : null])!;
+            .Invoke(null, [setting, description, setting.Follows is null ? setting.GetValue(defaults) : null])!;
     }
 
-    private static Option<T> CreateTyped<T>(string name, string description, object? fallback)
+    private static Option<T> CreateTyped<T>(TrainingSetting setting, string description, object? fallback)
     {
-        var option = new Option<T>(name) { Description = description };
+        var option = new Option<T>(setting.OptionName) { Description = description };
         if (fallback is T value)
         {
             option.DefaultValueFactory = _ => value;
+        }
+
+        if (typeof(T).IsEnum)
+        {
+            // A choice as JSON spells it (in any case); another word is one line naming the choices, as every problem is.
+            option.HelpName = string.Join('|', setting.Choices);
+            option.CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (setting.Choices.FirstOrDefault(c => string.Equals(c, text, StringComparison.OrdinalIgnoreCase)) is { } choice)
+                {
+                    return (T)Enum.Parse(typeof(T), choice, ignoreCase: true);
+                }
+
+                result.AddError($"{setting.OptionName}: Must be {setting.Rule}; got '{text}'.");
+                return default;
+            };
         }
 
         return option;

@@ -4,7 +4,7 @@ using RnnLm.Engine.Model;
 namespace RnnLm.Engine;
 
 /// <summary>
-/// A trained Elman RNN language model, immutable once built: every method is safe to call from many
+/// A trained recurrent language model (sigmoid, GRU or LSTM hidden layer), immutable once built: every method is safe to call from many
 /// threads at once. Scratch memory comes from a pool of per-call sessions, so calls take no lock.
 /// </summary>
 /// <remarks>

@@ -65,6 +65,7 @@ public class TrainingSettingsContractTests
     [InlineData("hidden", "1e10", "Must be a whole number, from 1 to 1024.")]
     [InlineData("alpha", "true", "Must be a number, greater than 0 and at most 10.")]
     [InlineData("output", "\"fancy\"", "Must be one of \"full\" or \"classes\".")]
+    [InlineData("cell", "\"rnn\"", "Must be one of \"sigmoid\", \"gru\" or \"lstm\".")]
     [InlineData("shuffle", "1", "Must be true or false.")]
     [InlineData("hiden", "5", "Is not a known field.")]
     public async Task ASettingOfTheWrongTypeOrAnUnknownOneIsNamedWithWhatItMustBe(string field, string json, string message)
@@ -75,6 +76,27 @@ public class TrainingSettingsContractTests
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, problem.ToString());
         Assert.Equal([message], problem.GetProperty("errors").GetProperty(field).EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Theory]
+    [InlineData("gru", "RNN with a GRU hidden layer, class-factorized softmax (4 classes)")]
+    [InlineData("lstm", "RNN with an LSTM hidden layer (no peepholes), class-factorized softmax (4 classes)")]
+    public async Task AJobTrainsTheCellItNamesAndItsModelServes(string cell, string architecture)
+    {
+        using var app = new RnnLmApplication();
+        var client = app.CreateManagementClient();
+        var id = await SubmitOkAsync(client, With(QuickJob(cell), ("cell", cell)));
+        var job = await WaitForEndAsync(client, id);
+        Assert.True(Status(job) == "succeeded", job.ToString());
+        Assert.Equal(cell, job.GetProperty("settings").GetProperty("cell").GetString());
+
+        var card = (await client.GetFromJsonAsync<JsonElement>($"/models/{id}")).GetProperty("card");
+        Assert.Equal(architecture, card.GetProperty("architecture").GetString());
+        var model = RnnLm.Engine.IO.ModelFile.Load(Path.Combine(app.Folder, "data", "models", id + ".rnnlm"));
+        Assert.Equal(cell, model.Shape.Cell.ToString().ToLowerInvariant());
+        var next = await client.GetFromJsonAsync<JsonElement>($"/next?prefix=the&top=3&model={id}");
+        var expected = model.Next(["the"], 3).Candidates.Select(c => c.Token);
+        Assert.Equal(expected, next.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("token").GetString()));
     }
 
     [Fact]

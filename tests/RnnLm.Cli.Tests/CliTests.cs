@@ -200,6 +200,26 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     }
 
     [Theory]
+    [InlineData("gru", "RNN with a GRU hidden layer")]
+    [InlineData("lstm", "RNN with an LSTM hidden layer (no peepholes)")]
+    public void TrainWithACellTrainsThatCellAndTheCardSaysSo(string cell, string architecture)
+    {
+        var model = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, $"{cell}.rnnlm");
+        var result = Run("train", "--train", _fixture.Train, "--valid", _fixture.Valid, "--out", model, "--hidden", "16", "--output", "classes", "--classes", "3",
+            "--streams", "4", "--alpha", "0.5", "--max-epochs", "2", "--min-count", "1", "--cell", cell, "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var saved = ModelFile.Load(model);
+        Assert.Equal(cell, saved.Shape.Cell.ToString().ToLowerInvariant());
+        var card = JsonDocument.Parse(File.ReadAllText(ModelCard.PathFor(model))).RootElement;
+        Assert.Equal($"{architecture}, class-factorized softmax (3 classes)", card.GetProperty("architecture").GetString());
+        Assert.Equal(cell, card.GetProperty("hyperparameters").GetProperty("cell").GetString());
+        Assert.Contains("--cell " + cell, card.GetProperty("command").GetString());
+        var json = JsonDocument.Parse(result.LastLine).RootElement;
+        Assert.Equal(Math.Round(saved.ScoreCorpus(TextCorpus.Read(_fixture.Valid)).Perplexity, 3), json.GetProperty("validPerplexity").GetDouble());
+    }
+
+    [Theory]
     [InlineData("prepare-text /nonexistent/raw.txt --out /tmp/x.txt", "nonexistent")]
     [InlineData("prepare-text EMPTY --out /tmp/x.txt", "the input holds no sentence.")]
     [InlineData("eval --model /nonexistent/model.rnnlm --text /nonexistent/text.txt", "does not exist")]
@@ -209,6 +229,8 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     [InlineData("eval --model TEXTFILE --text VALID", "magic")]
     [InlineData("train --train /nonexistent.txt --valid VALID --out /tmp/x.rnnlm", "does not exist")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --hidden 0", "--hidden: Must be from 1 to 1024; got 0.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --cell rnn", "--cell: Must be sigmoid, gru or lstm; got 'rnn'.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --output fancy", "--output: Must be full or classes; got 'fancy'.")]
     [InlineData("train --train VALID --valid VALID --valid-fraction 0.2 --out /tmp/x.rnnlm", "Give --valid or --valid-fraction, not both.")]
     [InlineData("train --train VALID --valid-fraction 0.6 --out /tmp/x.rnnlm", "--valid-fraction: Must be greater than 0 and at most 0.5. Got 0.6.")]
     [InlineData("prepare-brown /nonexistent/package /tmp/out", "nonexistent")]

@@ -9,7 +9,7 @@ namespace RnnLm.Engine.Tests;
 /// The numerical side evaluates the truncated objective directly: the block's losses with the hidden state
 /// bptt + 1 steps before the block computed from the unperturbed weights.
 /// </summary>
-public class GradientCheckTests
+public partial class GradientCheckTests
 {
     private const int Vocabulary = 7;
     private const int EndOfSentence = 0;
@@ -25,56 +25,51 @@ public class GradientCheckTests
         [6, 5, 0],
     ];
 
-    [Theory]
-    [InlineData(OutputKind.Full, 1, 1, 1)]
-    [InlineData(OutputKind.Full, 3, 1, 1)]
-    [InlineData(OutputKind.Full, 3, 2, 2)]
-    [InlineData(OutputKind.Full, 1, 3, 2)]
-    [InlineData(OutputKind.Classes, 1, 1, 1)]
-    [InlineData(OutputKind.Classes, 3, 1, 1)]
-    [InlineData(OutputKind.Classes, 3, 2, 2)]
-    public void EveryParameterGradientMatchesCentralDifferences(OutputKind output, int bptt, int block, int streams)
+    // (output, bptt, block size, streams): both outputs, bptt 1 and 3, blocks of 1 to 3 steps, one stream and several.
+    private static readonly (OutputKind Output, int Bptt, int Block, int Streams)[] Settings =
+    [
+        (OutputKind.Full, 1, 1, 1),
+        (OutputKind.Full, 3, 1, 1),
+        (OutputKind.Full, 3, 2, 2),
+        (OutputKind.Full, 1, 3, 2),
+        (OutputKind.Classes, 1, 1, 1),
+        (OutputKind.Classes, 3, 1, 1),
+        (OutputKind.Classes, 3, 2, 2),
+    ];
+
+    public static TheoryData<CellKind, OutputKind, int, int, int> EveryCellWithEverySetting()
     {
-        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0);
-        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
-        var parameters = new Parameters<double>(shape);
-        parameters.Initialize(seed: 7, scale: 0.8);
-        var random = new Random(11);
-        foreach (var (name, values) in parameters.Tensors())
+        var data = new TheoryData<CellKind, OutputKind, int, int, int>();
+        foreach (var cell in Enum.GetValues<CellKind>())
         {
-            if (name.StartsWith('b'))
+            foreach (var (output, bptt, block, streams) in Settings)
             {
-                for (var i = 0; i < values.Length; i++)
-                {
-                    values[i] = random.NextDouble() - 0.5;
-                }
+                data.Add(cell, output, bptt, block, streams);
             }
         }
 
-        var timeline = Timeline.Record(Sentences, streams);
-        var blocks = (timeline.Steps + block - 1) / block;
-        // Check a block in the middle, where truncation and earlier sentences both matter, and the last one.
-        foreach (var checkedBlock in new[] { blocks / 2, blocks - 1 })
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellWithEverySetting))]
+    public void EveryParameterGradientMatchesCentralDifferences(CellKind cell, OutputKind output, int bptt, int block, int streams)
+    {
+        var check = GradientCheck.Prepare(cell, output, bptt, block, streams);
+        foreach (var (checkedBlock, name, error) in check.Errors(GradientTerms.None))
         {
-            var analytic = AnalyticGradient(parameters, classes, streams, bptt, block, checkedBlock);
-            var from = checkedBlock * block;
-            var to = Math.Min(timeline.Steps, from + block);
-            var numeric = NumericGradient(parameters, classes, timeline, bptt, from, to);
-            foreach (var ((name, a), (_, n)) in analytic.Tensors().Zip(numeric.Tensors()))
-            {
-                var error = RelativeError(a, n);
-                Assert.True(error < 1e-6, $"{name}: relative error {error:E2} (block {checkedBlock}, bptt {bptt}, block size {block})");
-            }
+            Assert.True(error < 1e-6, $"{name}: relative error {error:E2} (block {checkedBlock}, bptt {bptt}, block size {block})");
         }
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void EveryParameterHasAGradientLargeEnoughThatLosingItFailsTheCheck(OutputKind output)
+    [InlineData(CellKind.Sigmoid, OutputKind.Full)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Classes)]
+    [InlineData(CellKind.Gru, OutputKind.Classes)]
+    [InlineData(CellKind.Lstm, OutputKind.Classes)]
+    public void EveryParameterHasAGradientLargeEnoughThatLosingItFailsTheCheck(CellKind cell, OutputKind output)
     {
-        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0);
-        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
+        var (shape, classes) = Shape(cell, output);
         var parameters = new Parameters<double>(shape);
         parameters.Initialize(seed: 7, scale: 0.8);
         var timeline = Timeline.Record(Sentences, 1);
@@ -100,12 +95,13 @@ public class GradientCheckTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void TwoThreadsComputeTheSameGradientBitsAsOne(OutputKind output)
+    [InlineData(CellKind.Sigmoid, OutputKind.Full)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Classes)]
+    [InlineData(CellKind.Gru, OutputKind.Full)]
+    [InlineData(CellKind.Lstm, OutputKind.Classes)]
+    public void TwoThreadsComputeTheSameGradientBitsAsOne(CellKind cell, OutputKind output)
     {
-        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0);
-        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
+        var (shape, classes) = Shape(cell, output);
         var parameters = new Parameters<double>(shape);
         parameters.Initialize(seed: 5, scale: 0.8);
         var one = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 1);
@@ -116,11 +112,20 @@ public class GradientCheckTests
         }
     }
 
-    private static Parameters<double> AnalyticGradient(Parameters<double> parameters, ClassMap? classes, int streams, int bptt, int block, int checkedBlock, int threads = 1)
+    // The test model: |V| = 7, d = 5, Dh = 4, and three classes for a class-factorized output.
+    private static (ModelShape Shape, ClassMap? Classes) Shape(CellKind cell, OutputKind output) =>
+        (new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell),
+         output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null);
+
+    private static Parameters<double> AnalyticGradient(Parameters<double> parameters, ClassMap? classes, int streams, int bptt, int block, int checkedBlock,
+                                                       int threads = 1, GradientTerms dropped = GradientTerms.None)
     {
         var queue = new Queue<int[]>(Sentences);
         using var team = new WorkTeam(threads);
-        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, team, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null);
+        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, team, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null)
+        {
+            Dropped = dropped,
+        };
         var gradient = new Parameters<double>(parameters.Shape);
         for (var i = 0; i < checkedBlock; i++)
         {
@@ -220,13 +225,12 @@ public class GradientCheckTests
     {
         public static double TruncatedLoss(Parameters<double> p, Parameters<double> frozen, ClassMap? classes, Timeline timeline, int bptt, int from, int to)
         {
-            var dh = p.Shape.Hidden;
             var streams = timeline.Events.Length == 0 ? 0 : timeline.Events[0].Length;
             double loss = 0;
             var cut = from - bptt; // steps before this one use the frozen weights
             for (var b = 0; b < streams; b++)
             {
-                var h = new double[dh];
+                var state = ReferenceCells.Start(p.Shape);
                 for (var t = 0; t < to; t++)
                 {
                     if (timeline.Events[t][b] is not { } e)
@@ -235,38 +239,15 @@ public class GradientCheckTests
                     }
 
                     var weights = t < cut ? frozen : p;
-                    h = Step(weights, e.Start ? new double[dh] : h, e.Input);
+                    state = ReferenceCells.Step(weights, e.Start ? ReferenceCells.Start(p.Shape) : state, e.Input);
                     if (t >= from)
                     {
-                        loss -= LogProb(p, classes, h, e.Target);
+                        loss -= LogProb(p, classes, state.Hidden, e.Target);
                     }
                 }
             }
 
             return loss;
-        }
-
-        public static double[] Step(Parameters<double> p, double[] previous, int input)
-        {
-            var (d, dh) = (p.Shape.Embedding, p.Shape.Hidden);
-            var h = new double[dh];
-            for (var j = 0; j < dh; j++)
-            {
-                var pre = p.HiddenBias[j];
-                for (var i = 0; i < dh; i++)
-                {
-                    pre += previous[i] * p.Recurrent[(i * dh) + j];
-                }
-
-                for (var k = 0; k < d; k++)
-                {
-                    pre += p.Embedding[(input * d) + k] * p.Input[(k * dh) + j];
-                }
-
-                h[j] = 1 / (1 + Math.Exp(-pre));
-            }
-
-            return h;
         }
 
         public static double LogProb(Parameters<double> p, ClassMap? classes, double[] h, int target)

@@ -21,6 +21,21 @@ public static class KernelKindData
         return data;
     }
 
+    /// <summary>Every supported kind with every value of <paramref name="rows"/>.</summary>
+    public static TheoryData<string, T1> With<T1>(IEnumerable<T1> rows)
+    {
+        var data = new TheoryData<string, T1>();
+        foreach (var kind in KernelKinds.Supported)
+        {
+            foreach (var x in rows)
+            {
+                data.Add(kind.ToString(), x);
+            }
+        }
+
+        return data;
+    }
+
     /// <summary>Every supported kind with every row of <paramref name="rows"/>.</summary>
     public static TheoryData<string, T1, T2> With<T1, T2>(IEnumerable<(T1, T2)> rows)
     {

@@ -42,6 +42,7 @@ public class KernelKindTests(ITestOutputHelper output)
         {
             Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply(x, 4, false, x, 4, false, new float[16], 4, 4, 4, 4, false, 1, kind));
             Assert.Throws<ArgumentOutOfRangeException>(() => RowProducts.Dots<float>(x, 4, x, 4, 4, new float[16], kind));
+            Assert.Throws<ArgumentOutOfRangeException>(() => Gates.GruGates<float>(new float[8], new float[4], new float[4], kind));
         }
     }
 }

@@ -51,6 +51,19 @@ public sealed class ModelPublisherTests : IDisposable
         Assert.Equal(saved.ScoreCorpus([.. Valid]).Perplexity, scores.Valid.Perplexity);
     }
 
+    [Theory]
+    [InlineData(CellKind.Sigmoid, "Elman RNN (sigmoid hidden layer), class-factorized softmax (4 classes)", "sigmoid")]
+    [InlineData(CellKind.Gru, "RNN with a GRU hidden layer, class-factorized softmax (4 classes)", "gru")]
+    [InlineData(CellKind.Lstm, "RNN with an LSTM hidden layer (no peepholes), class-factorized softmax (4 classes)", "lstm")]
+    public void TheCardSaysTheCellInItsArchitectureAndHyperparameters(CellKind cell, string architecture, string name)
+    {
+        var options = Small(halfPrecision: false) with { Cell = cell, MaxEpochs = 1 };
+        var result = new Trainer(options).Train(Train, Valid);
+        var card = ModelPublisher.Publish(result, options, new TrainingTexts(Train, Valid), Path.Combine(_directory, $"{name}.rnnlm"), new PublishedAs(name, "text", "rnnlm train ...")).Card;
+        Assert.Equal(architecture, card.Architecture);
+        Assert.Equal(name, card.Hyperparameters["cell"].GetString());
+    }
+
     [Fact]
     public void ACardWithoutTestTextHasNoTestFigures()
     {

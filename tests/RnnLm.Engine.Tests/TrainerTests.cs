@@ -49,13 +49,18 @@ public sealed class TrainerTests : IDisposable
     };
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void TrainingLearnsTheSyntheticLanguageFarBelowUniformPerplexity(OutputKind output)
+    [InlineData(OutputKind.Full, CellKind.Sigmoid)]
+    [InlineData(OutputKind.Classes, CellKind.Sigmoid)]
+    [InlineData(OutputKind.Full, CellKind.Gru)]
+    [InlineData(OutputKind.Classes, CellKind.Gru)]
+    [InlineData(OutputKind.Full, CellKind.Lstm)]
+    [InlineData(OutputKind.Classes, CellKind.Lstm)]
+    public void TrainingLearnsTheSyntheticLanguageFarBelowUniformPerplexity(OutputKind output, CellKind cell)
     {
         var train = SyntheticCorpus(600, 1);
         var valid = SyntheticCorpus(100, 2);
-        var result = new Trainer(Small(output)).Train(train, valid);
+        var result = new Trainer(Small(output) with { Cell = cell }).Train(train, valid);
+        Assert.Equal(cell, result.Model.Shape.Cell);
         var vocabularySize = result.Model.Vocabulary.Count;
         Assert.True(result.ValidPerplexity < vocabularySize / 3.0, $"valid perplexity {result.ValidPerplexity:F2} with |V| = {vocabularySize}");
         Assert.True(result.ValidPerplexityPerEpoch[^1] < result.ValidPerplexityPerEpoch[0] || result.Epochs < 2);
@@ -63,18 +68,22 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(OutputKind.Full, 16, 4)]
-    [InlineData(OutputKind.Classes, 16, 16)] // two slices of 8 streams
-    [InlineData(OutputKind.Full, 6, 17)] // slices of 8 and 9 streams
-    [InlineData(OutputKind.Classes, 1, 17)] // slices of 8 and 9 floats: shorter than a vector
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams)
+    [InlineData(OutputKind.Full, 16, 4, CellKind.Sigmoid)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid)] // two slices of 8 streams
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid)] // slices of 8 and 9 streams
+    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid)] // slices of 8 and 9 floats: shorter than a vector
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Lstm)]
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         // The weights, vocabulary and classes as the model file stores them; the metadata (timings) is left out.
         byte[] Run(int threads, int seed)
         {
-            var options = Small(output) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2 };
+            var options = Small(output) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell };
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
         }
@@ -105,12 +114,15 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(one, Run(3));
     }
 
-    [Fact]
-    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds()
+    [Theory]
+    [InlineData(CellKind.Sigmoid)]
+    [InlineData(CellKind.Gru)]
+    [InlineData(CellKind.Lstm)]
+    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
-        var options = Small(OutputKind.Classes) with { MaxEpochs = 4, MinImprovement = 1.0 };
+        var options = Small(OutputKind.Classes) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell };
         var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, "whole"));
 
         var checkpoints = Path.Combine(_directory, "parts");
@@ -123,6 +135,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(0, whole.ResumedFromEpoch);
         Assert.Equal(["checkpoint-4.rnnlm", "checkpoint.json"], Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(whole.ValidPerplexityPerEpoch, resumed.ValidPerplexityPerEpoch);
+        Assert.Equal(cell, resumed.Model.Shape.Cell);
         Assert.Equal(
             ModelFile.Serialize(whole.Model.Vocabulary, whole.Model.Classes, whole.Model.Parameters, "", WeightEncoding.Float32),
             ModelFile.Serialize(resumed.Model.Vocabulary, resumed.Model.Classes, resumed.Model.Parameters, "", WeightEncoding.Float32));
@@ -150,6 +163,29 @@ public sealed class TrainerTests : IDisposable
         new Trainer(Small(OutputKind.Full) with { MaxEpochs = 1 }).Train(train, valid, checkpoints);
         var error = Assert.Throws<ArgumentException>(() => new Trainer(Small(OutputKind.Full) with { Hidden = 17 }).Train(train, valid, checkpoints, resume: true));
         Assert.Contains("other training options", error.Message);
+        error = Assert.Throws<ArgumentException>(() => new Trainer(Small(OutputKind.Full) with { Cell = CellKind.Lstm }).Train(train, valid, checkpoints, resume: true));
+        Assert.Contains("other training options", error.Message);
+    }
+
+    [Theory]
+    [InlineData(CellKind.Sigmoid, null)]
+    [InlineData(CellKind.Gru, "Gru")]
+    [InlineData(CellKind.Lstm, "Lstm")]
+    public void AModelsRecipeNamesAGatedCellAndLeavesTheSigmoidUnsaidAsModelsBeforeCellsDid(CellKind cell, string? named)
+    {
+        // The recipe in the model file is part of its bytes: a sigmoid model's must read as it did before there were cells.
+        var model = new Trainer(Small(OutputKind.Classes) with { Cell = cell, MaxEpochs = 1 }).Train(SyntheticCorpus(50, 1), SyntheticCorpus(10, 2)).Model;
+        var trainer = System.Text.Json.Nodes.JsonNode.Parse(model.Metadata)!["trainer"]!.AsObject();
+        Assert.Equal(named, trainer["cell"]?.GetValue<string>());
+        Assert.True(trainer.ContainsKey("hidden"));
+        Assert.Equal(cell, ModelFile.Load(Save(model)).Shape.Cell);
+    }
+
+    private string Save(LanguageModel model)
+    {
+        var path = Path.Combine(_directory, $"{Guid.NewGuid():N}.rnnlm");
+        ModelFile.Save(model, path);
+        return path;
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed record ModelCard
 {
     public string Name { get; init; } = "";
 
-    /// <summary>Output layer kind and cell, e.g. "Elman RNN (sigmoid), full softmax".</summary>
+    /// <summary>Cell and output layer, e.g. "Elman RNN (sigmoid hidden layer), full softmax".</summary>
     public string Architecture { get; init; } = "";
 
     public int VocabularySize { get; init; }
@@ -66,9 +66,21 @@ public sealed record ModelCard
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>"Elman RNN (sigmoid hidden layer), full softmax" or "..., class-factorized softmax (100 classes)".</summary>
-    public static string ArchitectureOf(Model.ModelShape shape) =>
-        $"Elman RNN (sigmoid hidden layer), {(shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)")}";
+    /// <summary>
+    /// "Elman RNN (sigmoid hidden layer), full softmax", "RNN with a GRU hidden layer, class-factorized softmax (100 classes)",
+    /// "RNN with an LSTM hidden layer (no peepholes), ...".
+    /// </summary>
+    public static string ArchitectureOf(Model.ModelShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var cell = shape.Cell switch
+        {
+            Model.CellKind.Gru => "RNN with a GRU hidden layer",
+            Model.CellKind.Lstm => "RNN with an LSTM hidden layer (no peepholes)",
+            _ => "Elman RNN (sigmoid hidden layer)",
+        };
+        return $"{cell}, {(shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)")}";
+    }
 
     /// <summary>
     /// A card for a freshly trained model: architecture, dimensions, hyperparameters and the run's figures. The caller adds

@@ -3,11 +3,12 @@ using System.Numerics;
 namespace RnnLm.Engine.Model;
 
 /// <summary>
-/// The weights of an Elman RNN language model, row-major, in precision <typeparamref name="T"/>
+/// The weights of a recurrent language model, row-major, in precision <typeparamref name="T"/>
 /// (float for training and serving, double for gradient checks). Gradients use the same type.
 /// </summary>
 /// <remarks>
-/// The step is e(t) = x(t)L, h(t) = sigmoid(h(t-1)H + e(t)I + b1), yhat(t) = softmax(h(t)U + b2).
+/// The step is e(t) = x(t)L, h(t) = cell(h(t-1), e(t)) (the sigmoid cell's is sigmoid(h(t-1)H + e(t)I + b1)),
+/// yhat(t) = softmax(h(t)U + b2).
 /// U is kept transposed, one row per word, so that a word's output vector is contiguous:
 /// class-factorized outputs read only the rows of one class.
 /// A gated cell has G = <see cref="ModelShape.Gates"/> blocks of Dh columns side by side in I, H and b1 (one per gate), so
@@ -111,8 +112,9 @@ public sealed class Parameters<T>
     }
 
     /// <summary>
-    /// Fills weights with small uniform noise as rnnlm does (biases and direct connections at zero): every draw comes from
-    /// one seeded generator in a fixed order, so the same seed gives the same bits.
+    /// Fills weights with small uniform noise as rnnlm does (biases and direct connections at zero, but for an LSTM's forget
+    /// gate, whose bias starts at 1 so that the memory is kept at first): every draw comes from one seeded generator in a
+    /// fixed order, so the same seed gives the same bits.
     /// </summary>
     public void Initialize(int seed, double scale = 0.1)
     {
@@ -129,6 +131,11 @@ public sealed class Parameters<T>
             {
                 values[i] = T.CreateTruncating(((random.NextDouble() * 2) - 1) * scale);
             }
+        }
+
+        if (Shape.Cell == CellKind.Lstm)
+        {
+            HiddenBias.AsSpan(Shape.Hidden, Shape.Hidden).Fill(T.One); // [i | f | g | o]: block 1
         }
     }
 

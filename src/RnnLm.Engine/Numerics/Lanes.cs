@@ -30,6 +30,26 @@ internal unsafe interface ILanes<TVector>
 
     /// <summary>The lanes summed, in the fixed order of the vector type's own Sum.</summary>
     static abstract float Sum(TVector value);
+
+    static abstract TVector Subtract(TVector x, TVector y);
+
+    static abstract TVector Divide(TVector x, TVector y);
+
+    /// <summary>IEEE 754:2019 minimum, as <see cref="MathF.Min"/>: NaN propagates, −0 is below +0.</summary>
+    static abstract TVector Min(TVector x, TVector y);
+
+    /// <summary>IEEE 754:2019 maximum, as <see cref="MathF.Max"/>.</summary>
+    static abstract TVector Max(TVector x, TVector y);
+
+    static abstract TVector Abs(TVector x);
+
+    static abstract TVector Floor(TVector x);
+
+    /// <summary>Lane by lane: <paramref name="x"/> &lt; <paramref name="y"/> ? <paramref name="ifLess"/> : <paramref name="otherwise"/>.</summary>
+    static abstract TVector IfLess(TVector x, TVector y, TVector ifLess, TVector otherwise);
+
+    /// <summary>y·2ⁿ for whole numbers n in [−126, 127] (the exponent bits made directly, exact).</summary>
+    static abstract TVector ScaleByPowerOfTwo(TVector y, TVector n);
 }
 
 /// <summary>
@@ -68,6 +88,32 @@ internal readonly unsafe struct LanesT : ILanes<Vector<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector<float> value) => Vector.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Subtract(Vector<float> x, Vector<float> y) => x - y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Divide(Vector<float> x, Vector<float> y) => x / y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Min(Vector<float> x, Vector<float> y) => Vector.Min(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Max(Vector<float> x, Vector<float> y) => Vector.Max(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Abs(Vector<float> x) => Vector.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Floor(Vector<float> x) => Vector.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> IfLess(Vector<float> x, Vector<float> y, Vector<float> ifLess, Vector<float> otherwise) =>
+        Vector.ConditionalSelect(Vector.LessThan(x, y), ifLess, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> ScaleByPowerOfTwo(Vector<float> y, Vector<float> n) =>
+        y * Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
 }
 
 [StructLayout(LayoutKind.Auto)]
@@ -95,6 +141,32 @@ internal readonly unsafe struct Lanes256 : ILanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> value) => Vector256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> x, Vector256<float> y) => x - y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Divide(Vector256<float> x, Vector256<float> y) => x / y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Min(Vector256<float> x, Vector256<float> y) => Vector256.Min(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> x, Vector256<float> y) => Vector256.Max(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Abs(Vector256<float> x) => Vector256.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Floor(Vector256<float> x) => Vector256.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> IfLess(Vector256<float> x, Vector256<float> y, Vector256<float> ifLess, Vector256<float> otherwise) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(x, y), ifLess, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ScaleByPowerOfTwo(Vector256<float> y, Vector256<float> n) =>
+        y * Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
 }
 
 [StructLayout(LayoutKind.Auto)]
@@ -122,6 +194,32 @@ internal readonly unsafe struct Lanes128 : ILanes<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector128<float> value) => Vector128.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> x, Vector128<float> y) => x - y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Divide(Vector128<float> x, Vector128<float> y) => x / y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Min(Vector128<float> x, Vector128<float> y) => Vector128.Min(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Max(Vector128<float> x, Vector128<float> y) => Vector128.Max(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Abs(Vector128<float> x) => Vector128.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Floor(Vector128<float> x) => Vector128.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> IfLess(Vector128<float> x, Vector128<float> y, Vector128<float> ifLess, Vector128<float> otherwise) =>
+        Vector128.ConditionalSelect(Vector128.LessThan(x, y), ifLess, otherwise);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ScaleByPowerOfTwo(Vector128<float> y, Vector128<float> n) =>
+        y * Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
 }
 
 /// <summary>One float as a vector of one lane: the scalar kind, with the rounding of <see cref="KernelKinds.MultiplyAdd"/>.</summary>
@@ -150,4 +248,28 @@ internal readonly unsafe struct Lanes1 : ILanes<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(float value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Subtract(float x, float y) => x - y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Divide(float x, float y) => x / y;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Min(float x, float y) => MathF.Min(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(float x, float y) => MathF.Max(x, y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Abs(float x) => MathF.Abs(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Floor(float x) => MathF.Floor(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float IfLess(float x, float y, float ifLess, float otherwise) => x < y ? ifLess : otherwise;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ScaleByPowerOfTwo(float y, float n) => y * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
 }

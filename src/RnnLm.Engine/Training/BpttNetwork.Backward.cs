@@ -11,13 +11,13 @@ internal sealed partial class BpttNetwork<T>
 {
     private void Backward(Parameters<T> g)
     {
-        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
+        var (d, dh, b, width) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams, _width);
         var last = _blockStart + _blockSteps - 1;
         _visits = (int)(last - Math.Max(0, _blockStart - _bptt)) + 1;
         _team.Run(_backwardSlice);
 
-        // Stack the visits where some delta is non-zero, latest first; back before the block, the first visit
-        // with none ends the walk, since nothing flows further back from it.
+        // Stack the visits where some delta is non-zero, latest first. (A gated cell can carry dJ/dh(t−1) past a
+        // visit whose deltas are all zero, so the walk is not cut at the first such visit.)
         var stacked = 0;
         for (var v = 0; v < _visits; v++)
         {
@@ -29,20 +29,19 @@ internal sealed partial class BpttNetwork<T>
 
             if (!live)
             {
-                if (last - v < _blockStart)
-                {
-                    break;
-                }
-
                 continue;
             }
 
             if (stacked != v)
             {
-                _deltas.AsSpan(v * b * dh, b * dh).CopyTo(_deltas.AsSpan(stacked * b * dh));
+                _deltas.AsSpan(v * b * width, b * width).CopyTo(_deltas.AsSpan(stacked * b * width));
                 _previousStack.AsSpan(v * b * dh, b * dh).CopyTo(_previousStack.AsSpan(stacked * b * dh));
                 _embeddedStack.AsSpan(v * b * d, b * d).CopyTo(_embeddedStack.AsSpan(stacked * b * d));
                 _inputStack.AsSpan(v * b, b).CopyTo(_inputStack.AsSpan(stacked * b));
+                if (_cell == CellKind.Gru)
+                {
+                    _resetStack.AsSpan(v * b * dh, b * dh).CopyTo(_resetStack.AsSpan(stacked * b * dh));
+                }
             }
 
             stacked++;
@@ -57,11 +56,11 @@ internal sealed partial class BpttNetwork<T>
     }
 
     // Member's slice of the streams back through time: the deltas of every visit at their slab, with h(t−1),
-    // e(t) and x(t) beside them. A slice whose carry has died before the block fills its remaining slabs
-    // without arithmetic: its deltas are zero there.
+    // e(t) and x(t) (and the GRU's r ⊙ h(t−1)) beside them. A slice whose carry has died before the block fills its
+    // remaining slabs without arithmetic: its deltas are zero there.
     private void BackwardSlice(int member)
     {
-        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
+        var (d, dh, b, width) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams, _width);
         var (first, end) = Gemm.SplitRows(b, _slices, member);
         var count = end - first;
         var live = _live.AsSpan(member * _window, _visits);
@@ -73,6 +72,8 @@ internal sealed partial class BpttNetwork<T>
 
         var carry = _carry.AsSpan(first * dh, count * dh);
         carry.Clear();
+        var memoryCarry = _cell == CellKind.Lstm ? _memoryCarry.AsSpan(first * dh, count * dh) : [];
+        memoryCarry.Clear();
         var last = _blockStart + _blockSteps - 1;
         var dead = false;
         for (var v = 0; v < _visits; v++)
@@ -81,11 +82,15 @@ internal sealed partial class BpttNetwork<T>
             var slot = (int)(t % _window);
             var inputs = _inputs[slot].AsSpan(first, count);
             var hidden = _hidden[slot].AsSpan(first * dh, count * dh);
-            var delta = _deltas.AsSpan(((v * b) + first) * dh, count * dh);
+            var delta = _deltas.AsSpan(((v * b) + first) * width, count * width);
             var any = false;
             if (dead)
             {
                 delta.Clear();
+            }
+            else if (_cell != CellKind.Sigmoid)
+            {
+                any = _cell == CellKind.Gru ? GruBackward(t, slot, first, count, carry, delta) : LstmBackward(t, slot, first, count, carry, delta);
             }
             else
             {
@@ -98,8 +103,7 @@ internal sealed partial class BpttNetwork<T>
                         continue;
                     }
 
-                    var output = t >= _blockStart ? _blockHiddenGrad.AsSpan(_blockRows[((int)(t - _blockStart) * b) + first + s] * dh, dh) : [];
-                    any |= Delta(carry.Slice(s * dh, dh), output, hidden.Slice(s * dh, dh), row, Clip);
+                    any |= Gates.SigmoidDelta(carry.Slice(s * dh, dh), OutputGradient(t, first + s), hidden.Slice(s * dh, dh), row, Clip);
                 }
             }
 
@@ -107,30 +111,56 @@ internal sealed partial class BpttNetwork<T>
             _previous[slot].AsSpan(first * dh, count * dh).CopyTo(_previousStack.AsSpan(((v * b) + first) * dh));
             inputs.CopyTo(_inputStack.AsSpan((v * b) + first, count));
             Gather(inputs, _embeddedStack.AsSpan(((v * b) + first) * d, count * d));
-            if (!any)
+            if (_cell == CellKind.Gru)
             {
-                dead |= t < _blockStart;
-                carry.Clear();
-                continue;
+                _reset[slot].AsSpan(first * dh, count * dh).CopyTo(_resetStack.AsSpan(((v * b) + first) * dh));
             }
 
-            // dJ/dh(t−1) = delta Hᵀ, except into a sentence start, where h(t−1) = 0 is a constant.
-            Gemm.Multiply<T>(delta, dh, false, _recurrentTransposed, dh, false, carry, dh, count, dh, dh, false);
+            if (_cell == CellKind.Sigmoid)
+            {
+                if (!any)
+                {
+                    dead |= t < _blockStart;
+                    carry.Clear();
+                    continue;
+                }
+
+                // dJ/dh(t−1) = delta Hᵀ.
+                if (Dropped.HasFlag(GradientTerms.Recurrent))
+                {
+                    carry.Clear();
+                }
+                else
+                {
+                    Gemm.Multiply<T>(delta, dh, false, _recurrentTransposed, dh, false, carry, dh, count, dh, dh, false);
+                }
+            }
+
+            // Nothing flows into a sentence start, where h(t−1) = 0 (and c(t−1) = 0) is a constant.
             for (var s = 0; s < count; s++)
             {
                 if (inputs[s] < 0 || _starts[slot][first + s])
                 {
                     carry.Slice(s * dh, dh).Clear();
+                    if (!memoryCarry.IsEmpty)
+                    {
+                        memoryCarry.Slice(s * dh, dh).Clear();
+                    }
                 }
+            }
+
+            if (!any && !carry.ContainsAnyExcept(T.Zero) && !memoryCarry.ContainsAnyExcept(T.Zero))
+            {
+                dead |= t < _blockStart;
             }
         }
     }
 
-    // Member's rows of the weight gradients over all stacked steps (dJ/dH += h(t−1)ᵀ delta, dJ/dI += e(t)ᵀ delta,
-    // dJ/db1 += delta) and its rows of delta Iᵀ, the embeddings' gradient.
+    // Member's rows of the weight gradients over all stacked steps (dJ/dH += h(t−1)ᵀ delta, but for the GRU's candidate
+    // (r ⊙ h(t−1))ᵀ δn; dJ/dI += e(t)ᵀ delta; dJ/db1 += delta) and its rows of delta Iᵀ, the embeddings' gradient.
     private void GradientSlice(int member)
     {
-        var (d, dh, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _stacked * _streams, _gradients!);
+        var (d, dh, width, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _width, _stacked * _streams, _gradients!);
         if (rows == 0)
         {
             return;
@@ -138,28 +168,38 @@ internal sealed partial class BpttNetwork<T>
 
         // Rows of dH and dI, so that each member packs only its part of the transposed stacks; every split of a
         // product's rows is Gemm's, which gives each row the bits of one call over all of them.
-        var deltas = _deltas.AsSpan(0, rows * dh);
+        var deltas = _deltas.AsSpan(0, rows * width);
         var (from, to) = Gemm.SplitRows(dh, _team.Size, member);
         if (to > from)
         {
-            Gemm.Multiply<T>(_previousStack.AsSpan(from, ((rows - 1) * dh) + to - from), dh, true, deltas, dh, false, g.Recurrent.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
+            var previousWidth = _cell == CellKind.Gru ? 2 * dh : width;
+            Gemm.Multiply<T>(_previousStack.AsSpan(from, ((rows - 1) * dh) + to - from), dh, true, deltas, width, false, g.Recurrent.AsSpan(from * width, (to - from) * width), width, to - from, previousWidth, rows, true);
+            if (_cell == CellKind.Gru)
+            {
+                Gemm.Multiply<T>(_resetStack.AsSpan(from, ((rows - 1) * dh) + to - from), dh, true, deltas[(2 * dh)..], width, false, g.Recurrent.AsSpan((from * width) + (2 * dh), ((to - from - 1) * width) + dh), width, to - from, dh, rows, true);
+            }
+        }
+
+        (from, to) = Gemm.SplitRows(width, _team.Size, member);
+        if (to > from)
+        {
             var bias = g.HiddenBias.AsSpan(from, to - from);
             for (var r = 0; r < rows; r++)
             {
-                TensorPrimitives.Add(bias, _deltas.AsSpan((r * dh) + from, to - from), bias);
+                TensorPrimitives.Add(bias, _deltas.AsSpan((r * width) + from, to - from), bias);
             }
         }
 
         (from, to) = Gemm.SplitRows(d, _team.Size, member);
         if (to > from)
         {
-            Gemm.Multiply<T>(_embeddedStack.AsSpan(from, ((rows - 1) * d) + to - from), d, true, deltas, dh, false, g.Input.AsSpan(from * dh, (to - from) * dh), dh, to - from, dh, rows, true);
+            Gemm.Multiply<T>(_embeddedStack.AsSpan(from, ((rows - 1) * d) + to - from), d, true, deltas, width, false, g.Input.AsSpan(from * width, (to - from) * width), width, to - from, width, rows, true);
         }
 
         var (first, end) = Gemm.SplitRows(rows, _team.Size, member);
         if (end > first)
         {
-            Gemm.Multiply<T>(_deltas.AsSpan(first * dh, (end - first) * dh), dh, false, _p.Input, dh, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, dh, false);
+            Gemm.Multiply<T>(_deltas.AsSpan(first * width, (end - first) * width), width, false, _p.Input, width, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, width, false);
         }
     }
 
@@ -168,7 +208,7 @@ internal sealed partial class BpttNetwork<T>
     // and I and the part of b1 whose gradient it formed (read where they were written).
     private void FinishSlice(int member)
     {
-        var (d, dh, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _stacked * _streams, _gradients!);
+        var (d, dh, width, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _width, _stacked * _streams, _gradients!);
         var touched = _touched[member];
         var count = 0;
         for (var r = 0; r < rows; r++)
@@ -180,7 +220,11 @@ internal sealed partial class BpttNetwork<T>
             }
 
             var row = g.Embedding.AsSpan(x * d, d);
-            TensorPrimitives.Add(row, _embeddingGrads.AsSpan(r * d, d), row);
+            if (!Dropped.HasFlag(GradientTerms.Embedding))
+            {
+                TensorPrimitives.Add(row, _embeddingGrads.AsSpan(r * d, d), row);
+            }
+
             if (!_marked[x])
             {
                 _marked[x] = true;
@@ -205,10 +249,11 @@ internal sealed partial class BpttNetwork<T>
         }
 
         var (from, to) = Gemm.SplitRows(dh, _team.Size, member);
-        StepWeights(_p.Recurrent.AsSpan(from * dh, (to - from) * dh), g.Recurrent.AsSpan(from * dh, (to - from) * dh), rate, decay);
+        StepWeights(_p.Recurrent.AsSpan(from * width, (to - from) * width), g.Recurrent.AsSpan(from * width, (to - from) * width), rate, decay);
+        (from, to) = Gemm.SplitRows(width, _team.Size, member);
         StepWeights(_p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, T.Zero);
         (from, to) = Gemm.SplitRows(d, _team.Size, member);
-        StepWeights(_p.Input.AsSpan(from * dh, (to - from) * dh), g.Input.AsSpan(from * dh, (to - from) * dh), rate, decay);
+        StepWeights(_p.Input.AsSpan(from * width, (to - from) * width), g.Input.AsSpan(from * width, (to - from) * width), rate, decay);
     }
 
     // weights −= rate·gradient + decay·weights, then the gradient is cleared for the next block. A decay below
@@ -224,41 +269,6 @@ internal sealed partial class BpttNetwork<T>
 
         TensorPrimitives.MultiplyAdd(gradient, -rate, weights, weights);
         gradient.Clear();
-    }
-
-    // delta = clamp((carry + output) ⊙ sigmoid'(pre), ±clip), where sigmoid' = h(1 − h) and the output layer's
-    // gradient is absent (empty) before the block. Returns whether any element is non-zero. The vector lanes and
-    // the scalar tail do the same arithmetic, element by element.
-    private static bool Delta(ReadOnlySpan<T> carry, ReadOnlySpan<T> output, ReadOnlySpan<T> h, Span<T> delta, T clip)
-    {
-        var any = false;
-        var j = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            var (low, high) = (new Vector<T>(-clip), new Vector<T>(clip));
-            for (; j + Vector<T>.Count <= delta.Length; j += Vector<T>.Count)
-            {
-                var gradient = new Vector<T>(carry[j..]);
-                if (!output.IsEmpty)
-                {
-                    gradient += new Vector<T>(output[j..]);
-                }
-
-                var hv = new Vector<T>(h[j..]);
-                var value = Vector.Clamp(gradient * hv * (Vector<T>.One - hv), low, high);
-                value.CopyTo(delta[j..]);
-                any |= !Vector.EqualsAll(value, Vector<T>.Zero);
-            }
-        }
-
-        for (; j < delta.Length; j++)
-        {
-            var gradient = output.IsEmpty ? carry[j] : carry[j] + output[j];
-            delta[j] = T.Clamp(gradient * h[j] * (T.One - h[j]), -clip, clip);
-            any |= delta[j] != T.Zero;
-        }
-
-        return any;
     }
 
     private void Gather(ReadOnlySpan<int> inputs, Span<T> destination)

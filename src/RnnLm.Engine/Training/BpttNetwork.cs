@@ -6,7 +6,8 @@ using RnnLm.Engine.Numerics;
 namespace RnnLm.Engine.Training;
 
 /// <summary>
-/// Runs B sentence streams in lock-step through the network and back-propagates through time in blocks.
+/// Runs B sentence streams in lock-step through the network and back-propagates through time in blocks, for every
+/// kind of hidden layer (<see cref="CellKind"/>).
 /// </summary>
 /// <remarks>
 /// Each stream reads whole sentences one after the other; the hidden state restarts at zero with each
@@ -22,8 +23,8 @@ namespace RnnLm.Engine.Training;
 /// depend on the team's size.
 /// </para>
 /// <para>
-/// This file holds the state and runs a block forward; BpttNetwork.Backward carries it back through time,
-/// forms the weight gradients and takes the step.
+/// This file holds the state and runs a block forward; BpttNetwork.Cells has the gated cells' steps forward and back;
+/// BpttNetwork.Backward carries a block back through time, forms the weight gradients and takes the step.
 /// </para>
 /// </remarks>
 internal sealed partial class BpttNetwork<T>
@@ -34,6 +35,8 @@ internal sealed partial class BpttNetwork<T>
     private const int MinSliceStreams = 8;
 
     private readonly Parameters<T> _p;
+    private readonly CellKind _cell;
+    private readonly int _width; // G·Dh: the columns of I, H and b1, every gate's pre-activation side by side
     private readonly OutputLayer<T> _output;
     private readonly Func<int, int[]?> _nextSentence;
     private readonly int _streams;
@@ -54,6 +57,10 @@ internal sealed partial class BpttNetwork<T>
     private readonly int[][] _inputs; // [window][B] x(t), −1 when the stream is idle
     private readonly int[][] _targets; // [window][B] the word predicted at t
     private readonly bool[][] _starts; // [window][B] t is the first step of a sentence, so h(t−1) = 0 is a constant
+    private readonly T[][] _gates; // [window][B, G·Dh] the gated cells' gates after their activations (GRU [r|z|n], LSTM [i|f|g|o])
+    private readonly T[][] _reset; // [window][B, Dh] GRU: r ⊙ h(t−1), the candidate's recurrent input
+    private readonly T[][] _memory; // [window][B, Dh] LSTM: c(t)
+    private readonly T[][] _previousMemory; // [window][B, Dh] LSTM: c(t−1) as used at t (zero rows at a sentence start)
 
     private readonly int[][] _sentences; // [B] current sentence of each stream (ids, ending in </s>)
     private readonly int[] _positions; // [B] next target index in it
@@ -68,9 +75,12 @@ internal sealed partial class BpttNetwork<T>
 
     // Scratch.
     private readonly T[] _embedded; // [B·block, d] e(t) of the block's steps, stream by stream
-    private readonly T[] _projected; // [B·block, Dh] e(t)I, likewise
+    private readonly T[] _projected; // [B·block, G·Dh] e(t)I, likewise
     private readonly T[] _carry; // [B, Dh] dJ/dh(t) flowing back
-    private readonly T[] _recurrentTransposed; // [Dh, Dh] Hᵀ, made once a block for the steps back through time
+    private readonly T[] _memoryCarry; // [B, Dh] LSTM: dJ/dc(t) flowing back
+    private readonly T[] _resetGradient; // [B, Dh] GRU: dJ/d(r ⊙ h(t−1)) = δn H_nᵀ
+    private readonly T[] _discard; // [B, Dh] GRU: where a dropped term's sum goes (tests only)
+    private readonly T[] _recurrentTransposed; // [G·Dh, Dh] Hᵀ, made once a block for the steps back through time
     private readonly bool[] _live; // [team, window] the member's slice has a non-zero delta at the visit
     private readonly int[][] _touched; // [team][window·B] embedding rows a member has summed into this block
     private readonly bool[] _marked; // [|V|] the row is in its owner's list
@@ -78,8 +88,9 @@ internal sealed partial class BpttNetwork<T>
     // Back-propagation through a block stacks the steps it visits, latest first, and forms the weight gradients
     // with one product over all of them instead of one per step. Visit v (step last − v) is written at slab v
     // and the slabs of steps with no non-zero delta are then squeezed out.
-    private readonly T[] _deltas; // [window·B, Dh] dJ/d(pre-activation)
+    private readonly T[] _deltas; // [window·B, G·Dh] dJ/d(pre-activation) of every gate
     private readonly T[] _previousStack; // [window·B, Dh] h(t−1)
+    private readonly T[] _resetStack; // [window·B, Dh] GRU: r ⊙ h(t−1)
     private readonly int[] _inputStack; // [window·B] x(t), −1 when idle
     private readonly T[] _embeddedStack; // [window·B, d] e(t)
     private readonly T[] _embeddingGrads; // [window·B, d]
@@ -95,6 +106,7 @@ internal sealed partial class BpttNetwork<T>
         ArgumentOutOfRangeException.ThrowIfLessThan(bptt, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
         _p = parameters;
+        (_cell, _width) = (parameters.Shape.Cell, parameters.Shape.Gates * parameters.Shape.Hidden);
         _output = new OutputLayer<T>(parameters, classes, team);
         _nextSentence = nextSentence;
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
@@ -107,6 +119,11 @@ internal sealed partial class BpttNetwork<T>
         _inputs = NewArrays<int>(_window, streams);
         _targets = NewArrays<int>(_window, streams);
         _starts = NewArrays<bool>(_window, streams);
+        var (gru, lstm) = (_cell == CellKind.Gru, _cell == CellKind.Lstm);
+        _gates = NewArrays<T>(_window, _cell == CellKind.Sigmoid ? 0 : streams * _width);
+        _reset = NewArrays<T>(_window, gru ? streams * dh : 0);
+        _memory = NewArrays<T>(_window, lstm ? streams * dh : 0);
+        _previousMemory = NewArrays<T>(_window, lstm ? streams * dh : 0);
         _sentences = new int[streams][];
         _positions = new int[streams];
         for (var b = 0; b < streams; b++)
@@ -115,14 +132,18 @@ internal sealed partial class BpttNetwork<T>
         }
 
         _embedded = new T[streams * block * d];
-        _projected = new T[streams * block * dh];
+        _projected = new T[streams * block * _width];
         _carry = new T[streams * dh];
-        _recurrentTransposed = new T[dh * dh];
+        _memoryCarry = new T[lstm ? streams * dh : 0];
+        _resetGradient = new T[gru ? streams * dh : 0];
+        _discard = new T[gru ? streams * dh : 0];
+        _recurrentTransposed = new T[_width * dh];
         _live = new bool[team.Size * _window];
         _touched = NewArrays<int>(team.Size, _window * streams);
         _marked = new bool[parameters.Shape.VocabularySize];
-        _deltas = new T[_window * streams * dh];
+        _deltas = new T[_window * streams * _width];
         _previousStack = new T[_window * streams * dh];
+        _resetStack = new T[gru ? _window * streams * dh : 0];
         _inputStack = new int[_window * streams];
         _embeddedStack = new T[_window * streams * d];
         _embeddingGrads = new T[_window * streams * d];
@@ -133,8 +154,11 @@ internal sealed partial class BpttNetwork<T>
         _blockLogProbs = new T[streams * block];
     }
 
-    /// <summary>Gradient clipping: each component of dJ/d(pre-activation) is clipped to ±this (rnnlm's cutoff).</summary>
+    /// <summary>Gradient clipping: each component of dJ/d(pre-activation) of every gate is clipped to ±this (rnnlm's cutoff).</summary>
     public T Clip { get; set; } = T.PositiveInfinity;
+
+    /// <summary>Terms left out of the gradient, for the tests that prove each one matters; none in training.</summary>
+    internal GradientTerms Dropped { get; set; }
 
     /// <summary>
     /// When set, every block ends with the SGD step on the recurrent part: weights ← weights·(1 − Decay) −
@@ -236,14 +260,15 @@ internal sealed partial class BpttNetwork<T>
         return active;
     }
 
-    // Member's slice of the streams through the block's steps: pre = h(t−1)H + e(t)I + b1, h(t) = sigmoid(pre).
+    // Member's slice of the streams through the block's steps: pre = b1 + h(t−1)H + e(t)I for every gate, then the
+    // cell: h(t) = sigmoid(pre), or the GRU's and the LSTM's steps (BpttNetwork.Cells).
     private void ForwardSlice(int member)
     {
-        var (d, dh, b) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams);
+        var (d, dh, b, width) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams, _width);
 
         // Hᵀ for the way back (H does not change before then): the member's rows of H into columns of Hᵀ.
         var (hFrom, hTo) = WorkTeam.Split(dh, _team.Size, member);
-        Transpose(_p.Recurrent, _recurrentTransposed, dh, hFrom, hTo);
+        Transpose(_p.Recurrent, _recurrentTransposed, dh, width, hFrom, hTo);
         var (first, end) = Gemm.SplitRows(b, _slices, member);
         var count = end - first;
         if (count == 0)
@@ -262,8 +287,8 @@ internal sealed partial class BpttNetwork<T>
             }
         }
 
-        Gemm.Multiply<T>(_embedded.AsSpan(first * _block * d, blockRows * d), d, false, _p.Input, dh, false,
-                         _projected.AsSpan(first * _block * dh, blockRows * dh), dh, blockRows, dh, d, false);
+        Gemm.Multiply<T>(_embedded.AsSpan(first * _block * d, blockRows * d), d, false, _p.Input, width, false,
+                         _projected.AsSpan(first * _block * width, blockRows * width), width, blockRows, width, d, false);
         for (var i = 0; i < steps; i++)
         {
             var step = _blockStart + i;
@@ -272,31 +297,43 @@ internal sealed partial class BpttNetwork<T>
             var inputs = _inputs[slot].AsSpan(first, count);
             var previous = _previous[slot].AsSpan(first * dh, count * dh);
             var hidden = _hidden[slot].AsSpan(first * dh, count * dh);
+            var pre = _cell == CellKind.Sigmoid ? hidden : _gates[slot].AsSpan(first * width, count * width);
             for (var s = 0; s < count; s++)
             {
-                var row = previous.Slice(s * dh, dh);
-                if (inputs[s] < 0 || _starts[slot][first + s])
+                var restart = inputs[s] < 0 || _starts[slot][first + s];
+                Restart(_hidden[previousSlot], first + s, restart, previous.Slice(s * dh, dh));
+                if (_cell == CellKind.Lstm)
                 {
-                    row.Clear();
-                }
-                else
-                {
-                    _hidden[previousSlot].AsSpan((first + s) * dh, dh).CopyTo(row);
+                    Restart(_memory[previousSlot], first + s, restart, _previousMemory[slot].AsSpan((first + s) * dh, dh));
                 }
 
-                _p.HiddenBias.CopyTo(hidden.Slice(s * dh, dh));
+                _p.HiddenBias.CopyTo(pre.Slice(s * width, width));
             }
 
-            Gemm.Multiply<T>(previous, dh, false, _p.Recurrent, dh, false, hidden, dh, count, dh, dh, true);
+            // A GRU's candidate takes r ⊙ h(t−1), known only once r is: here its reset and update gates alone.
+            var recurrentWidth = _cell == CellKind.Gru ? 2 * dh : width;
+            Gemm.Multiply<T>(previous, dh, false, _p.Recurrent, width, false, pre, width, count, recurrentWidth, dh, true);
             for (var s = 0; s < count; s++)
             {
-                var row = hidden.Slice(s * dh, dh);
-                TensorPrimitives.Add(row, _projected.AsSpan((((first + s) * _block) + i) * dh, dh), row);
+                var row = pre.Slice(s * width, width);
+                TensorPrimitives.Add(row, _projected.AsSpan((((first + s) * _block) + i) * width, width), row);
             }
 
-            // TensorPrimitives takes narrower vectors for shorter spans; a slice is at least 8 floats, where every
-            // width gives the same bits (tested with slices of 8 and 9 against one of 17).
-            TensorPrimitives.Sigmoid<T>(hidden, hidden);
+            switch (_cell)
+            {
+                case CellKind.Gru:
+                    GruForward(slot, first, count);
+                    break;
+                case CellKind.Lstm:
+                    LstmForward(slot, first, count);
+                    break;
+                default:
+                    // TensorPrimitives takes narrower vectors for shorter spans; a slice is at least 8 floats, where every
+                    // width gives the same bits (tested with slices of 8 and 9 against one of 17).
+                    TensorPrimitives.Sigmoid<T>(hidden, hidden);
+                    break;
+            }
+
             for (var s = 0; s < count; s++)
             {
                 var blockRow = _blockRows[(i * b) + first + s];
@@ -312,14 +349,27 @@ internal sealed partial class BpttNetwork<T>
         }
     }
 
-    // destination[j, i] = source[i, j] for rows [from, to) of a square [n, n] matrix.
-    private static void Transpose(ReadOnlySpan<T> source, Span<T> destination, int n, int from, int to)
+    // The state a stream's step starts from: zeros at a sentence start or when idle, else the last step's.
+    private static void Restart(T[] last, int stream, bool restart, Span<T> row)
+    {
+        if (restart)
+        {
+            row.Clear();
+        }
+        else
+        {
+            last.AsSpan(stream * row.Length, row.Length).CopyTo(row);
+        }
+    }
+
+    // destination[j, i] = source[i, j] for rows [from, to) of a [rows, columns] matrix.
+    private static void Transpose(ReadOnlySpan<T> source, Span<T> destination, int rows, int columns, int from, int to)
     {
         for (var i = from; i < to; i++)
         {
-            for (var j = 0; j < n; j++)
+            for (var j = 0; j < columns; j++)
             {
-                destination[(j * n) + i] = source[(i * n) + j];
+                destination[(j * rows) + i] = source[(i * columns) + j];
             }
         }
     }

@@ -46,7 +46,7 @@ public sealed class Trainer
         var total = Stopwatch.StartNew();
         var o = _options;
         var vocabulary = Vocabulary.Build(train, o.MinCount);
-        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0);
+        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0, o.Cell);
         var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;
         shape = shape with { ClassCount = classes?.ClassCount ?? 0 };
         var parameters = new Parameters<float>(shape);
@@ -182,9 +182,14 @@ public sealed class Trainer
     private string Metadata(CheckpointState state)
     {
         var o = _options;
-        // Nor the thread count: it changes the speed, never the weights.
+        // Nor the thread count: it changes the speed, never the weights. The sigmoid cell, which every model had before
+        // there were others, is left unsaid, so that its models keep their bytes.
         var trainer = JsonSerializer.SerializeToNode(o, CheckpointJson.Default.TrainingOptions)!.AsObject();
         trainer.Remove("threads");
+        if (o.Cell == CellKind.Sigmoid)
+        {
+            trainer.Remove("cell");
+        }
         var node = new JsonObject
         {
             ["trainer"] = trainer,

@@ -13,6 +13,9 @@ public sealed record TrainingOptions
 
     public int Embedding { get; init; } = 100;
 
+    /// <summary>The hidden layer: the research notes' sigmoid (Elman) layer, a GRU or an LSTM.</summary>
+    public CellKind Cell { get; init; } = CellKind.Sigmoid;
+
     public OutputKind Output { get; init; } = OutputKind.Classes;
 
     public int Classes { get; init; } = 100;

@@ -91,6 +91,7 @@ public sealed class TrainingSettings
     [
         new NumberSetting<int>("hidden", "Dh, the hidden layer's width", o => o.Hidden, (o, v) => o with { Hidden = v }, 1, 1024),
         new NumberSetting<int>("embedding", "d, a word embedding's width", o => o.Embedding, (o, v) => o with { Embedding = v }, 1, 1024) { Follows = "hidden" },
+        new ChoiceSetting<CellKind>("cell", "Hidden layer: the sigmoid (Elman) layer of the research notes, a GRU (Cho et al. 2014) or an LSTM (forget-gate bias 1, no peepholes)", o => o.Cell, (o, v) => o with { Cell = v }),
         new ChoiceSetting<OutputKind>("output", "Output layer: classes (class-factorized softmax, fast) or full (softmax over the whole vocabulary)", o => o.Output, (o, v) => o with { Output = v }),
         new NumberSetting<int>("classes", "Frequency classes of a class-factorized output (capped at the vocabulary size)", o => o.Classes, (o, v) => o with { Classes = v }, 1, 10_000),
         new NumberSetting<int>("bptt", "Steps the error is carried back beyond each block (rnnlm's -bptt)", o => o.Bptt, (o, v) => o with { Bptt = v }, 0, 64),

@@ -7,7 +7,7 @@ namespace RnnLm.Engine.Tests;
 /// Inference on tiny hand-built models: exact perplexity of a uniform model, normalization, consistency between
 /// scoring and next-word distributions, corpus scoring, top-k, sampling and thread safety.
 /// </summary>
-public class InferenceTests
+public partial class InferenceTests
 {
     private const string Unknown1 = "zz-not-a-word";
     private const string Unknown2 = "qq-also-unknown";
@@ -290,14 +290,16 @@ public class InferenceTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void TopKOfOneIsGreedyDecoding(OutputKind output)
+    [InlineData(OutputKind.Full, CellKind.Sigmoid)]
+    [InlineData(OutputKind.Classes, CellKind.Sigmoid)]
+    [InlineData(OutputKind.Classes, CellKind.Gru)] // generation advances the running state, h and the LSTM's c
+    [InlineData(OutputKind.Full, CellKind.Lstm)]
+    public void TopKOfOneIsGreedyDecoding(OutputKind output, CellKind cell)
     {
-        var model = BuildModel(output, 120, classCount: 8, embedding: 8, hidden: 12, seed: 61, scale: 1.5, biasScale: 1.5);
+        var model = BuildModel(output, 120, classCount: 8, embedding: 8, hidden: 12, seed: 61, scale: 1.5, biasScale: 1.5, cell);
         List<string> context = [ContentWords(model.Vocabulary)[2]];
         var generation = model.Generate(context, new SamplingOptions(MaxTokens: 25, TopK: 1, Seed: 99));
-        Assert.NotEmpty(generation.Tokens);
+        Assert.True(generation.Tokens.Count > 3, $"{generation.Tokens.Count} tokens: too few steps to exercise the running state");
 
         foreach (var token in generation.Tokens)
         {
@@ -449,11 +451,12 @@ public class InferenceTests
     }
 
     // A model over a Zipfian vocabulary with uniform(-scale, scale) weights and uniform(-biasScale, biasScale) biases.
-    private static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale)
+    private static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale,
+                                            CellKind cell = CellKind.Sigmoid)
     {
         var vocabulary = Zipf.VocabularyOf(size);
         var classes = output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, classCount) : null;
-        var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0));
+        var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0, cell));
         parameters.Initialize(seed, scale);
         var random = new Random(seed + 1_000);
         foreach (var (name, values) in parameters.Tensors())

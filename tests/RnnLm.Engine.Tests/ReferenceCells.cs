@@ -1,0 +1,84 @@
+using RnnLm.Engine.Model;
+
+namespace RnnLm.Engine.Tests;
+
+/// <summary>
+/// One step of each hidden layer, plainly, in double precision, written from the equations in the README: the
+/// definition the trainer's gradients (<see cref="GradientCheckTests"/>) and the sessions' scores are checked against.
+/// Gate k's pre-activation reads columns [k·Dh, (k + 1)·Dh) of I, H and b1.
+/// </summary>
+internal static class ReferenceCells
+{
+    /// <summary>h(t) and, for an LSTM, c(t).</summary>
+    internal sealed record State(double[] Hidden, double[] Memory);
+
+    /// <summary>The state before a sentence: h = 0, c = 0.</summary>
+    public static State Start(ModelShape shape) => new(new double[shape.Hidden], new double[shape.Hidden]);
+
+    public static State Step(Parameters<double> p, State previous, int input)
+    {
+        var dh = p.Shape.Hidden;
+        var (h, c) = (new double[dh], new double[dh]);
+        switch (p.Shape.Cell)
+        {
+            case CellKind.Gru:
+                var reset = new double[dh];
+                for (var j = 0; j < dh; j++)
+                {
+                    var r = Sigmoid(Pre(p, 0, j, input, previous.Hidden));
+                    reset[j] = r * previous.Hidden[j];
+                }
+
+                for (var j = 0; j < dh; j++)
+                {
+                    var z = Sigmoid(Pre(p, 1, j, input, previous.Hidden));
+                    var n = Math.Tanh(Pre(p, 2, j, input, reset));
+                    h[j] = (z * previous.Hidden[j]) + ((1 - z) * n);
+                }
+
+                break;
+            case CellKind.Lstm:
+                for (var j = 0; j < dh; j++)
+                {
+                    var i = Sigmoid(Pre(p, 0, j, input, previous.Hidden));
+                    var f = Sigmoid(Pre(p, 1, j, input, previous.Hidden));
+                    var g = Math.Tanh(Pre(p, 2, j, input, previous.Hidden));
+                    var o = Sigmoid(Pre(p, 3, j, input, previous.Hidden));
+                    c[j] = (f * previous.Memory[j]) + (i * g);
+                    h[j] = o * Math.Tanh(c[j]);
+                }
+
+                break;
+            default:
+                for (var j = 0; j < dh; j++)
+                {
+                    h[j] = Sigmoid(Pre(p, 0, j, input, previous.Hidden));
+                }
+
+                break;
+        }
+
+        return new State(h, c);
+    }
+
+    // b1 + e(t) I + recurrent H at column j of gate block k.
+    private static double Pre(Parameters<double> p, int k, int j, int input, double[] recurrent)
+    {
+        var (d, dh, width) = (p.Shape.Embedding, p.Shape.Hidden, p.Shape.Gates * p.Shape.Hidden);
+        var column = (k * dh) + j;
+        var pre = p.HiddenBias[column];
+        for (var i = 0; i < dh; i++)
+        {
+            pre += recurrent[i] * p.Recurrent[(i * width) + column];
+        }
+
+        for (var i = 0; i < d; i++)
+        {
+            pre += p.Embedding[(input * d) + i] * p.Input[(i * width) + column];
+        }
+
+        return pre;
+    }
+
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+}
