@@ -33,7 +33,7 @@ public sealed class TrainerTests : IDisposable
         return result;
     }
 
-    private static TrainingOptions Small(OutputKind output) => new()
+    internal static TrainingOptions Small(OutputKind output) => new()
     {
         Hidden = 16,
         Embedding = 8,

@@ -8,6 +8,7 @@ namespace RnnLm.Engine.Numerics;
 /// subtract, divide, square root; no fused multiply-add), so an element gets the same bits in a vector's lane and in
 /// the scalar tail, whatever span it is part of: a split of the work over threads never changes a weight.
 /// </summary>
+/// <remarks>Each kernel takes <c>vectorized: false</c> to run its scalar path alone, as a machine without SIMD does (for tests).</remarks>
 internal static class Updates
 {
     // A squared norm is summed in T over chunks of this many elements (from the span's start), and the chunks in double:
@@ -16,7 +17,7 @@ internal static class Updates
 
     /// <summary>SGD: w ← w·keep − rate·(scale·g), then g ← 0.</summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
-    public static void Sgd<T>(Span<T> weights, Span<T> gradient, T rate, T scale, T keep)
+    public static void Sgd<T>(Span<T> weights, Span<T> gradient, T rate, T scale, T keep, bool vectorized = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (gradient.Length != weights.Length)
@@ -25,7 +26,7 @@ internal static class Updates
         }
 
         var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        if (vectorized && Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
             var (rates, scales, keeps) = (new Vector<T>(rate), new Vector<T>(scale), new Vector<T>(keep));
             for (; i + Vector<T>.Count <= weights.Length; i += Vector<T>.Count)
@@ -46,7 +47,7 @@ internal static class Updates
 
     /// <summary>AdaGrad: G = scale·g; A ← A + G²; w ← w·keep − rate·G / (√A + epsilon), then g ← 0.</summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
-    public static void AdaGrad<T>(Span<T> weights, Span<T> gradient, Span<T> accumulators, T rate, T scale, T keep, T epsilon)
+    public static void AdaGrad<T>(Span<T> weights, Span<T> gradient, Span<T> accumulators, T rate, T scale, T keep, T epsilon, bool vectorized = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (gradient.Length != weights.Length || accumulators.Length != weights.Length)
@@ -55,7 +56,7 @@ internal static class Updates
         }
 
         var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        if (vectorized && Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
             var (rates, scales, keeps, epsilons) = (new Vector<T>(rate), new Vector<T>(scale), new Vector<T>(keep), new Vector<T>(epsilon));
             for (; i + Vector<T>.Count <= weights.Length; i += Vector<T>.Count)
@@ -79,24 +80,24 @@ internal static class Updates
     }
 
     /// <summary>Σ x², summed in a fixed order: the same span gives the same bits every time.</summary>
-    public static double SumOfSquares<T>(ReadOnlySpan<T> values)
+    public static double SumOfSquares<T>(ReadOnlySpan<T> values, bool vectorized = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double total = 0;
         for (var start = 0; start < values.Length; start += NormChunk)
         {
-            total += double.CreateTruncating(ChunkSumOfSquares(values.Slice(start, Math.Min(NormChunk, values.Length - start))));
+            total += double.CreateTruncating(ChunkSumOfSquares(values.Slice(start, Math.Min(NormChunk, values.Length - start)), vectorized));
         }
 
         return total;
     }
 
-    private static T ChunkSumOfSquares<T>(ReadOnlySpan<T> values)
+    private static T ChunkSumOfSquares<T>(ReadOnlySpan<T> values, bool vectorized)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var i = 0;
         var sum = T.Zero;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && values.Length >= Vector<T>.Count)
+        if (vectorized && Vector.IsHardwareAccelerated && Vector<T>.IsSupported && values.Length >= Vector<T>.Count)
         {
             var lanes = Vector<T>.Zero;
             for (; i + Vector<T>.Count <= values.Length; i += Vector<T>.Count)

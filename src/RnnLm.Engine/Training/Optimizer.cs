@@ -35,7 +35,10 @@ internal sealed class Optimizer<T>
     /// <summary>From the block's summed gradient to G: 1 / streams in training.</summary>
     public T Scale { get; set; } = T.One;
 
-    /// <summary>L2: weights (not biases) shrink by this fraction with every step.</summary>
+    /// <summary>
+    /// L2: weights (not biases) shrink by this fraction with every step, w·(1 − Decay) − step, as the in-place SGD step
+    /// of the recurrent part does (its output layer's shrinks after the step, (w − step)·(1 − Decay): Decay·step apart).
+    /// </summary>
     public T Decay { get; set; } = T.Zero;
 
     /// <summary>The most ‖G‖ over the whole model may have; longer gradients are scaled down to it. Zero: no clipping.</summary>
