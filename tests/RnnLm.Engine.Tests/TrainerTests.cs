@@ -4,7 +4,7 @@ using RnnLm.Engine.Training;
 
 namespace RnnLm.Engine.Tests;
 
-public sealed class TrainerTests : IDisposable
+public sealed partial class TrainerTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("rnnlm-trainer-").FullName;
 
@@ -76,14 +76,17 @@ public sealed class TrainerTests : IDisposable
     [InlineData(OutputKind.Full, 6, 17, CellKind.Gru)]
     [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm)]
     [InlineData(OutputKind.Full, 6, 17, CellKind.Lstm)]
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell)
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, true)] // AdaGrad, clipping by norm and dropout
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru, true)]
+    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid, true)]
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, bool adaptive = false)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         // The weights, vocabulary and classes as the model file stores them; the metadata (timings) is left out.
         byte[] Run(int threads, int seed)
         {
-            var options = Small(output) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell };
+            var options = (adaptive ? Adaptive(output, cell) : Small(output)) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell };
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
         }
@@ -118,11 +121,12 @@ public sealed class TrainerTests : IDisposable
     [InlineData(CellKind.Sigmoid)]
     [InlineData(CellKind.Gru)]
     [InlineData(CellKind.Lstm)]
-    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell)
+    [InlineData(CellKind.Lstm, true)] // AdaGrad's state is part of the checkpoint
+    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell, bool adaptive = false)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
-        var options = Small(OutputKind.Classes) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell };
+        var options = (adaptive ? Adaptive(OutputKind.Classes, cell) : Small(OutputKind.Classes)) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell };
         var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, "whole"));
 
         var checkpoints = Path.Combine(_directory, "parts");
@@ -133,7 +137,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(4, resumed.Epochs);
         Assert.Equal(2, resumed.ResumedFromEpoch);
         Assert.Equal(0, whole.ResumedFromEpoch);
-        Assert.Equal(["checkpoint-4.rnnlm", "checkpoint.json"], Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(adaptive ? ["checkpoint-4.optimizer.rnnlm", "checkpoint-4.rnnlm", "checkpoint.json"] : ["checkpoint-4.rnnlm", "checkpoint.json"],
+                     Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(whole.ValidPerplexityPerEpoch, resumed.ValidPerplexityPerEpoch);
         Assert.Equal(cell, resumed.Model.Shape.Cell);
         Assert.Equal(
