@@ -79,14 +79,18 @@ public sealed partial class TrainerTests : IDisposable
     [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, true)] // AdaGrad, clipping by norm and dropout
     [InlineData(OutputKind.Full, 6, 17, CellKind.Gru, true)]
     [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid, true)]
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, bool adaptive = false)
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru, false, 0.3)] // dropout with the in-place SGD step
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, bool adaptive = false, double dropout = 0)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         // The weights, vocabulary and classes as the model file stores them; the metadata (timings) is left out.
         byte[] Run(int threads, int seed)
         {
-            var options = (adaptive ? Adaptive(output, cell) : Small(output)) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell };
+            var options = (adaptive ? Adaptive(output, cell) : Small(output) with { Dropout = dropout }) with
+            {
+                Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell,
+            };
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
         }
