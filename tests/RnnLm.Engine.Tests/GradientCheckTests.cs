@@ -14,6 +14,9 @@ public class GradientCheckTests
     private const int Vocabulary = 7;
     private const int EndOfSentence = 0;
 
+    // Entries of the direct connections' table: few enough that features collide, within and across the two parts.
+    private const int DirectEntries = 23;
+
     // Sentences as ids ending in </s> (id 0). Lengths differ so that streams fall out of step.
     private static readonly int[][] Sentences =
     [
@@ -26,31 +29,23 @@ public class GradientCheckTests
     ];
 
     [Theory]
-    [InlineData(OutputKind.Full, 1, 1, 1)]
-    [InlineData(OutputKind.Full, 3, 1, 1)]
-    [InlineData(OutputKind.Full, 3, 2, 2)]
-    [InlineData(OutputKind.Full, 1, 3, 2)]
-    [InlineData(OutputKind.Classes, 1, 1, 1)]
-    [InlineData(OutputKind.Classes, 3, 1, 1)]
-    [InlineData(OutputKind.Classes, 3, 2, 2)]
-    public void EveryParameterGradientMatchesCentralDifferences(OutputKind output, int bptt, int block, int streams)
+    [InlineData(OutputKind.Full, 1, 1, 1, 0)]
+    [InlineData(OutputKind.Full, 3, 1, 1, 0)]
+    [InlineData(OutputKind.Full, 3, 2, 2, 0)]
+    [InlineData(OutputKind.Full, 1, 3, 2, 0)]
+    [InlineData(OutputKind.Classes, 1, 1, 1, 0)]
+    [InlineData(OutputKind.Classes, 3, 1, 1, 0)]
+    [InlineData(OutputKind.Classes, 3, 2, 2, 0)]
+    [InlineData(OutputKind.Full, 1, 1, 1, 1)] // direct connections: the context-free feature alone
+    [InlineData(OutputKind.Full, 3, 2, 2, 3)]
+    [InlineData(OutputKind.Full, 1, 3, 3, 3)]
+    [InlineData(OutputKind.Classes, 1, 1, 1, 3)]
+    [InlineData(OutputKind.Classes, 3, 1, 1, 1)]
+    [InlineData(OutputKind.Classes, 3, 2, 2, 3)]
+    [InlineData(OutputKind.Classes, 1, 3, 3, 1)]
+    public void EveryParameterGradientMatchesCentralDifferences(OutputKind output, int bptt, int block, int streams, int directOrder)
     {
-        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0);
-        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
-        var parameters = new Parameters<double>(shape);
-        parameters.Initialize(seed: 7, scale: 0.8);
-        var random = new Random(11);
-        foreach (var (name, values) in parameters.Tensors())
-        {
-            if (name.StartsWith('b'))
-            {
-                for (var i = 0; i < values.Length; i++)
-                {
-                    values[i] = random.NextDouble() - 0.5;
-                }
-            }
-        }
-
+        var (parameters, classes) = Model(output, directOrder, seed: 7);
         var timeline = Timeline.Record(Sentences, streams);
         var blocks = (timeline.Steps + block - 1) / block;
         // Check a block in the middle, where truncation and earlier sentences both matter, and the last one.
@@ -69,14 +64,13 @@ public class GradientCheckTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void EveryParameterHasAGradientLargeEnoughThatLosingItFailsTheCheck(OutputKind output)
+    [InlineData(OutputKind.Full, 0)]
+    [InlineData(OutputKind.Classes, 0)]
+    [InlineData(OutputKind.Full, 3)]
+    [InlineData(OutputKind.Classes, 3)]
+    public void EveryParameterHasAGradientLargeEnoughThatLosingItFailsTheCheck(OutputKind output, int directOrder)
     {
-        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0);
-        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
-        var parameters = new Parameters<double>(shape);
-        parameters.Initialize(seed: 7, scale: 0.8);
+        var (parameters, classes) = Model(output, directOrder, seed: 7);
         var timeline = Timeline.Record(Sentences, 1);
         var numeric = NumericGradient(parameters, classes, timeline, bptt: 3, from: 4, to: 6);
         foreach (var (name, values) in numeric.Tensors().Where(t => t.Values.Length > 0))
@@ -84,6 +78,24 @@ public class GradientCheckTests
             // A dropped term leaves the analytic side at zero: relative error 1, far above the 1e-6 threshold.
             Assert.True(Norm(values) > 1e-3, $"{name}: numerical gradient is too small to make the check meaningful");
             Assert.Equal(1.0, RelativeError(new double[values.Length], values));
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void DroppingEitherPartOfTheDirectConnectionsGradientFailsTheCheck(int directOrder)
+    {
+        // D's gradient is the class part's plus the word part's; the loss with one part's weights left out has exactly the
+        // other part's gradient, which must be far from the whole (1e-6 is the check's threshold).
+        var (parameters, classes) = Model(OutputKind.Classes, directOrder, seed: 7);
+        var timeline = Timeline.Record(Sentences, 2);
+        var both = NumericGradient(parameters, classes, timeline, bptt: 1, from: 4, to: 6).Direct;
+        foreach (var parts in new[] { DirectParts.Classes, DirectParts.Words })
+        {
+            var one = NumericGradient(parameters, classes, timeline, bptt: 1, from: 4, to: 6, parts).Direct;
+            Assert.True(Norm(one) > 1e-3, $"{parts}: the part alone has no gradient");
+            Assert.True(RelativeError(one, both) > 1e-3, $"{parts}: the part alone is too close to the whole ({RelativeError(one, both):E2})");
         }
     }
 
@@ -100,20 +112,42 @@ public class GradientCheckTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void TwoThreadsComputeTheSameGradientBitsAsOne(OutputKind output)
+    [InlineData(OutputKind.Full, 0)]
+    [InlineData(OutputKind.Classes, 0)]
+    [InlineData(OutputKind.Full, 3)]
+    [InlineData(OutputKind.Classes, 3)]
+    public void TwoThreadsComputeTheSameGradientBitsAsOne(OutputKind output, int directOrder)
     {
-        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0);
-        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
-        var parameters = new Parameters<double>(shape);
-        parameters.Initialize(seed: 5, scale: 0.8);
+        var (parameters, classes) = Model(output, directOrder, seed: 5);
         var one = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 1);
         var two = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 2);
         foreach (var ((name, a), (_, b)) in one.Tensors().Zip(two.Tensors()))
         {
             Assert.True(a.AsSpan().SequenceEqual(b), name);
         }
+    }
+
+    // A model of the test's vocabulary with random weights, biases and direct connections (order 0: none).
+    private static (Parameters<double> Parameters, ClassMap? Classes) Model(OutputKind output, int directOrder, int seed)
+    {
+        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0,
+            DirectSize: directOrder > 0 ? DirectEntries : 0, DirectOrder: directOrder);
+        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
+        var parameters = new Parameters<double>(shape);
+        parameters.Initialize(seed, scale: 0.8);
+        var random = new Random(seed + 4);
+        foreach (var (name, values) in parameters.Tensors())
+        {
+            if (name.StartsWith('b') || name == "D")
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = random.NextDouble() - 0.5;
+                }
+            }
+        }
+
+        return (parameters, classes);
     }
 
     private static Parameters<double> AnalyticGradient(Parameters<double> parameters, ClassMap? classes, int streams, int bptt, int block, int checkedBlock, int threads = 1)
@@ -131,7 +165,7 @@ public class GradientCheckTests
         return gradient;
     }
 
-    private static Parameters<double> NumericGradient(Parameters<double> parameters, ClassMap? classes, Timeline timeline, int bptt, int from, int to)
+    private static Parameters<double> NumericGradient(Parameters<double> parameters, ClassMap? classes, Timeline timeline, int bptt, int from, int to, DirectParts parts = DirectParts.Both)
     {
         const double step = 1e-5;
         var frozen = new Parameters<double>(parameters.Shape);
@@ -145,9 +179,9 @@ public class GradientCheckTests
             {
                 var original = values[i];
                 values[i] = original + step;
-                var plus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to);
+                var plus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to, parts);
                 values[i] = original - step;
-                var minus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to);
+                var minus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to, parts);
                 values[i] = original;
                 grad[i] = (plus - minus) / (2 * step);
             }
@@ -170,15 +204,27 @@ public class GradientCheckTests
 
     private static double Norm(double[] values) => Math.Sqrt(values.Sum(v => v * v));
 
-    /// <summary>Which sentence step each stream takes at each global step, as the network schedules them.</summary>
-    internal sealed record Timeline(int Steps, (int Input, int Target, bool Start)?[][] Events)
+    /// <summary>Which of the direct connections' weights the reference adds: a part left out has no weights at all.</summary>
+    [Flags]
+    internal enum DirectParts
+    {
+        Classes = 1,
+        Words = 2,
+        Both = Classes | Words,
+    }
+
+    /// <summary>
+    /// Which sentence step each stream takes at each global step, as the network schedules them, with the target's
+    /// context: the words before it, the most recent first, then &lt;s&gt; (id 0), then −1.
+    /// </summary>
+    internal sealed record Timeline(int Steps, (int Input, int Target, bool Start, int[] Context)?[][] Events)
     {
         public static Timeline Record(int[][] sentences, int streams)
         {
             var queue = new Queue<int[]>(sentences);
             var current = new int[streams][];
             var positions = new int[streams];
-            var events = new List<(int, int, bool)?[]>();
+            var events = new List<(int, int, bool, int[])?[]>();
             for (var b = 0; b < streams; b++)
             {
                 current[b] = [];
@@ -186,7 +232,7 @@ public class GradientCheckTests
 
             while (true)
             {
-                var step = new (int, int, bool)?[streams];
+                var step = new (int, int, bool, int[])?[streams];
                 var active = false;
                 for (var b = 0; b < streams; b++)
                 {
@@ -201,7 +247,13 @@ public class GradientCheckTests
                     }
 
                     var p = positions[b]++;
-                    step[b] = (p == 0 ? EndOfSentence : current[b][p - 1], current[b][p], p == 0);
+                    var context = new int[ModelShape.MaxDirectOrder - 1];
+                    for (var j = 0; j < context.Length; j++)
+                    {
+                        context[j] = p - 1 - j >= 0 ? current[b][p - 1 - j] : p - 1 - j == -1 ? EndOfSentence : -1;
+                    }
+
+                    step[b] = (p == 0 ? EndOfSentence : current[b][p - 1], current[b][p], p == 0, context);
                     active = true;
                 }
 
@@ -218,7 +270,7 @@ public class GradientCheckTests
     /// <summary>A plain, unbatched forward pass in double precision: the definition the trainer must agree with.</summary>
     internal static class Reference
     {
-        public static double TruncatedLoss(Parameters<double> p, Parameters<double> frozen, ClassMap? classes, Timeline timeline, int bptt, int from, int to)
+        public static double TruncatedLoss(Parameters<double> p, Parameters<double> frozen, ClassMap? classes, Timeline timeline, int bptt, int from, int to, DirectParts parts = DirectParts.Both)
         {
             var dh = p.Shape.Hidden;
             var streams = timeline.Events.Length == 0 ? 0 : timeline.Events[0].Length;
@@ -238,7 +290,7 @@ public class GradientCheckTests
                     h = Step(weights, e.Start ? new double[dh] : h, e.Input);
                     if (t >= from)
                     {
-                        loss -= LogProb(p, classes, h, e.Target);
+                        loss -= LogProb(p, classes, h, e.Target, e.Context, parts);
                     }
                 }
             }
@@ -269,9 +321,12 @@ public class GradientCheckTests
             return h;
         }
 
-        public static double LogProb(Parameters<double> p, ClassMap? classes, double[] h, int target)
+        /// <summary>log P(target | h, context): the logit of an output is its bias, h · its weights, and the weight of each direct feature.</summary>
+        public static double LogProb(Parameters<double> p, ClassMap? classes, double[] h, int target, int[] context, DirectParts parts = DirectParts.Both)
         {
-            var dh = p.Shape.Hidden;
+            var (dh, size) = (p.Shape.Hidden, p.Shape.DirectSize);
+            var keys = new ulong[Math.Max(1, p.Shape.DirectOrder)];
+            keys = size > 0 ? keys[..DirectFeatures.Keys(context.AsSpan(0, p.Shape.DirectOrder - 1), keys)] : [];
             double Logit(double[] weights, double[] bias, int row)
             {
                 var z = bias[row];
@@ -283,6 +338,10 @@ public class GradientCheckTests
                 return z;
             }
 
+            // The direct weights of class c, or of word w (offset w − first in its class cls; one class for a full softmax).
+            double ClassWeights(int c) => parts.HasFlag(DirectParts.Classes) ? keys.Sum(key => p.Direct[DirectFeatures.ClassIndex(key, c, size)]) : 0;
+            double WordWeights(int cls, int first, int w) => parts.HasFlag(DirectParts.Words) ? keys.Sum(key => p.Direct[DirectFeatures.WordIndex(key, cls, w - first, size)]) : 0;
+
             double LogSoftmax(Func<int, double> logit, int first, int count, int chosen)
             {
                 var logits = Enumerable.Range(first, count).Select(logit).ToArray();
@@ -292,12 +351,13 @@ public class GradientCheckTests
 
             if (classes is null)
             {
-                return LogSoftmax(w => Logit(p.Output, p.OutputBias, w), 0, p.Shape.VocabularySize, target);
+                return LogSoftmax(w => Logit(p.Output, p.OutputBias, w) + WordWeights(0, 0, w), 0, p.Shape.VocabularySize, target);
             }
 
             var cls = classes.ClassOf(target);
-            return LogSoftmax(c => Logit(p.ClassOutput, p.ClassBias, c), 0, classes.ClassCount, cls)
-                + LogSoftmax(w => Logit(p.Output, p.OutputBias, w), classes.Start(cls), classes.Size(cls), target);
+            var start = classes.Start(cls);
+            return LogSoftmax(c => Logit(p.ClassOutput, p.ClassBias, c) + ClassWeights(c), 0, classes.ClassCount, cls)
+                + LogSoftmax(w => Logit(p.Output, p.OutputBias, w) + WordWeights(cls, start, w), start, classes.Size(cls), target);
         }
     }
 }

@@ -66,9 +66,17 @@ public sealed record ModelCard
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>"Elman RNN (sigmoid hidden layer), full softmax" or "..., class-factorized softmax (100 classes)".</summary>
-    public static string ArchitectureOf(Model.ModelShape shape) =>
-        $"Elman RNN (sigmoid hidden layer), {(shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)")}";
+    /// <summary>
+    /// "Elman RNN (sigmoid hidden layer), full softmax" or "..., class-factorized softmax (100 classes)", and with direct
+    /// connections "..., maximum-entropy direct connections (order 3, 10,000,000 entries)".
+    /// </summary>
+    public static string ArchitectureOf(Model.ModelShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var output = shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)";
+        var direct = shape.DirectSize > 0 ? $", maximum-entropy direct connections (order {shape.DirectOrder}, {shape.DirectSize.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} entries)" : "";
+        return $"Elman RNN (sigmoid hidden layer), {output}{direct}";
+    }
 
     /// <summary>
     /// A card for a freshly trained model: architecture, dimensions, hyperparameters and the run's figures. The caller adds
