@@ -247,13 +247,7 @@ public class GradientCheckTests
                     }
 
                     var p = positions[b]++;
-                    var context = new int[ModelShape.MaxDirectOrder - 1];
-                    for (var j = 0; j < context.Length; j++)
-                    {
-                        context[j] = p - 1 - j >= 0 ? current[b][p - 1 - j] : p - 1 - j == -1 ? EndOfSentence : -1;
-                    }
-
-                    step[b] = (p == 0 ? EndOfSentence : current[b][p - 1], current[b][p], p == 0, context);
+                    step[b] = (p == 0 ? EndOfSentence : current[b][p - 1], current[b][p], p == 0, Reference.Context(current[b], p, EndOfSentence));
                     active = true;
                 }
 
@@ -319,6 +313,22 @@ public class GradientCheckTests
             }
 
             return h;
+        }
+
+        /// <summary>
+        /// The context of the prediction at <paramref name="position"/>, as the README defines it: the words before it, the
+        /// latest first, then &lt;s&gt;, then −1 (as many as the highest order needs).
+        /// </summary>
+        public static int[] Context(IReadOnlyList<int> sentence, int position, int start)
+        {
+            var context = new int[ModelShape.MaxDirectOrder - 1];
+            for (var j = 0; j < context.Length; j++)
+            {
+                var at = position - 1 - j;
+                context[j] = at >= 0 ? sentence[at] : at == -1 ? start : -1;
+            }
+
+            return context;
         }
 
         /// <summary>log P(target | h, context): the logit of an output is its bias, h · its weights, and the weight of each direct feature.</summary>
