@@ -90,14 +90,26 @@ internal static class DirectFeatures
     /// with the L2 decay of every use, as rnnlm applies it to its direct connections.
     /// </summary>
     public static void Update<T>(Span<T> table, int start, ReadOnlySpan<T> gradient, T decay)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Update(table, start, gradient, decay, 0, table.Length);
+
+    /// <summary>
+    /// <see cref="Update{T}(Span{T}, int, ReadOnlySpan{T}, T)"/> on the entries [<paramref name="from"/>, <paramref name="to"/>)
+    /// of the table only: threads that take disjoint slices of it, each all runs in one order, give the bits of one thread.
+    /// </summary>
+    public static void Update<T>(Span<T> table, int start, ReadOnlySpan<T> gradient, T decay, int from, int to)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        while (!gradient.IsEmpty)
+        for (var offset = 0; offset < gradient.Length; start = 0)
         {
-            var length = Math.Min(gradient.Length, table.Length - start);
-            Step(table.Slice(start, length), gradient[..length], decay);
-            gradient = gradient[length..];
-            start = 0;
+            var length = Math.Min(gradient.Length - offset, table.Length - start); // entries [start, start + length)
+            var (low, high) = (Math.Max(start, from), Math.Min(start + length, to));
+            if (low < high)
+            {
+                Step(table[low..high], gradient.Slice(offset + low - start, high - low), decay);
+            }
+
+            offset += length;
         }
     }
 

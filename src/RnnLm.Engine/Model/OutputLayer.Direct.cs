@@ -1,35 +1,62 @@
+using RnnLm.Engine.Numerics;
+
 namespace RnnLm.Engine.Model;
 
-// The direct connections' part of the output layer: each row's feature keys, their weights added to the logits before
-// each softmax, and D's update. Work items on several threads read D; none writes it. The update comes after them,
-// on one thread, taking the uses in one fixed order (rows in the caller's order for a full softmax; for classes the
-// class part's rows, then each group's rows, in class order), so an entry that several uses share (hashing makes them
-// collide) gets the same sum in the same order whatever the team's size.
+// The direct connections' part of the output layer: where each row's features' weights start in D (for the classes and
+// for the words of the row's target class), their weights added to the logits before each softmax, and D's update.
+// Work items on several threads read D; none writes it. The update comes after them, and takes the uses in one fixed
+// order (rows in the caller's order for a full softmax; for classes the class part's rows, then each group's rows, in
+// class order); each member of the team updates the entries of its own slice of D, so an entry that several uses share
+// (hashing makes them collide) gets the same sum in the same order whatever the team's size.
 internal sealed partial class OutputLayer<T>
 {
-    private ulong[] _keys = []; // [R, N] each row's feature keys, the first _featureCounts[r] of them valid
-    private int[] _featureCounts = []; // [R]
+    private int[] _featureCounts = []; // [R] features of each row
+    private int[] _classStarts = []; // [R, N] where each feature's run of class weights starts
+    private int[] _wordStarts = []; // [R, N] and its run of weights for the words of the row's target class
     private T[] _groupErrors = []; // [Σ count·size] every group's word errors, kept for D's update
     private int[] _groupOffsets = []; // [groups] where each group's errors start
+    private OutputSink<T>? _directSink; // the sink of the update the team is running
+    private int _directRows;
+    private Action<int>? _updateDirectSlice;
 
     private bool Direct => _p.Shape.DirectSize > 0;
 
     // N − 1: context words a row comes with.
     private int ContextWidth => Math.Max(0, _p.Shape.DirectOrder - 1);
 
-    private void HashContexts(int[] contexts, int rows)
+    // Every row's features and the starts of their runs, computed once for the forward pass and the update.
+    private void PlaceFeatures(int[] contexts, ReadOnlySpan<int> targets, int rows)
     {
-        var (n, width) = (_p.Shape.DirectOrder, ContextWidth);
-        var keys = Ensure(ref _keys, rows * n);
+        var (n, width, size) = (_p.Shape.DirectOrder, ContextWidth, _p.Shape.DirectSize);
         var counts = Ensure(ref _featureCounts, rows);
+        var classStarts = Ensure(ref _classStarts, rows * n);
+        var wordStarts = Ensure(ref _wordStarts, rows * n);
+        Span<ulong> keys = stackalloc ulong[n];
         for (var r = 0; r < rows; r++)
         {
-            counts[r] = DirectFeatures.Keys(contexts.AsSpan(r * width, width), keys.AsSpan(r * n, n));
+            var count = counts[r] = DirectFeatures.Keys(contexts.AsSpan(r * width, width), keys);
+            var cls = _classes?.ClassOf(targets[r]) ?? 0;
+            for (var f = 0; f < count; f++)
+            {
+                classStarts[(r * n) + f] = _classes is null ? 0 : DirectFeatures.ClassStart(keys[f], size);
+                wordStarts[(r * n) + f] = DirectFeatures.WordStart(keys[f], cls, size);
+            }
         }
     }
 
-    private ReadOnlySpan<ulong> KeysOf(int row) => _keys.AsSpan(row * _p.Shape.DirectOrder, _featureCounts[row]);
+    private ReadOnlySpan<int> ClassStarts(int row) => _classStarts.AsSpan(row * _p.Shape.DirectOrder, _featureCounts[row]);
 
+    private ReadOnlySpan<int> WordStarts(int row) => _wordStarts.AsSpan(row * _p.Shape.DirectOrder, _featureCounts[row]);
+
+    private void AddRuns(ReadOnlySpan<int> starts, Span<T> scores)
+    {
+        foreach (var start in starts)
+        {
+            DirectFeatures.Add<T>(_p.Direct, start, scores);
+        }
+    }
+
+    // For one context (its keys): the class weights, and the weights of the words of class cls.
     private void AddClassWeights(ReadOnlySpan<ulong> keys, Span<T> scores)
     {
         foreach (var key in keys)
@@ -46,13 +73,13 @@ internal sealed partial class OutputLayer<T>
         }
     }
 
-    // Rows [from, to) of a full softmax's logits ([R, |V|]): all words are class 0.
+    // Rows [from, to) of a full softmax's logits ([R, |V|]).
     private void AddFullWeights(T[] logits, int from, int to)
     {
         var v = _p.Shape.VocabularySize;
         for (var r = from; Direct && r < to; r++)
         {
-            AddWordWeights(KeysOf(r), 0, logits.AsSpan(r * v, v));
+            AddRuns(WordStarts(r), logits.AsSpan(r * v, v));
         }
     }
 
@@ -61,16 +88,16 @@ internal sealed partial class OutputLayer<T>
     {
         for (var i = 0; Direct && i < rows; i++)
         {
-            AddClassWeights(KeysOf(_order[i]), logits.AsSpan(i * c, c));
+            AddRuns(ClassStarts(_order[i]), logits.AsSpan(i * c, c));
         }
     }
 
-    // A group's word logits ([count, size]), for the sorted rows [start, start + count) of class cls.
-    private void AddGroupWeights(Span<T> wordLogits, int start, int count, int cls, int size)
+    // A group's word logits ([count, size]), for the sorted rows [start, start + count).
+    private void AddGroupWeights(Span<T> wordLogits, int start, int count, int size)
     {
         for (var i = 0; Direct && i < count; i++)
         {
-            AddWordWeights(KeysOf(_order[start + i]), cls, wordLogits.Slice(i * size, size));
+            AddRuns(WordStarts(_order[start + i]), wordLogits.Slice(i * size, size));
         }
     }
 
@@ -92,42 +119,61 @@ internal sealed partial class OutputLayer<T>
 
     private Span<T> GroupErrors(int g, int length) => _groupErrors.AsSpan(_groupOffsets[g], length);
 
-    // D += scale·(yhat − y) − decay·D at every use, from the errors the softmaxes left (already scaled by the sink).
-    private void UpdateFullWeights(T[] errors, int rows, OutputSink<T> sink)
+    // D += scale·(yhat − y) − decay·D at every use, from the errors the softmaxes left (already scaled by the sink),
+    // each member on its slice of D.
+    private void UpdateDirect(OutputSink<T> sink, int rows)
     {
-        var (v, size, table) = (_p.Shape.VocabularySize, _p.Shape.DirectSize, sink.Target.Direct);
-        for (var r = 0; Direct && r < rows; r++)
+        (_directSink, _directRows) = (sink, rows);
+        if (_team.Size > 1)
         {
-            foreach (var key in KeysOf(r))
-            {
-                DirectFeatures.Update<T>(table, DirectFeatures.WordStart(key, 0, size), errors.AsSpan(r * v, v), sink.DirectDecay);
-            }
+            _team.Run(_updateDirectSlice ??= UpdateDirectSlice);
         }
+        else
+        {
+            UpdateDirectSlice(0);
+        }
+
+        _directSink = null;
     }
 
-    private void UpdateClassWeights(ClassCall call)
+    private void UpdateDirectSlice(int member)
     {
-        var (classes, sink) = (call.Classes, call.Sink!);
-        var (c, size, table) = (classes.ClassCount, _p.Shape.DirectSize, sink.Target.Direct);
-        for (var i = 0; i < call.Rows; i++)
+        var (sink, rows) = (_directSink!, _directRows);
+        var table = sink.Target.Direct.AsSpan();
+        var decay = sink.DirectDecay;
+        var (from, to) = WorkTeam.Split(table.Length, _team.Size, member);
+        if (_classes is null)
         {
-            foreach (var key in KeysOf(_order[i]))
+            var v = _p.Shape.VocabularySize;
+            for (var r = 0; r < rows; r++)
             {
-                DirectFeatures.Update<T>(table, DirectFeatures.ClassStart(key, size), _logits.AsSpan(i * c, c), sink.DirectDecay);
+                foreach (var start in WordStarts(r))
+                {
+                    DirectFeatures.Update<T>(table, start, _logits.AsSpan(r * v, v), decay, from, to);
+                }
+            }
+
+            return;
+        }
+
+        var c = _classes.ClassCount;
+        for (var i = 0; i < rows; i++)
+        {
+            foreach (var start in ClassStarts(_order[i]))
+            {
+                DirectFeatures.Update<T>(table, start, _logits.AsSpan(i * c, c), decay, from, to);
             }
         }
 
         for (var g = 0; g < _groups.Count; g++)
         {
-            var (start, end) = _groups[g];
-            var cls = _classTargets[start];
-            var width = classes.Size(cls);
-            for (var i = start; i < end; i++)
+            var (first, end) = _groups[g];
+            var width = _classes.Size(_classTargets[first]);
+            for (var i = first; i < end; i++)
             {
-                var errors = _groupErrors.AsSpan(_groupOffsets[g] + ((i - start) * width), width);
-                foreach (var key in KeysOf(_order[i]))
+                foreach (var start in WordStarts(_order[i]))
                 {
-                    DirectFeatures.Update<T>(table, DirectFeatures.WordStart(key, cls, size), errors, sink.DirectDecay);
+                    DirectFeatures.Update<T>(table, start, _groupErrors.AsSpan(_groupOffsets[g] + ((i - first) * width), width), decay, from, to);
                 }
             }
         }

@@ -91,7 +91,7 @@ internal sealed partial class OutputLayer<T>
 
         if (Direct)
         {
-            HashContexts(contexts!, rows);
+            PlaceFeatures(contexts!, targets, rows);
         }
 
         if (_classes is null)
@@ -182,7 +182,10 @@ internal sealed partial class OutputLayer<T>
         Gemm.Multiply<T>(logits, v, true, hidden, dh, false, sink.Target.Output, dh, v, dh, rows, true, _team.Size);
         AddColumnSums(logits.AsSpan(0, rows * v), rows, sink.Target.OutputBias);
         Shrink(sink.Target.Output, sink.Keep);
-        UpdateFullWeights(logits, rows, sink);
+        if (Direct)
+        {
+            UpdateDirect(sink, rows);
+        }
     }
 
     private void RunClasses(ClassMap classes, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
@@ -222,7 +225,7 @@ internal sealed partial class OutputLayer<T>
 
         if (sink is not null && Direct)
         {
-            UpdateClassWeights(call);
+            UpdateDirect(sink, rows);
         }
 
         ToCallerOrder(rows, logProbs, sink is null ? null : hiddenGrad);
@@ -305,7 +308,7 @@ internal sealed partial class OutputLayer<T>
         var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
         var wordLogits = sink is not null && Direct ? GroupErrors(g, count * size) : scratch.Logits(count * size); // [count, size]
         RowProducts.Dots<T>(rowsOfClass, count, weights, size, dh, wordLogits);
-        AddGroupWeights(wordLogits, start, count, cls, size);
+        AddGroupWeights(wordLogits, start, count, size);
         SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), _wordLogProbs.AsSpan(start, count), size, sink is not null);
         if (sink is null)
         {

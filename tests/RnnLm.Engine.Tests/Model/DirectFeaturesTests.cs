@@ -187,4 +187,33 @@ public class DirectFeaturesTests
             Assert.Equal(expectedDoubles, doubles);
         }
     }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void UpdatingSlicesOfTheTableOneAfterAnotherGivesTheBitsOfWholeUpdates(int slices)
+    {
+        // Runs that overlap, wrap and repeat entries, as colliding features do; each slice takes every run in the same order.
+        const int Size = 61;
+        var random = new Random(slices);
+        var runs = Enumerable.Range(0, 40).Select(_ => (Start: random.Next(Size), Gradient: Enumerable.Range(0, 1 + random.Next(90)).Select(_ => (float)random.NextDouble() - 0.5f).ToArray())).ToArray();
+        var initial = Enumerable.Range(0, Size).Select(_ => (float)random.NextDouble()).ToArray();
+        var whole = initial.ToArray();
+        foreach (var (start, gradient) in runs)
+        {
+            DirectFeatures.Update<float>(whole, start, gradient, 0.01f);
+        }
+
+        var sliced = initial.ToArray();
+        for (var slice = 0; slice < slices; slice++)
+        {
+            var (from, to) = Numerics.WorkTeam.Split(Size, slices, slice);
+            foreach (var (start, gradient) in runs)
+            {
+                DirectFeatures.Update<float>(sliced, start, gradient, 0.01f, from, to);
+            }
+        }
+
+        Assert.Equal(whole, sliced);
+    }
 }
