@@ -86,6 +86,54 @@ internal static class DirectFeatures
     }
 
     /// <summary>
+    /// <c>scores[i] += table[(starts[k] + i) mod |table|]</c> for each run k in turn: every feature's run of weights
+    /// added to a row of scores, in one pass over it when no run wraps round the table's end (the same bits as one
+    /// <see cref="Add{T}(ReadOnlySpan{T}, int, Span{T})"/> after another).
+    /// </summary>
+    public static void Add<T>(ReadOnlySpan<T> table, ReadOnlySpan<int> starts, Span<T> scores)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var start in starts)
+        {
+            if (start > table.Length - scores.Length)
+            {
+                foreach (var each in starts)
+                {
+                    Add(table, each, scores);
+                }
+
+                return;
+            }
+        }
+
+        var j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            for (; j + Vector<T>.Count <= scores.Length; j += Vector<T>.Count)
+            {
+                var sum = new Vector<T>(scores[j..]);
+                foreach (var start in starts)
+                {
+                    sum += new Vector<T>(table[(start + j)..]);
+                }
+
+                sum.CopyTo(scores[j..]);
+            }
+        }
+
+        for (; j < scores.Length; j++)
+        {
+            var sum = scores[j];
+            foreach (var start in starts)
+            {
+                sum += table[start + j];
+            }
+
+            scores[j] = sum;
+        }
+    }
+
+    /// <summary>
     /// <c>table[k] += gradient[i] − decay·table[k]</c> for k = (start + i) mod |table|, i in order: a run's update
     /// with the L2 decay of every use, as rnnlm applies it to its direct connections.
     /// </summary>

@@ -15,6 +15,7 @@ internal sealed partial class OutputLayer<T>
     private int[] _wordStarts = []; // [R, N] and its run of weights for the words of the row's target class
     private T[] _groupErrors = []; // [Σ count·size] every group's word errors, kept for D's update
     private int[] _groupOffsets = []; // [groups] where each group's errors start
+    private int[] _distributionStarts = []; // [C, N] a distribution's runs of word weights
     private OutputSink<T>? _directSink; // the sink of the update the team is running
     private int _directRows;
     private Action<int>? _updateDirectSlice;
@@ -48,28 +49,36 @@ internal sealed partial class OutputLayer<T>
 
     private ReadOnlySpan<int> WordStarts(int row) => _wordStarts.AsSpan(row * _p.Shape.DirectOrder, _featureCounts[row]);
 
-    private void AddRuns(ReadOnlySpan<int> starts, Span<T> scores)
-    {
-        foreach (var start in starts)
-        {
-            DirectFeatures.Add<T>(_p.Direct, start, scores);
-        }
-    }
+    private void AddRuns(ReadOnlySpan<int> starts, Span<T> scores) => DirectFeatures.Add<T>(_p.Direct, starts, scores);
 
-    // For one context (its keys): the class weights, and the weights of the words of class cls.
+    // For one context (its keys): the class weights.
     private void AddClassWeights(ReadOnlySpan<ulong> keys, Span<T> scores)
     {
-        foreach (var key in keys)
+        Span<int> starts = stackalloc int[keys.Length];
+        for (var f = 0; f < keys.Length; f++)
         {
-            DirectFeatures.Add<T>(_p.Direct, DirectFeatures.ClassStart(key, _p.Shape.DirectSize), scores);
+            starts[f] = DirectFeatures.ClassStart(keys[f], _p.Shape.DirectSize);
         }
+
+        AddRuns(starts, scores);
     }
 
-    private void AddWordWeights(ReadOnlySpan<ulong> keys, int cls, Span<T> scores)
+    // For one context (its keys): the weights of every word ([|V|]), class by class.
+    private void AddAllWordWeights(ReadOnlySpan<ulong> keys, Span<T> scores)
     {
-        foreach (var key in keys)
+        var (classCount, n) = (_classes?.ClassCount ?? 1, keys.Length);
+        var starts = Ensure(ref _distributionStarts, classCount * n);
+        for (var cls = 0; cls < classCount; cls++)
         {
-            DirectFeatures.Add<T>(_p.Direct, DirectFeatures.WordStart(key, cls, _p.Shape.DirectSize), scores);
+            for (var f = 0; f < n; f++)
+            {
+                starts[(cls * n) + f] = DirectFeatures.WordStart(keys[f], cls, _p.Shape.DirectSize);
+            }
+        }
+
+        for (var cls = 0; cls < classCount; cls++)
+        {
+            AddRuns(starts.AsSpan(cls * n, n), _classes is null ? scores : scores.Slice(_classes.Start(cls), _classes.Size(cls)));
         }
     }
 

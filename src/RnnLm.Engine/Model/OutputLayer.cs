@@ -120,9 +120,9 @@ internal sealed partial class OutputLayer<T>
         keys = Direct ? keys[..DirectFeatures.Keys(context, keys)] : [];
         // The direct weights join before the bias, in the order Run adds them, so that both give the same bits.
         Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, probabilities, v, 1, v, dh, false, 1);
-        for (var cls = 0; !keys.IsEmpty && cls < (_classes?.ClassCount ?? 1); cls++)
+        if (!keys.IsEmpty)
         {
-            AddWordWeights(keys, cls, _classes is null ? probabilities : probabilities.Slice(_classes.Start(cls), _classes.Size(cls)));
+            AddAllWordWeights(keys, probabilities);
         }
 
         System.Numerics.Tensors.TensorPrimitives.Add(probabilities, _p.OutputBias, probabilities);

@@ -157,6 +157,26 @@ public class DirectFeaturesTests
     }
 
     [Theory]
+    [InlineData(100, 37, new[] { 0, 50, 63 })]
+    [InlineData(100, 37, new[] { 10, 80 })] // the second run wraps: run after run
+    [InlineData(100, 5, new[] { 95, 95, 95, 95, 95 })] // ends exactly at the table's end
+    [InlineData(100, 3, new int[0])]
+    public void AddingSeveralRunsAtOnceGivesTheBitsOfOneRunAfterAnother(int size, int length, int[] starts)
+    {
+        var random = new Random(size + length + starts.Length);
+        var table = Enumerable.Range(0, size).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var scores = Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 1e3)).ToArray();
+        var expected = scores.ToArray();
+        foreach (var start in starts)
+        {
+            DirectFeatures.Add<float>(table, start, expected);
+        }
+
+        DirectFeatures.Add<float>(table, starts, scores);
+        Assert.Equal(expected, scores);
+    }
+
+    [Theory]
     [MemberData(nameof(Runs))]
     public void UpdatingARunEqualsUpdatingEachEntryInTurn(int size, int start, int length)
     {
