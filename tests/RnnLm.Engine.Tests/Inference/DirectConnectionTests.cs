@@ -1,3 +1,4 @@
+using RnnLm.Engine.Inference;
 using RnnLm.Engine.Model;
 
 namespace RnnLm.Engine.Tests;
@@ -63,5 +64,27 @@ public class DirectConnectionTests
         var afterAnother = corpus.LogProb - model.Score([w[1], w[2], w[3]]).LogProb - model.Score([w[4]]).Tokens[1].LogProb;
         Assert.Equal(first, afterAnother, 5);
         Assert.Equal(Math.Log(model.NextDistribution([])[model.Vocabulary.IdOf(w[4])]), first, 5);
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void GenerationSeesEachGeneratedWordAsContextAsScoringTheWholeSentenceDoes(OutputKind output)
+    {
+        // Generation advances the running state a word at a time; scoring reads each context from the whole sentence.
+        var model = InferenceTests.BuildModel(output, 150, classCount: 8, embedding: 6, hidden: 8, seed: 29, scale: 1.0, biasScale: 2.0, directOrder: 4);
+        string[] prefix = [model.Vocabulary[5], model.Vocabulary[9]];
+        var generation = model.Generate(prefix, new SamplingOptions(MaxTokens: 12, Temperature: 1.5, TopK: 0, Seed: 4));
+        var words = generation.Tokens.Select(t => t.Token).TakeWhile(t => t != Vocabulary.EndOfSentenceToken).ToArray();
+        Assert.True(words.Length >= 4, "the sample should be long enough to fill the context");
+        var score = model.Score([.. prefix, .. words]);
+        for (var i = 0; i < generation.Tokens.Count; i++)
+        {
+            var scored = score.Tokens[prefix.Length + i];
+            Assert.Equal(scored.Token, generation.Tokens[i].Token);
+            Assert.True(Math.Abs(scored.LogProb - generation.Tokens[i].LogProb) <= 1e-4, $"word {i} '{scored.Token}': scored {scored.LogProb:R}, generated with {generation.Tokens[i].LogProb:R}");
+        }
+
+        Assert.Equal(model.Next([.. prefix, .. words], 1).Candidates[0].Probability, model.NextDistribution([.. prefix, .. words]).Max());
     }
 }
