@@ -87,7 +87,7 @@ public class DropoutTests
         var dropout = new Dropout(0.4, seed: 2, epoch: 5);
         const int streams = 3;
         var timeline = GradientCheckTests.Timeline.Record(GradientCheckTests.Sentences, streams);
-        var expected = GradientCheckTests.Reference.TruncatedLoss(parameters, parameters, classes, timeline, timeline.Steps, 0, timeline.Steps, dropout);
+        var expected = GradientCheckTests.Reference.TruncatedLoss(parameters, parameters, classes, timeline, timeline.Steps, 0, timeline.Steps, dropout: dropout);
         var plain = GradientCheckTests.Reference.TruncatedLoss(parameters, parameters, classes, timeline, timeline.Steps, 0, timeline.Steps);
         Assert.True(Math.Abs(expected - plain) > 1e-5 * plain, $"the masks must change the loss far beyond the tolerance below, or this proves nothing: {expected:R} against {plain:R}");
         foreach (var (block, threads) in new[] { (1, 1), (3, 1), (7, 1), (3, 2) })

@@ -78,29 +78,15 @@ public partial class GradientCheckTests
             var timeline = Timeline.Record(Sentences, streams);
             var blocks = (timeline.Steps + block - 1) / block;
             _blocks = [.. new[] { blocks / 2, blocks - 1 }.Select(b =>
-                (b, NumericGradient(parameters, classes, timeline, bptt, b * block, Math.Min(timeline.Steps, (b + 1) * block), dropout)))];
+                (b, NumericGradient(parameters, classes, timeline, bptt, b * block, Math.Min(timeline.Steps, (b + 1) * block), dropout: dropout)))];
         }
 
         /// <summary>The numerical gradient of each checked block (with the dropout's masks, when there is one).</summary>
         public IEnumerable<Parameters<double>> Numeric => _blocks.Select(b => b.Numeric);
 
-        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams, Dropout? dropout = null)
+        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder = 0, Dropout? dropout = null)
         {
-            var (shape, classes) = Shape(cell, output);
-            var parameters = new Parameters<double>(shape);
-            parameters.Initialize(seed: 7, scale: 0.8);
-            var random = new Random(11);
-            foreach (var (name, values) in parameters.Tensors())
-            {
-                if (name.StartsWith('b'))
-                {
-                    for (var i = 0; i < values.Length; i++)
-                    {
-                        values[i] = random.NextDouble() - 0.5;
-                    }
-                }
-            }
-
+            var (parameters, classes) = Model(cell, output, directOrder, seed: 7);
             return new GradientCheck(parameters, classes, bptt, block, streams, dropout);
         }
 

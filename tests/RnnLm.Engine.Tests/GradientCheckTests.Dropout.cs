@@ -9,14 +9,16 @@ public partial class GradientCheckTests
 {
     private static readonly Dropout Masks = new(0.3, seed: 5, epoch: 2);
 
-    public static TheoryData<CellKind, OutputKind, int, int, int> EveryCellWithSomeSettings()
+    // Every other setting of the plain check: both outputs, bptt 1 and 3, blocks of 1 to 3 steps, one to three streams, with
+    // and without direct connections.
+    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithSomeSettings()
     {
-        var data = new TheoryData<CellKind, OutputKind, int, int, int>();
+        var data = new TheoryData<CellKind, OutputKind, int, int, int, int>();
         foreach (var cell in Enum.GetValues<CellKind>())
         {
-            foreach (var (output, bptt, block, streams) in Settings.Where((_, i) => i % 2 == 0))
+            foreach (var (output, bptt, block, streams, directOrder) in Settings.Where((_, i) => i % 2 == 0))
             {
-                data.Add(cell, output, bptt, block, streams);
+                data.Add(cell, output, bptt, block, streams, directOrder);
             }
         }
 
@@ -25,9 +27,9 @@ public partial class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(EveryCellWithSomeSettings))]
-    public void EveryParameterGradientWithDropoutMasksMatchesCentralDifferences(CellKind cell, OutputKind output, int bptt, int block, int streams)
+    public void EveryParameterGradientWithDropoutMasksMatchesCentralDifferences(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder)
     {
-        AssertEveryGradientPasses(GradientCheck.Prepare(cell, output, bptt, block, streams, Masks), bptt, block);
+        AssertEveryGradientPasses(GradientCheck.Prepare(cell, output, bptt, block, streams, directOrder, Masks), bptt, block);
     }
 
     [Theory]
@@ -36,7 +38,7 @@ public partial class GradientCheckTests
     [InlineData(CellKind.Lstm, OutputKind.Classes)]
     public void TheCheckWithMasksFailsWithoutThemOrWithAnotherEpochs(CellKind cell, OutputKind output)
     {
-        var check = GradientCheck.Prepare(cell, output, bptt: 3, block: 2, streams: 2, Masks);
+        var check = GradientCheck.Prepare(cell, output, bptt: 3, block: 2, streams: 2, dropout: Masks);
         var plain = GradientCheck.Prepare(cell, output, bptt: 3, block: 2, streams: 2);
         foreach (var ((name, a), (_, b)) in check.Numeric.First().Tensors().Zip(plain.Numeric.First().Tensors()).Where(t => t.First.Values.Length > 0))
         {

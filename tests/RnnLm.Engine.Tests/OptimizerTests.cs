@@ -7,10 +7,25 @@ namespace RnnLm.Engine.Tests;
 /// <summary>
 /// The step after the whole block (<see cref="BpttNetwork{T}.Optimizer"/>) on a tiny model in double precision, against
 /// the rule applied by hand to the block's gradient as the gradient check proves it: AdaGrad, clipping by the whole
-/// model's norm, L2, and that every tensor the block touched takes its step.
+/// model's norm, L2, and that every tensor the block touched takes its step (the direct connections' table too).
 /// </summary>
 public class OptimizerTests
 {
+    public static TheoryData<CellKind, OutputKind, int> EveryCellAndOutputWithAndWithoutDirectConnections()
+    {
+        var data = new TheoryData<CellKind, OutputKind, int>();
+        foreach (var cell in Enum.GetValues<CellKind>())
+        {
+            foreach (var output in Enum.GetValues<OutputKind>())
+            {
+                data.Add(cell, output, 0);
+                data.Add(cell, output, 3);
+            }
+        }
+
+        return data;
+    }
+
     private const int CheckedBlock = 2;
     private const int Streams = 2;
     private const int Bptt = 2;
@@ -19,10 +34,10 @@ public class OptimizerTests
     private const double Scale = 0.5;
 
     [Theory]
-    [MemberData(nameof(InferenceTests.EveryCellAndOutput), MemberType = typeof(InferenceTests))]
-    public void AdaGradStepsEveryWeightByTheRuleFromTheBlocksGradient(CellKind cell, OutputKind output)
+    [MemberData(nameof(EveryCellAndOutputWithAndWithoutDirectConnections))]
+    public void AdaGradStepsEveryWeightByTheRuleFromTheBlocksGradient(CellKind cell, OutputKind output, int directOrder)
     {
-        var (parameters, classes) = Model(cell, output);
+        var (parameters, classes) = GradientCheckTests.Model(cell, output, directOrder, seed: 7);
         var gradient = Gradient(parameters, classes);
         var optimizer = new Optimizer<double>(OptimizerKind.Adagrad, parameters.Shape) { Rate = Rate, Scale = Scale };
         var random = new Random(4);
@@ -51,10 +66,10 @@ public class OptimizerTests
     }
 
     [Theory]
-    [MemberData(nameof(InferenceTests.EveryCellAndOutput), MemberType = typeof(InferenceTests))]
-    public void ClippingByNormMeasuresTheWholeModelsGradientAndScalesTheStepExactly(CellKind cell, OutputKind output)
+    [MemberData(nameof(EveryCellAndOutputWithAndWithoutDirectConnections))]
+    public void ClippingByNormMeasuresTheWholeModelsGradientAndScalesTheStepExactly(CellKind cell, OutputKind output, int directOrder)
     {
-        var (parameters, classes) = Model(cell, output);
+        var (parameters, classes) = GradientCheckTests.Model(cell, output, directOrder, seed: 7);
         var gradient = Gradient(parameters, classes);
         var norm = Scale * Math.Sqrt(gradient.Tensors().Sum(t => t.Values.Sum(g => g * g)));
         foreach (var clip in new[] { norm / 4, norm * 2 })
@@ -74,16 +89,18 @@ public class OptimizerTests
     }
 
     [Theory]
-    [MemberData(nameof(InferenceTests.EveryCellAndOutput), MemberType = typeof(InferenceTests))]
-    public void SgdAfterTheBlockStepsWhatTheInPlaceStepSteps(CellKind cell, OutputKind output)
+    [MemberData(nameof(EveryCellAndOutputWithAndWithoutDirectConnections))]
+    public void SgdAfterTheBlockStepsWhatTheInPlaceStepSteps(CellKind cell, OutputKind output, int directOrder)
     {
         // The in-place step (the output layer's sink on the weights, the recurrent part stepped as its gradient is formed)
         // is rnnlm's and the default's. With L2 on, the step after the block must shrink exactly the same tensors and rows
         // (the embedding rows used, I, H, the targets' classes' rows of U or all of U, Uc; no bias), and move every one.
         // The in-place output layer shrinks after its step, (w − step)·keep, where the rest is w·keep − step: the two differ
-        // by decay·step, a hundredth of what a missed step or shrink would leave.
-        var (parameters, classes) = Model(cell, output);
-        const double decay = 0.01;
+        // by decay·step, a hundredth of what a missed step or shrink would leave. (The in-place direct connections decay at
+        // every use of an entry, as rnnlm's do, where the step after the block shrinks each entry used once: with them, the
+        // comparison is made without L2.)
+        var (parameters, classes) = GradientCheckTests.Model(cell, output, directOrder, seed: 7);
+        var decay = directOrder > 0 ? 0 : 0.01;
         var gradient = Gradient(parameters, classes);
         var inPlace = Copy(parameters);
         Run(inPlace, classes, threads: 1, null, new OutputSink<double>(inPlace, -Rate * Scale) { Keep = 1 - decay }, Parameters<double>.RecurrentGradients(inPlace.Shape), (Rate * Scale, decay));
@@ -107,7 +124,7 @@ public class OptimizerTests
     [Fact]
     public void TwoThreadsTakeTheSameStepBitsAsOne()
     {
-        var (parameters, classes) = Model(CellKind.Lstm, OutputKind.Classes);
+        var (parameters, classes) = GradientCheckTests.Model(CellKind.Lstm, OutputKind.Classes, directOrder: 3, seed: 7);
         Parameters<double> Take(int threads)
         {
             var optimizer = new Optimizer<double>(OptimizerKind.Adagrad, parameters.Shape) { Rate = Rate, Scale = Scale, Decay = 0.01, ClipNorm = 0.1 };
@@ -119,14 +136,6 @@ public class OptimizerTests
         {
             Assert.True(a.AsSpan().SequenceEqual(b), name);
         }
-    }
-
-    private static (Parameters<double> Parameters, ClassMap? Classes) Model(CellKind cell, OutputKind output)
-    {
-        var shape = new ModelShape(7, 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell);
-        var parameters = new Parameters<double>(shape);
-        parameters.Initialize(seed: 7, scale: 0.8);
-        return (parameters, output == OutputKind.Classes ? new ClassMap([0, 2, 4], 7) : null);
     }
 
     // The checked block's summed gradient, as the gradient check proves it right.

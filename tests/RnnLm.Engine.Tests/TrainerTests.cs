@@ -68,19 +68,25 @@ public sealed partial class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(OutputKind.Full, 16, 4, CellKind.Sigmoid)]
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid)] // two slices of 8 streams
-    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid)] // slices of 8 and 9 streams
-    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid)] // slices of 8 and 9 floats: shorter than a vector
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru)]
-    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru)]
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm)]
-    [InlineData(OutputKind.Full, 6, 17, CellKind.Lstm)]
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, true)] // AdaGrad, clipping by norm and dropout
-    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru, true)]
-    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid, true)]
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru, false, 0.3)] // dropout with the in-place SGD step
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, bool adaptive = false, double dropout = 0)
+    [InlineData(OutputKind.Full, 16, 4, CellKind.Sigmoid, 0)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid, 0)] // two slices of 8 streams
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 0)] // slices of 8 and 9 streams
+    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid, 0)] // slices of 8 and 9 floats: shorter than a vector
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru, 0)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru, 0)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, 0)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Lstm, 0)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid, 97)] // direct connections in a table small enough that features collide
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 97)]
+    [InlineData(OutputKind.Classes, 8, 4, CellKind.Sigmoid, 100_000)]
+    [InlineData(OutputKind.Classes, 16, 17, CellKind.Lstm, 97)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, 0, true)] // AdaGrad, clipping by norm and dropout
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru, 0, true)]
+    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid, 0, true)]
+    [InlineData(OutputKind.Classes, 16, 17, CellKind.Lstm, 97, true)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 97, true)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru, 0, false, 0.3)] // dropout with the in-place SGD step
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, int direct, bool adaptive = false, double dropout = 0)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
@@ -89,7 +95,7 @@ public sealed partial class TrainerTests : IDisposable
         {
             var options = (adaptive ? Adaptive(output, cell) : Small(output) with { Dropout = dropout }) with
             {
-                Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell,
+                Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell, Direct = direct,
             };
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
@@ -122,18 +128,21 @@ public sealed partial class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(CellKind.Sigmoid)]
-    [InlineData(CellKind.Gru)]
-    [InlineData(CellKind.Lstm)]
-    [InlineData(CellKind.Lstm, true)] // AdaGrad's state is part of the checkpoint
-    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell, bool adaptive = false)
+    [InlineData(CellKind.Sigmoid, 0)]
+    [InlineData(CellKind.Gru, 0)]
+    [InlineData(CellKind.Lstm, 0)]
+    [InlineData(CellKind.Sigmoid, 5_000)]
+    [InlineData(CellKind.Gru, 5_000)]
+    [InlineData(CellKind.Lstm, 0, true)] // AdaGrad's state is part of the checkpoint
+    [InlineData(CellKind.Gru, 5_000, true)]
+    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell, int direct, bool adaptive = false)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
-        var options = (adaptive ? Adaptive(OutputKind.Classes, cell) : Small(OutputKind.Classes)) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell };
-        var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, "whole"));
+        var options = (adaptive ? Adaptive(OutputKind.Classes, cell) : Small(OutputKind.Classes)) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell, Direct = direct };
+        var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, $"whole{cell}{direct}{adaptive}"));
 
-        var checkpoints = Path.Combine(_directory, "parts");
+        var checkpoints = Path.Combine(_directory, $"parts{cell}{direct}{adaptive}");
         var first = new Trainer(options with { MaxEpochs = 2 }).Train(train, valid, checkpoints);
         Assert.Equal(2, first.Epochs);
         var resumed = new Trainer(options).Train(train, valid, checkpoints, resume: true);
@@ -148,6 +157,35 @@ public sealed partial class TrainerTests : IDisposable
         Assert.Equal(
             ModelFile.Serialize(whole.Model.Vocabulary, whole.Model.Classes, whole.Model.Parameters, "", WeightEncoding.Float32),
             ModelFile.Serialize(resumed.Model.Vocabulary, resumed.Model.Classes, resumed.Model.Parameters, "", WeightEncoding.Float32));
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void DirectConnectionsLearnAndTheModelCarriesThem(OutputKind output)
+    {
+        var train = SyntheticCorpus(600, 1);
+        var valid = SyntheticCorpus(100, 2);
+        var options = Small(output) with { Direct = 20_000, DirectOrder = 4 };
+        var result = new Trainer(options).Train(train, valid);
+        var shape = result.Model.Shape;
+        Assert.Equal((20_000, 4), (shape.DirectSize, shape.DirectOrder));
+        Assert.True(result.ValidPerplexity < result.Model.Vocabulary.Count / 3.0, $"valid perplexity {result.ValidPerplexity:F2}");
+        Assert.True(result.Model.Parameters.Direct.Count(w => w != 0) > 1_000, "training should have moved many direct weights");
+        Assert.Contains("\"direct\":20000", result.Model.Metadata);
+        Assert.Contains("\"directOrder\":4", result.Model.Metadata);
+        Assert.Equal(result.ValidPerplexity, result.Model.ScoreCorpus([.. valid]).Perplexity, 6);
+    }
+
+    [Fact]
+    public void AModelWithoutDirectConnectionsKeepsTheMetadataItHadBeforeThem()
+    {
+        // The model file holds the metadata: settings that were added later must not enter it when off, or the shipped
+        // model's command would no longer give its bytes.
+        var result = new Trainer(Small(OutputKind.Classes) with { MaxEpochs = 1 }).Train(SyntheticCorpus(50, 1), SyntheticCorpus(10, 2));
+        Assert.Equal((0, 0), (result.Model.Shape.DirectSize, result.Model.Shape.DirectOrder));
+        Assert.DoesNotContain("direct", result.Model.Metadata, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"bpttBlock\":5", result.Model.Metadata);
     }
 
     [Fact]

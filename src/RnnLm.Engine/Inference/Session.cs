@@ -4,7 +4,11 @@ using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Inference;
 
-/// <summary>Scratch for one call at a time: hidden states and the output layer's buffers, grown on demand and reused.</summary>
+/// <summary>
+/// Scratch for one call at a time: hidden states, contexts and the output layer's buffers, grown on demand and reused.
+/// The running state of <see cref="Follow"/> and <see cref="Advance"/> is a <see cref="RecurrentState"/> (h(t), and the
+/// LSTM's c(t)) and the recent words the direct connections read.
+/// </summary>
 internal sealed class Session
 {
     /// <summary>Predictions the scratch holds before it grows: the scorer batches sentences up to about this many.</summary>
@@ -20,17 +24,15 @@ internal sealed class Session
     private readonly float[] _zeros; // [Dh] h(t−1) and c(t−1) at a sentence start
     private RecurrentState _state; // the running state of Follow and Advance
     private RecurrentState _next;
+    private readonly int _contextWidth; // N − 1 with direct connections, else 0
+    private readonly RecentWords _recent;
     private float[] _hidden; // [rows, Dh]
     private float[] _memory; // [rows, Dh] LSTM: c(t) of each row; else empty
     private int[] _targets; // [rows]
+    private int[] _contexts; // [rows, N − 1]
 
     public Session(LanguageModel model, float[] projectedInput)
     {
-        if (model.Shape.DirectSize != 0)
-        {
-            throw new NotSupportedException("Scoring with direct connections is not built yet.");
-        }
-
         _model = model;
         _projectedInput = projectedInput;
         _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single);
@@ -39,9 +41,12 @@ internal sealed class Session
         _reset = new float[_cell == CellKind.Gru ? _hiddenWidth : 0];
         _zeros = new float[_hiddenWidth];
         (_state, _next) = (new RecurrentState(model.Shape), new RecurrentState(model.Shape));
+        _contextWidth = model.Shape.DirectSize > 0 ? model.Shape.DirectOrder - 1 : 0;
+        _recent = new RecentWords(_contextWidth);
         _hidden = new float[RowsPerBatch * _hiddenWidth];
         _memory = new float[_cell == CellKind.Lstm ? RowsPerBatch * _hiddenWidth : 0];
         _targets = new int[RowsPerBatch];
+        _contexts = new int[RowsPerBatch * _contextWidth];
     }
 
     // Log-probabilities of every word and </s> of each sentence, in order, into logProbs.
@@ -59,6 +64,7 @@ internal sealed class Session
             _hidden = new float[rows * dh];
             _memory = new float[_memory.Length == 0 ? 0 : rows * dh];
             _targets = new int[rows];
+            _contexts = new int[rows * _contextWidth];
         }
 
         var row = 0;
@@ -73,11 +79,12 @@ internal sealed class Session
                 var previousMemory = t == 0 || !lstm ? default : _memory.AsSpan((row - 1) * dh, dh);
                 Step(previous, previousMemory, t == 0 ? vocabulary.StartOfSentence : s[t - 1], _hidden.AsSpan(row * dh, dh), lstm ? _memory.AsSpan(row * dh, dh) : default);
                 _targets[row] = t < s.Length ? s[t] : vocabulary.EndOfSentence;
+                DirectFeatures.Context(s, t, vocabulary.StartOfSentence, _contexts.AsSpan(row * _contextWidth, _contextWidth));
             }
         }
 
         logProbs[..rows].Clear();
-        _output.Run(_hidden, _targets, rows, logProbs, null, null);
+        _output.Run(_hidden, _targets, _contexts, rows, logProbs, null, null);
     }
 
     /// <summary>Starts a sentence and reads <paramref name="context"/> into the running state.</summary>
@@ -86,6 +93,7 @@ internal sealed class Session
     public void Follow(ReadOnlySpan<int> context)
     {
         Step(default, default, _model.Vocabulary.StartOfSentence, _state.Hidden, _state.Memory);
+        _recent.Start(_model.Vocabulary.StartOfSentence);
         foreach (var id in context)
         {
             Advance(id);
@@ -96,10 +104,11 @@ internal sealed class Session
     {
         Step(_state.Hidden, _state.Memory, id, _next.Hidden, _next.Memory);
         (_state, _next) = (_next, _state);
+        _recent.Push(id);
     }
 
     /// <summary>P(w | the running state) for every vocabulary id w.</summary>
-    public void Distribution(Span<float> probabilities) => _output.Distribution(_state.Hidden, probabilities);
+    public void Distribution(Span<float> probabilities) => _output.Distribution(_state.Hidden, _recent.Ids, probabilities);
 
     // One step of the cell for input x from h(t−1) and, for an LSTM, c(t−1) (both empty at a sentence start, where they
     // are 0): writes h(t) and c(t). The input's part of every gate, L·I + b1 at x, is one row of the projected input.

@@ -11,10 +11,14 @@ internal sealed partial class BpttNetwork<T>
     // Rows of U in one piece: small enough to share a class's rows out over the team, large enough to be worth a piece.
     private const int OutputRowsPerPiece = 64;
 
+    // Entries of D in one piece, likewise.
+    private const int DirectEntriesPerPiece = 4096;
+
     private readonly List<Piece> _pieces = [];
     private double[] _pieceNorms = []; // [pieces] Σ g² of each piece
     private int[] _pieceSplit = []; // [team + 1] the first piece of each member
     private bool[] _classTouched = []; // [C] a target of the block is in the class
+    private readonly List<(int Start, int Length)> _directRuns = []; // the runs of D the block used, then their union
     private (T[][] Weights, T[][] Gradients, T[][] Accumulators, bool[] Decays)? _tensors;
     private Parameters<T>? _stepGradients; // the buffer _tensors' gradients are of
     private T _stepScale = T.One;
@@ -23,7 +27,8 @@ internal sealed partial class BpttNetwork<T>
 
     /// <summary>
     /// When set, every block ends with this optimiser's step over every tensor the block touched (the embedding rows
-    /// used, I, H, b1, the output rows and biases of the targets' classes or of the whole vocabulary, the class layer),
+    /// used, I, H, b1, the entries of D its features used, the output rows and biases of the targets' classes or of the
+    /// whole vocabulary, the class layer),
     /// after the whole block's gradient is known: the output layer's sink must then point at the same gradient buffer as
     /// <see cref="RunBlock"/>'s, with scale 1, and <see cref="Step"/> must be null.
     /// </summary>
@@ -66,7 +71,8 @@ internal sealed partial class BpttNetwork<T>
     }
 
     // The pieces of this block, in an order that does not depend on the team: the embedding rows in the order of their
-    // first use on the stack, the rows of I and H, b1; then the output layer's rows.
+    // first use on the stack, the rows of I and H, b1; then the entries of D used, in table order, and the output layer's
+    // rows.
     private void PlacePieces(int rows)
     {
         var (d, dh, width) = (_p.Shape.Embedding, _p.Shape.Hidden, _width);
@@ -93,6 +99,7 @@ internal sealed partial class BpttNetwork<T>
         AddRows(InputTensor, 0, d, width, 1);
         AddRows(RecurrentTensor, 0, dh, width, 1);
         _pieces.Add(new Piece(HiddenBiasTensor, 0, width));
+        PlaceDirectPieces(rows);
         if (_classes is not { } classes)
         {
             AddRows(OutputTensor, 0, _p.Shape.VocabularySize, dh, OutputRowsPerPiece);
@@ -122,6 +129,53 @@ internal sealed partial class BpttNetwork<T>
 
         _pieces.Add(new Piece(ClassOutputTensor, 0, classes.ClassCount * dh));
         _pieces.Add(new Piece(ClassBiasTensor, 0, classes.ClassCount));
+    }
+
+    // The entries of D the block used: the union of its runs (several rows' features may share entries, and hashing makes
+    // runs overlap), as disjoint pieces in table order, so that each entry takes one step and counts once in the norm.
+    private void PlaceDirectPieces(int rows)
+    {
+        var size = _p.Shape.DirectSize;
+        if (size == 0)
+        {
+            return;
+        }
+
+        _directRuns.Clear();
+        _output.DirectRuns(_blockTargets, rows, _directRuns);
+        for (int i = 0, count = _directRuns.Count; i < count; i++)
+        {
+            var (start, length) = _directRuns[i];
+            if (length > size - start)
+            {
+                // The part past the end wraps to the table's start.
+                _directRuns[i] = (start, size - start);
+                _directRuns.Add((0, Math.Min(size, length - (size - start))));
+            }
+        }
+
+        _directRuns.Sort();
+        var (from, to) = (0, -1);
+        foreach (var (start, length) in _directRuns)
+        {
+            if (start > to)
+            {
+                AddRuns(from, to);
+                from = start;
+            }
+
+            to = Math.Max(to, start + length);
+        }
+
+        AddRuns(from, to);
+
+        void AddRuns(int first, int end)
+        {
+            for (var entry = first; entry < end; entry += DirectEntriesPerPiece)
+            {
+                _pieces.Add(new Piece(DirectTensor, entry, Math.Min(DirectEntriesPerPiece, end - entry)));
+            }
+        }
     }
 
     // Rows [first, first + count) of a tensor of rows of the given width, rowsPerPiece to a piece.
@@ -199,4 +253,5 @@ internal sealed partial class BpttNetwork<T>
     private static readonly int OutputBiasTensor = Parameters<T>.IndexOf("b2");
     private static readonly int ClassOutputTensor = Parameters<T>.IndexOf("Uc");
     private static readonly int ClassBiasTensor = Parameters<T>.IndexOf("bc");
+    private static readonly int DirectTensor = Parameters<T>.IndexOf("D");
 }

@@ -46,7 +46,8 @@ public sealed class Trainer
         var total = Stopwatch.StartNew();
         var o = _options;
         var vocabulary = Vocabulary.Build(train, o.MinCount);
-        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0, o.Cell);
+        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0,
+            o.Cell, DirectSize: o.Direct, DirectOrder: o.Direct > 0 ? o.DirectOrder : 0);
         var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;
         shape = shape with { ClassCount = classes?.ClassCount ?? 0 };
         var parameters = new Parameters<float>(shape);
@@ -136,7 +137,7 @@ public sealed class Trainer
             Optimizer = run.Optimizer,
             Dropout = o.Dropout > 0 ? new Dropout(o.Dropout, o.Seed, epoch) : null,
         };
-        var sink = run.Optimizer is null ? new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay } : new OutputSink<float>(run.Gradients, 1);
+        var sink = run.Optimizer is null ? new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay, DirectDecay = decay } : new OutputSink<float>(run.Gradients, 1);
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         long words = 0;
@@ -210,6 +211,13 @@ public sealed class Trainer
         if (o.Cell == CellKind.Sigmoid)
         {
             trainer.Remove("cell");
+        }
+
+        if (o.Direct == 0)
+        {
+            // A model without direct connections keeps the metadata, and so the bytes, it had before they existed.
+            trainer.Remove("direct");
+            trainer.Remove("directOrder");
         }
 
         // Likewise the optimiser, clipping by norm and dropout, at the values every model had before they existed.

@@ -22,7 +22,7 @@ public partial class InferenceTests
     [MemberData(nameof(EveryCellAndOutput))]
     public void ScoresEqualAPlainDoublePrecisionForwardPass(CellKind cell, OutputKind output)
     {
-        var model = BuildModel(output, 150, classCount: 9, embedding: 7, hidden: 19, seed: 81, scale: 0.8, biasScale: 1.0, cell);
+        var model = BuildModel(output, 150, classCount: 9, embedding: 7, hidden: 19, seed: 81, scale: 0.8, biasScale: 1.0, cell: cell);
         var weights = model.Parameters.Convert<double>();
         var vocabulary = model.Vocabulary;
         var sentences = RandomSentences(vocabulary, count: 6, seed: 14, maxLength: 25);
@@ -47,7 +47,7 @@ public partial class InferenceTests
     [MemberData(nameof(EveryCellAndOutput))]
     public void FollowingAPrefixGivesTheScoresOfBatchScoringAndSumsToOne(CellKind cell, OutputKind output)
     {
-        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0, cell);
+        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0, cell: cell);
         var sentences = RandomSentences(model.Vocabulary, count: 4, seed: 12, maxLength: 15);
         sentences.Add([.. Enumerable.Repeat(ContentWords(model.Vocabulary)[3], 300)]);
         foreach (var sentence in sentences)
