@@ -66,6 +66,8 @@ public class TrainingSettingsContractTests
     [InlineData("alpha", "true", "Must be a number, greater than 0 and at most 10.")]
     [InlineData("output", "\"fancy\"", "Must be one of \"full\" or \"classes\".")]
     [InlineData("cell", "\"rnn\"", "Must be one of \"sigmoid\", \"gru\" or \"lstm\".")]
+    [InlineData("optimizer", "\"adam\"", "Must be one of \"sgd\" or \"adagrad\".")]
+    [InlineData("dropout", "\"0.2\"", "Must be a number, from 0 to 0.9.")]
     [InlineData("shuffle", "1", "Must be true or false.")]
     [InlineData("hiden", "5", "Is not a known field.")]
     public async Task ASettingOfTheWrongTypeOrAnUnknownOneIsNamedWithWhatItMustBe(string field, string json, string message)
@@ -97,6 +99,20 @@ public class TrainingSettingsContractTests
         var next = await client.GetFromJsonAsync<JsonElement>($"/next?prefix=the&top=3&model={id}");
         var expected = model.Next(["the"], 3).Candidates.Select(c => c.Token);
         Assert.Equal(expected, next.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("token").GetString()));
+    }
+
+    [Fact]
+    public async Task AJobTrainsWithTheOptimiserClippingAndDropoutItNames()
+    {
+        using var app = new RnnLmApplication();
+        var client = app.CreateManagementClient();
+        var id = await SubmitOkAsync(client, With(QuickJob("adagrad"), ("cell", "lstm"), ("optimizer", "adagrad"), ("clipNorm", 5.0), ("dropout", 0.25)));
+        var job = await WaitForEndAsync(client, id);
+        Assert.True(Status(job) == "succeeded", job.ToString());
+        var settings = job.GetProperty("settings");
+        Assert.Equal(("adagrad", 5.0, 0.25), (settings.GetProperty("optimizer").GetString(), settings.GetProperty("clipNorm").GetDouble(), settings.GetProperty("dropout").GetDouble()));
+        var card = (await client.GetFromJsonAsync<JsonElement>($"/models/{id}")).GetProperty("card").GetProperty("hyperparameters");
+        Assert.Equal(("adagrad", 5.0, 0.25), (card.GetProperty("optimizer").GetString(), card.GetProperty("clipNorm").GetDouble(), card.GetProperty("dropout").GetDouble()));
     }
 
     [Fact]

@@ -242,6 +242,22 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
         Assert.Equal(Math.Round(saved.ScoreCorpus(TextCorpus.Read(_fixture.Valid)).Perplexity, 3), json.GetProperty("validPerplexity").GetDouble());
     }
 
+    [Fact]
+    public void TrainTakesTheOptimiserClippingAndDropoutAndTheCardSaysSo()
+    {
+        var model = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, "adagrad.rnnlm");
+        var result = Run("train", "--train", _fixture.Train, "--valid", _fixture.Valid, "--out", model, "--hidden", "16", "--output", "classes", "--classes", "3",
+            "--streams", "4", "--alpha", "0.1", "--max-epochs", "2", "--min-count", "1", "--cell", "lstm", "--optimizer", "adagrad", "--clip-norm", "5", "--dropout", "0.25", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var card = JsonDocument.Parse(File.ReadAllText(ModelCard.PathFor(model))).RootElement;
+        var hyperparameters = card.GetProperty("hyperparameters");
+        Assert.Equal(("adagrad", 5.0, 0.25), (hyperparameters.GetProperty("optimizer").GetString(), hyperparameters.GetProperty("clipNorm").GetDouble(), hyperparameters.GetProperty("dropout").GetDouble()));
+        Assert.Contains("--optimizer adagrad --clip-norm 5 --dropout 0.25", card.GetProperty("command").GetString());
+        var trainer = JsonDocument.Parse(ModelFile.Load(model).Metadata).RootElement.GetProperty("trainer");
+        Assert.Equal("Adagrad", trainer.GetProperty("optimizer").GetString());
+    }
+
     [Theory]
     [InlineData("prepare-text /nonexistent/raw.txt --out /tmp/x.txt", "nonexistent")]
     [InlineData("prepare-text EMPTY --out /tmp/x.txt", "the input holds no sentence.")]
@@ -254,6 +270,9 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --hidden 0", "--hidden: Must be from 1 to 1024; got 0.")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --cell rnn", "--cell: Must be sigmoid, gru or lstm; got 'rnn'.")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --output fancy", "--output: Must be full or classes; got 'fancy'.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --optimizer adam", "--optimizer: Must be sgd or adagrad; got 'adam'.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --dropout 0.95", "--dropout: Must be from 0 to 0.9; got 0.95.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --clip-norm -1", "--clip-norm: Must be from 0 to 1000000; got -1.")]
     [InlineData("train --train VALID --valid VALID --valid-fraction 0.2 --out /tmp/x.rnnlm", "Give --valid or --valid-fraction, not both.")]
     [InlineData("train --train VALID --valid-fraction 0.6 --out /tmp/x.rnnlm", "--valid-fraction: Must be greater than 0 and at most 0.5. Got 0.6.")]
     [InlineData("prepare-brown /nonexistent/package /tmp/out", "nonexistent")]

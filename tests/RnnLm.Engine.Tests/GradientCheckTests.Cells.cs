@@ -50,6 +50,14 @@ public partial class GradientCheckTests
         Assert.All(Enum.GetValues<GradientTerms>(), term => Assert.True(all.HasFlag(term), $"{term} is no cell's"));
     }
 
+    private static void AssertEveryGradientPasses(GradientCheck check, int bptt, int block)
+    {
+        foreach (var (checkedBlock, name, error) in check.Errors(GradientTerms.None))
+        {
+            Assert.True(error < 1e-6, $"{name}: relative error {error:E2} (block {checkedBlock}, bptt {bptt}, block size {block})");
+        }
+    }
+
     /// <summary>
     /// A model with random weights and biases, and the numerical gradient of a block in the middle (where truncation and
     /// earlier sentences both matter) and of the last one, against which analytic gradients are compared.
@@ -62,28 +70,35 @@ public partial class GradientCheckTests
         private readonly int _block;
         private readonly int _streams;
         private readonly (int Block, Parameters<double> Numeric)[] _blocks;
+        private readonly Dropout? _dropout;
 
-        private GradientCheck(Parameters<double> parameters, ClassMap? classes, int bptt, int block, int streams)
+        private GradientCheck(Parameters<double> parameters, ClassMap? classes, int bptt, int block, int streams, Dropout? dropout)
         {
-            (_parameters, _classes, _bptt, _block, _streams) = (parameters, classes, bptt, block, streams);
+            (_parameters, _classes, _bptt, _block, _streams, _dropout) = (parameters, classes, bptt, block, streams, dropout);
             var timeline = Timeline.Record(Sentences, streams);
             var blocks = (timeline.Steps + block - 1) / block;
             _blocks = [.. new[] { blocks / 2, blocks - 1 }.Select(b =>
-                (b, NumericGradient(parameters, classes, timeline, bptt, b * block, Math.Min(timeline.Steps, (b + 1) * block))))];
+                (b, NumericGradient(parameters, classes, timeline, bptt, b * block, Math.Min(timeline.Steps, (b + 1) * block), dropout: dropout)))];
         }
 
-        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder = 0)
+        /// <summary>The numerical gradient of each checked block (with the dropout's masks, when there is one).</summary>
+        public IEnumerable<Parameters<double>> Numeric => _blocks.Select(b => b.Numeric);
+
+        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder = 0, Dropout? dropout = null)
         {
             var (parameters, classes) = Model(cell, output, directOrder, seed: 7);
-            return new GradientCheck(parameters, classes, bptt, block, streams);
+            return new GradientCheck(parameters, classes, bptt, block, streams, dropout);
         }
 
         /// <summary>The relative error of every tensor's analytic gradient, with <paramref name="dropped"/> left out, in each checked block.</summary>
-        public IEnumerable<(int Block, string Name, double Error)> Errors(GradientTerms dropped)
+        public IEnumerable<(int Block, string Name, double Error)> Errors(GradientTerms dropped) => Errors(dropped, _dropout);
+
+        /// <summary>The errors of the analytic gradient computed with <paramref name="dropout"/>'s masks, whatever the numerical side used.</summary>
+        public IEnumerable<(int Block, string Name, double Error)> Errors(GradientTerms dropped, Dropout? dropout)
         {
             foreach (var (block, numeric) in _blocks)
             {
-                var analytic = AnalyticGradient(_parameters, _classes, _streams, _bptt, _block, block, dropped: dropped);
+                var analytic = AnalyticGradient(_parameters, _classes, _streams, _bptt, _block, block, dropped: dropped, dropout: dropout);
                 foreach (var ((name, a), (_, n)) in analytic.Tensors().Zip(numeric.Tensors()))
                 {
                     yield return (block, name, RelativeError(a, n));

@@ -15,7 +15,8 @@ internal static class ReferenceCells
     /// <summary>The state before a sentence: h = 0, c = 0.</summary>
     public static State Start(ModelShape shape) => new(new double[shape.Hidden], new double[shape.Hidden]);
 
-    public static State Step(Parameters<double> p, State previous, int input)
+    /// <summary>One step from <paramref name="previous"/> with word <paramref name="input"/>; e(t) ⊙ <paramref name="inputMask"/> when a dropout mask is given.</summary>
+    public static State Step(Parameters<double> p, State previous, int input, double[]? inputMask = null)
     {
         var dh = p.Shape.Hidden;
         var (h, c) = (new double[dh], new double[dh]);
@@ -25,14 +26,14 @@ internal static class ReferenceCells
                 var reset = new double[dh];
                 for (var j = 0; j < dh; j++)
                 {
-                    var r = Sigmoid(Pre(p, 0, j, input, previous.Hidden));
+                    var r = Sigmoid(Pre(p, 0, j, input, inputMask, previous.Hidden));
                     reset[j] = r * previous.Hidden[j];
                 }
 
                 for (var j = 0; j < dh; j++)
                 {
-                    var z = Sigmoid(Pre(p, 1, j, input, previous.Hidden));
-                    var n = Math.Tanh(Pre(p, 2, j, input, reset));
+                    var z = Sigmoid(Pre(p, 1, j, input, inputMask, previous.Hidden));
+                    var n = Math.Tanh(Pre(p, 2, j, input, inputMask, reset));
                     h[j] = (z * previous.Hidden[j]) + ((1 - z) * n);
                 }
 
@@ -40,10 +41,10 @@ internal static class ReferenceCells
             case CellKind.Lstm:
                 for (var j = 0; j < dh; j++)
                 {
-                    var i = Sigmoid(Pre(p, 0, j, input, previous.Hidden));
-                    var f = Sigmoid(Pre(p, 1, j, input, previous.Hidden));
-                    var g = Math.Tanh(Pre(p, 2, j, input, previous.Hidden));
-                    var o = Sigmoid(Pre(p, 3, j, input, previous.Hidden));
+                    var i = Sigmoid(Pre(p, 0, j, input, inputMask, previous.Hidden));
+                    var f = Sigmoid(Pre(p, 1, j, input, inputMask, previous.Hidden));
+                    var g = Math.Tanh(Pre(p, 2, j, input, inputMask, previous.Hidden));
+                    var o = Sigmoid(Pre(p, 3, j, input, inputMask, previous.Hidden));
                     c[j] = (f * previous.Memory[j]) + (i * g);
                     h[j] = o * Math.Tanh(c[j]);
                 }
@@ -52,7 +53,7 @@ internal static class ReferenceCells
             default:
                 for (var j = 0; j < dh; j++)
                 {
-                    h[j] = Sigmoid(Pre(p, 0, j, input, previous.Hidden));
+                    h[j] = Sigmoid(Pre(p, 0, j, input, inputMask, previous.Hidden));
                 }
 
                 break;
@@ -61,8 +62,8 @@ internal static class ReferenceCells
         return new State(h, c);
     }
 
-    // b1 + e(t) I + recurrent H at column j of gate block k.
-    private static double Pre(Parameters<double> p, int k, int j, int input, double[] recurrent)
+    // b1 + e(t) I + recurrent H at column j of gate block k, with e(t) = L[input] ⊙ mask.
+    private static double Pre(Parameters<double> p, int k, int j, int input, double[]? mask, double[] recurrent)
     {
         var (d, dh, width) = (p.Shape.Embedding, p.Shape.Hidden, p.Shape.Gates * p.Shape.Hidden);
         var column = (k * dh) + j;
@@ -74,7 +75,7 @@ internal static class ReferenceCells
 
         for (var i = 0; i < d; i++)
         {
-            pre += p.Embedding[(input * d) + i] * p.Input[(i * width) + column];
+            pre += p.Embedding[(input * d) + i] * (mask?[i] ?? 1) * p.Input[(i * width) + column];
         }
 
         return pre;

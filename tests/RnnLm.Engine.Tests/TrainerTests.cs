@@ -4,7 +4,7 @@ using RnnLm.Engine.Training;
 
 namespace RnnLm.Engine.Tests;
 
-public sealed class TrainerTests : IDisposable
+public sealed partial class TrainerTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("rnnlm-trainer-").FullName;
 
@@ -33,7 +33,7 @@ public sealed class TrainerTests : IDisposable
         return result;
     }
 
-    private static TrainingOptions Small(OutputKind output) => new()
+    internal static TrainingOptions Small(OutputKind output) => new()
     {
         Hidden = 16,
         Embedding = 8,
@@ -80,14 +80,23 @@ public sealed class TrainerTests : IDisposable
     [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 97)]
     [InlineData(OutputKind.Classes, 8, 4, CellKind.Sigmoid, 100_000)]
     [InlineData(OutputKind.Classes, 16, 17, CellKind.Lstm, 97)]
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, int direct)
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, 0, true)] // AdaGrad, clipping by norm and dropout
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru, 0, true)]
+    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid, 0, true)]
+    [InlineData(OutputKind.Classes, 16, 17, CellKind.Lstm, 97, true)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 97, true)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru, 0, false, 0.3)] // dropout with the in-place SGD step
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, int direct, bool adaptive = false, double dropout = 0)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         // The weights, vocabulary and classes as the model file stores them; the metadata (timings) is left out.
         byte[] Run(int threads, int seed)
         {
-            var options = Small(output) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell, Direct = direct };
+            var options = (adaptive ? Adaptive(output, cell) : Small(output) with { Dropout = dropout }) with
+            {
+                Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell, Direct = direct,
+            };
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
         }
@@ -124,14 +133,16 @@ public sealed class TrainerTests : IDisposable
     [InlineData(CellKind.Lstm, 0)]
     [InlineData(CellKind.Sigmoid, 5_000)]
     [InlineData(CellKind.Gru, 5_000)]
-    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell, int direct)
+    [InlineData(CellKind.Lstm, 0, true)] // AdaGrad's state is part of the checkpoint
+    [InlineData(CellKind.Gru, 5_000, true)]
+    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell, int direct, bool adaptive = false)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
-        var options = Small(OutputKind.Classes) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell, Direct = direct };
-        var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, $"whole{cell}{direct}"));
+        var options = (adaptive ? Adaptive(OutputKind.Classes, cell) : Small(OutputKind.Classes)) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell, Direct = direct };
+        var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, $"whole{cell}{direct}{adaptive}"));
 
-        var checkpoints = Path.Combine(_directory, $"parts{cell}{direct}");
+        var checkpoints = Path.Combine(_directory, $"parts{cell}{direct}{adaptive}");
         var first = new Trainer(options with { MaxEpochs = 2 }).Train(train, valid, checkpoints);
         Assert.Equal(2, first.Epochs);
         var resumed = new Trainer(options).Train(train, valid, checkpoints, resume: true);
@@ -139,7 +150,8 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(4, resumed.Epochs);
         Assert.Equal(2, resumed.ResumedFromEpoch);
         Assert.Equal(0, whole.ResumedFromEpoch);
-        Assert.Equal(["checkpoint-4.rnnlm", "checkpoint.json"], Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(adaptive ? ["checkpoint-4.optimizer.rnnlm", "checkpoint-4.rnnlm", "checkpoint.json"] : ["checkpoint-4.rnnlm", "checkpoint.json"],
+                     Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(whole.ValidPerplexityPerEpoch, resumed.ValidPerplexityPerEpoch);
         Assert.Equal(cell, resumed.Model.Shape.Cell);
         Assert.Equal(

@@ -128,6 +128,31 @@ internal sealed partial class OutputLayer<T>
 
     private Span<T> GroupErrors(int g, int length) => _groupErrors.AsSpan(_groupOffsets[g], length);
 
+    /// <summary>
+    /// Adds to <paramref name="runs"/> the runs of D that the last <see cref="Run"/> of <paramref name="rows"/> rows read,
+    /// as (start, length), row by row: a row's runs of class weights, then its runs of weights for the words of its target's
+    /// class (<paramref name="targets"/>, the call's). A run may wrap past the table's end; runs of several rows may overlap.
+    /// </summary>
+    public void DirectRuns(ReadOnlySpan<int> targets, int rows, List<(int Start, int Length)> runs)
+    {
+        for (var r = 0; Direct && r < rows; r++)
+        {
+            if (_classes is not null)
+            {
+                foreach (var start in ClassStarts(r))
+                {
+                    runs.Add((start, _classes.ClassCount));
+                }
+            }
+
+            var length = _classes?.Size(_classes.ClassOf(targets[r])) ?? _p.Shape.VocabularySize;
+            foreach (var start in WordStarts(r))
+            {
+                runs.Add((start, length));
+            }
+        }
+    }
+
     // D += scale·(yhat − y) − decay·D at every use, from the errors the softmaxes left (already scaled by the sink),
     // each member on its slice of D.
     private void UpdateDirect(OutputSink<T> sink, int rows)

@@ -76,16 +76,24 @@ public sealed class Parameters<T>
     /// <summary>Every tensor with its name, in the order of the model file.</summary>
     public IEnumerable<(string Name, T[] Values)> Tensors()
     {
-        yield return ("L", Embedding);
-        yield return ("I", Input);
-        yield return ("H", Recurrent);
-        yield return ("b1", HiddenBias);
-        yield return ("U", Output);
-        yield return ("b2", OutputBias);
-        yield return ("Uc", ClassOutput);
-        yield return ("bc", ClassBias);
-        yield return ("D", Direct);
+        yield return (TensorNames[0], Embedding);
+        yield return (TensorNames[1], Input);
+        yield return (TensorNames[2], Recurrent);
+        yield return (TensorNames[3], HiddenBias);
+        yield return (TensorNames[4], Output);
+        yield return (TensorNames[5], OutputBias);
+        yield return (TensorNames[6], ClassOutput);
+        yield return (TensorNames[7], ClassBias);
+        yield return (TensorNames[8], Direct);
     }
+
+    /// <summary>The place of the tensor with this name in <see cref="Tensors"/>.</summary>
+    /// <exception cref="ArgumentException">No tensor has the name.</exception>
+    internal static int IndexOf(string name) =>
+        Array.IndexOf(TensorNames, name) is var index and >= 0 ? index : throw new ArgumentException($"No tensor is named '{name}'.", nameof(name));
+
+    // The names of Tensors(), in its order.
+    private static readonly string[] TensorNames = ["L", "I", "H", "b1", "U", "b2", "Uc", "bc", "D"];
 
     /// <summary>Zeroes every tensor.</summary>
     public void Clear()

@@ -38,6 +38,11 @@ internal sealed partial class BpttNetwork<T>
                 _previousStack.AsSpan(v * b * dh, b * dh).CopyTo(_previousStack.AsSpan(stacked * b * dh));
                 _embeddedStack.AsSpan(v * b * d, b * d).CopyTo(_embeddedStack.AsSpan(stacked * b * d));
                 _inputStack.AsSpan(v * b, b).CopyTo(_inputStack.AsSpan(stacked * b));
+                if (Dropout is not null)
+                {
+                    _maskStack.AsSpan(v * b * d, b * d).CopyTo(_maskStack.AsSpan(stacked * b * d));
+                }
+
                 if (_cell == CellKind.Gru)
                 {
                     _resetStack.AsSpan(v * b * dh, b * dh).CopyTo(_resetStack.AsSpan(stacked * b * dh));
@@ -68,6 +73,11 @@ internal sealed partial class BpttNetwork<T>
         if (count == 0)
         {
             return;
+        }
+
+        if (Dropout is not null)
+        {
+            DropOutputGradient(first, count);
         }
 
         var carry = _carry.AsSpan(first * dh, count * dh);
@@ -111,6 +121,14 @@ internal sealed partial class BpttNetwork<T>
             _previous[slot].AsSpan(first * dh, count * dh).CopyTo(_previousStack.AsSpan(((v * b) + first) * dh));
             inputs.CopyTo(_inputStack.AsSpan((v * b) + first, count));
             Gather(inputs, _embeddedStack.AsSpan(((v * b) + first) * d, count * d));
+            if (Dropout is not null)
+            {
+                var masks = _maskStack.AsSpan(((v * b) + first) * d, count * d);
+                _inputMask[slot].AsSpan(first * d, count * d).CopyTo(masks);
+                var embedded = _embeddedStack.AsSpan(((v * b) + first) * d, count * d);
+                TensorPrimitives.Multiply(embedded, masks, embedded);
+            }
+
             if (_cell == CellKind.Gru)
             {
                 _reset[slot].AsSpan(first * dh, count * dh).CopyTo(_resetStack.AsSpan(((v * b) + first) * dh));
@@ -200,6 +218,12 @@ internal sealed partial class BpttNetwork<T>
         if (end > first)
         {
             Gemm.Multiply<T>(_deltas.AsSpan(first * width, (end - first) * width), width, false, _p.Input, width, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, width, false);
+            if (Dropout is not null)
+            {
+                // e(t) = L[x] ⊙ mask, so dJ/dL[x] = (delta Iᵀ) ⊙ mask.
+                var grads = _embeddingGrads.AsSpan(first * d, (end - first) * d);
+                TensorPrimitives.Multiply(grads, _maskStack.AsSpan(first * d, (end - first) * d), grads);
+            }
         }
     }
 
@@ -269,6 +293,25 @@ internal sealed partial class BpttNetwork<T>
 
         TensorPrimitives.MultiplyAdd(gradient, -rate, weights, weights);
         gradient.Clear();
+    }
+
+    // Dropout: the output layer's dJ/d(h(t) ⊙ mask) into dJ/dh(t) for the slice's streams in the block.
+    private void DropOutputGradient(int first, int count)
+    {
+        var dh = _p.Shape.Hidden;
+        for (var i = 0; i < _blockSteps; i++)
+        {
+            var slot = (int)((_blockStart + i) % _window);
+            for (var s = first; s < first + count; s++)
+            {
+                var row = _blockRows[(i * _streams) + s];
+                if (row >= 0)
+                {
+                    var gradient = _blockHiddenGrad.AsSpan(row * dh, dh);
+                    TensorPrimitives.Multiply(gradient, _outputMask[slot].AsSpan(s * dh, dh), gradient);
+                }
+            }
+        }
     }
 
     private void Gather(ReadOnlySpan<int> inputs, Span<T> destination)

@@ -38,6 +38,7 @@ internal sealed partial class BpttNetwork<T>
     private readonly CellKind _cell;
     private readonly int _width; // G·Dh: the columns of I, H and b1, every gate's pre-activation side by side
     private readonly OutputLayer<T> _output;
+    private readonly ClassMap? _classes;
     private readonly Func<int, int[]?> _nextSentence;
     private readonly int _streams;
     private readonly int _bptt;
@@ -61,6 +62,8 @@ internal sealed partial class BpttNetwork<T>
     private readonly T[][] _reset; // [window][B, Dh] GRU: r ⊙ h(t−1), the candidate's recurrent input
     private readonly T[][] _memory; // [window][B, Dh] LSTM: c(t)
     private readonly T[][] _previousMemory; // [window][B, Dh] LSTM: c(t−1) as used at t (zero rows at a sentence start)
+    private readonly T[][] _inputMask = []; // [window][B, d] dropout: e(t)'s mask, 0 or 1 / (1 − p)
+    private readonly T[][] _outputMask = []; // [window][B, Dh] dropout: h(t)'s mask on its way to the output layer
 
     private readonly int[][] _sentences; // [B] current sentence of each stream (ids, ending in </s>)
     private readonly int[] _positions; // [B] next target index in it
@@ -92,7 +95,8 @@ internal sealed partial class BpttNetwork<T>
     private readonly T[] _previousStack; // [window·B, Dh] h(t−1)
     private readonly T[] _resetStack; // [window·B, Dh] GRU: r ⊙ h(t−1)
     private readonly int[] _inputStack; // [window·B] x(t), −1 when idle
-    private readonly T[] _embeddedStack; // [window·B, d] e(t)
+    private readonly T[] _embeddedStack; // [window·B, d] e(t) (masked with dropout)
+    private T[] _maskStack = []; // [window·B, d] dropout: e(t)'s mask
     private readonly T[] _embeddingGrads; // [window·B, d]
     private readonly T[] _blockHidden; // [B·block, Dh]
     private readonly T[] _blockHiddenGrad; // [B·block, Dh]
@@ -110,6 +114,7 @@ internal sealed partial class BpttNetwork<T>
         _p = parameters;
         (_cell, _width) = (parameters.Shape.Cell, parameters.Shape.Gates * parameters.Shape.Hidden);
         _output = new OutputLayer<T>(parameters, classes, team);
+        _classes = classes;
         _nextSentence = nextSentence;
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
         _slices = Math.Clamp(streams / MinSliceStreams, 1, team.Size);
@@ -158,6 +163,26 @@ internal sealed partial class BpttNetwork<T>
         _blockLogProbs = new T[streams * block];
     }
 
+    /// <summary>
+    /// Inverted dropout on e(t) into the hidden layer and on h(t) into the output layer (never on the recurrent path), with
+    /// the masks of <see cref="Training.Dropout"/> for each step and stream; none when null.
+    /// </summary>
+    public Dropout? Dropout
+    {
+        get;
+        init
+        {
+            field = value;
+            if (value is not null)
+            {
+                var (d, dh) = (_p.Shape.Embedding, _p.Shape.Hidden);
+                _inputMask = NewArrays<T>(_window, _streams * d);
+                _outputMask = NewArrays<T>(_window, _streams * dh);
+                _maskStack = new T[_window * _streams * d];
+            }
+        }
+    }
+
     /// <summary>Gradient clipping: each component of dJ/d(pre-activation) of every gate is clipped to ±this (rnnlm's cutoff).</summary>
     public T Clip { get; set; } = T.PositiveInfinity;
 
@@ -179,6 +204,11 @@ internal sealed partial class BpttNetwork<T>
     /// </summary>
     public bool RunBlock(OutputSink<T>? outputSink, Parameters<T>? gradients, out double logProb, out int tokens)
     {
+        if (Optimizer is not null && gradients is not null && outputSink?.Target != gradients)
+        {
+            throw new InvalidOperationException("With an optimiser's step, the output layer's gradient goes to the same buffer as the others'.");
+        }
+
         var b = _streams;
         var blockStart = _step;
         var rows = 0;
@@ -230,6 +260,10 @@ internal sealed partial class BpttNetwork<T>
         if (gradients is not null)
         {
             Backward(gradients);
+            if (Optimizer is not null)
+            {
+                TakeStep(gradients, rows);
+            }
         }
 
         return true;
@@ -289,7 +323,13 @@ internal sealed partial class BpttNetwork<T>
         {
             for (var i = 0; i < steps; i++)
             {
-                Embed(_inputs[(int)((_blockStart + i) % _window)][first + s], _embedded.AsSpan((((first + s) * _block) + i) * d, d));
+                var slot = (int)((_blockStart + i) % _window);
+                var row = _embedded.AsSpan((((first + s) * _block) + i) * d, d);
+                Embed(_inputs[slot][first + s], row);
+                if (Dropout is not null && _inputs[slot][first + s] >= 0)
+                {
+                    Mask(_blockStart + i, slot, first + s, row);
+                }
             }
         }
 
@@ -347,12 +387,26 @@ internal sealed partial class BpttNetwork<T>
                 {
                     hidden.Slice(s * dh, dh).Clear();
                 }
+                else if (Dropout is not null)
+                {
+                    TensorPrimitives.Multiply(hidden.Slice(s * dh, dh), _outputMask[slot].AsSpan((first + s) * dh, dh), _blockHidden.AsSpan(blockRow * dh, dh));
+                }
                 else
                 {
                     hidden.Slice(s * dh, dh).CopyTo(_blockHidden.AsSpan(blockRow * dh, dh));
                 }
             }
         }
+    }
+
+    // Dropout: makes the stream's masks of the step (kept for the way back) and drops units of its embedding row.
+    private void Mask(long step, int slot, int stream, Span<T> embedded)
+    {
+        var (d, dh) = (_p.Shape.Embedding, _p.Shape.Hidden);
+        var inputMask = _inputMask[slot].AsSpan(stream * d, d);
+        Dropout!.Fill(inputMask, step, stream, Training.Dropout.InputLayer);
+        Dropout.Fill(_outputMask[slot].AsSpan(stream * dh, dh), step, stream, Training.Dropout.OutputLayer);
+        TensorPrimitives.Multiply(embedded, inputMask, embedded);
     }
 
     // The state a stream's step starts from: zeros at a sentence start or when idle, else the last step's.

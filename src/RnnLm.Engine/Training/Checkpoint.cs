@@ -28,6 +28,9 @@ internal sealed class CheckpointState
 
     /// <summary>The weights file of this epoch, beside the state (older checkpoints used a fixed name).</summary>
     public string? ModelFile { get; set; }
+
+    /// <summary>The optimiser's state of this epoch (AdaGrad's accumulators, as the weights of a model file), or null.</summary>
+    public string? OptimizerFile { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,
@@ -37,30 +40,52 @@ internal sealed class CheckpointState
 internal sealed partial class CheckpointJson : JsonSerializerContext;
 
 /// <summary>
-/// A checkpoint is a model file (the weights training continues from) and a JSON state beside it that names it.
-/// Each epoch's weights get a new file name and the state is replaced last, by a rename, so a process killed at any
-/// moment leaves either the previous checkpoint or the new one, never a state paired with another epoch's weights.
+/// A checkpoint is a model file (the weights training continues from), with an adaptive optimiser the optimiser's state
+/// (its accumulators written as the weights of a second model file, with the same checks), and a JSON state beside them
+/// that names them. Each epoch's files get new names and the state is replaced last, by a rename, so a process killed at
+/// any moment leaves either the previous checkpoint or the new one, never a state paired with another epoch's weights.
 /// </summary>
 internal static class Checkpoint
 {
     private const string LegacyModelName = "checkpoint.rnnlm";
     private const string StateName = "checkpoint.json";
 
-    public static void Save(string directory, LanguageModel model, TrainingOptions options, CheckpointState state)
+    public static void Save(string directory, LanguageModel model, TrainingOptions options, CheckpointState state, LanguageModel? optimizer = null)
     {
         Directory.CreateDirectory(directory);
         var modelName = $"checkpoint-{state.Epoch}.rnnlm";
         ModelFile.Save(model, Path.Combine(directory, modelName));
+        var optimizerName = optimizer is null ? null : $"checkpoint-{state.Epoch}.optimizer.rnnlm";
+        if (optimizer is not null)
+        {
+            ModelFile.Save(optimizer, Path.Combine(directory, optimizerName!));
+        }
+
         state.Options = options;
         state.ModelFile = modelName;
+        state.OptimizerFile = optimizerName;
         AtomicFile.WriteAllText(Path.Combine(directory, StateName), JsonSerializer.Serialize(state, CheckpointJson.Default.CheckpointState));
         foreach (var old in Directory.EnumerateFiles(directory, "checkpoint*.rnnlm"))
         {
-            if (Path.GetFileName(old) != modelName)
+            var name = Path.GetFileName(old);
+            if (name != modelName && name != optimizerName)
             {
                 File.Delete(old);
             }
         }
+    }
+
+    /// <summary>The optimiser's accumulators of the checkpoint whose <paramref name="state"/> <see cref="TryLoad"/> read.</summary>
+    /// <exception cref="ArgumentException">The state names no such file, or it is not there.</exception>
+    public static Parameters<float> LoadAccumulators(string directory, CheckpointState state)
+    {
+        var path = state.OptimizerFile is { } name ? Path.Combine(directory, Path.GetFileName(name)) : null;
+        if (path is null || !File.Exists(path))
+        {
+            throw new ArgumentException($"The checkpoint in '{directory}' has no optimiser state '{Path.GetFileName(path)}' to resume with.");
+        }
+
+        return ModelFile.Load(path).Parameters;
     }
 
     /// <summary>Loads the checkpoint in <paramref name="directory"/>, if there is one.</summary>

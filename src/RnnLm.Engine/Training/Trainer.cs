@@ -54,19 +54,30 @@ public sealed class Trainer
         parameters.Initialize(o.Seed, o.InitScale);
 
         var state = new CheckpointState { Alpha = o.Alpha, BestLogProb = double.NegativeInfinity };
+        var optimizer = new Optimizer<float>(o.Optimizer, shape);
         var resumedFrom = 0;
         if (resume && checkpointDirectory is not null && Checkpoint.TryLoad(checkpointDirectory, o, vocabulary, out var saved, out var savedState))
         {
             saved.Parameters.CopyTo(parameters);
             state = savedState;
             resumedFrom = state.Epoch;
+            if (optimizer.Accumulators is { } accumulators)
+            {
+                Checkpoint.LoadAccumulators(checkpointDirectory, state).CopyTo(accumulators);
+            }
         }
 
         var trainIds = train.Select(s => (int[])[.. vocabulary.Map(s), vocabulary.EndOfSentence]).ToArray();
         var best = new Parameters<float>(shape);
         parameters.CopyTo(best);
+        var bestAccumulators = optimizer.Accumulators is { } current ? new Parameters<float>(shape) : null;
+        optimizer.Accumulators?.CopyTo(bestAccumulators!);
         using var team = new WorkTeam(o.Threads);
-        var run = new Run(vocabulary, classes, parameters, best, Parameters<float>.RecurrentGradients(shape), trainIds, trainIds.Sum(s => (long)s.Length), team);
+        // Plain SGD without clipping by norm steps each part of the model as soon as its gradient is known (the output
+        // layer in place): rnnlm's way, and the fastest. Anything else needs the whole block's gradient first.
+        var buffered = o.Optimizer != OptimizerKind.Sgd || o.ClipNorm > 0;
+        var gradients = buffered ? new Parameters<float>(shape) : Parameters<float>.RecurrentGradients(shape);
+        var run = new Run(vocabulary, classes, parameters, best, gradients, buffered ? optimizer : null, bestAccumulators, trainIds, trainIds.Sum(s => (long)s.Length), team);
 
         while (!state.Stopped && state.Epoch < o.MaxEpochs)
         {
@@ -82,7 +93,8 @@ public sealed class Trainer
             state.Epoch = epoch;
             if (checkpointDirectory is not null)
             {
-                Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state)), o, state);
+                Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state)), o, state,
+                                optimizer.Accumulators is { } accumulators ? new LanguageModel(vocabulary, classes, accumulators) : null);
             }
 
             _progress?.Invoke(Report(epoch, words, run.TrainWords, logProb, elapsed, state, done: true));
@@ -112,13 +124,20 @@ public sealed class Trainer
         var next = 0;
         var rate = (float)(state.Alpha / o.Streams);
         var decay = (float)(rate * o.Beta);
+        if (run.Optimizer is { } optimizer)
+        {
+            (optimizer.Rate, optimizer.Scale, optimizer.Decay, optimizer.ClipNorm) = ((float)state.Alpha, (float)(1.0 / o.Streams), decay, o.ClipNorm);
+        }
+
         var network = new BpttNetwork<float>(run.Parameters, run.Classes, o.Streams, o.Bptt, o.BpttBlock, run.Team, run.Vocabulary.StartOfSentence,
             _ => next < order.Length ? run.TrainIds[order[next++]] : null)
         {
             Clip = (float)o.Clip,
-            Step = (rate, decay),
+            Step = run.Optimizer is null ? (rate, decay) : null,
+            Optimizer = run.Optimizer,
+            Dropout = o.Dropout > 0 ? new Dropout(o.Dropout, o.Seed, epoch) : null,
         };
-        var sink = new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay, DirectDecay = decay };
+        var sink = run.Optimizer is null ? new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay, DirectDecay = decay } : new OutputSink<float>(run.Gradients, 1);
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         long words = 0;
@@ -146,12 +165,14 @@ public sealed class Trainer
         // Written so that NaN (a diverged model) counts as worse and as too small an improvement.
         if (!(validLogProb >= previousBest))
         {
-            // Worse than before this epoch: roll back.
+            // Worse than before this epoch: roll back, the optimiser's state too, as if the epoch had not been.
             run.Best.CopyTo(run.Parameters);
+            run.BestAccumulators?.CopyTo(run.Optimizer!.Accumulators!);
         }
         else
         {
             run.Parameters.CopyTo(run.Best);
+            run.Optimizer?.Accumulators?.CopyTo(run.BestAccumulators!);
             state.BestLogProb = validLogProb;
         }
 
@@ -199,6 +220,17 @@ public sealed class Trainer
             trainer.Remove("directOrder");
         }
 
+        // Likewise the optimiser, clipping by norm and dropout, at the values every model had before they existed.
+        var defaults = TrainingSettings.Standard.Defaults;
+        foreach (var name in (string[])["optimizer", "clipNorm", "dropout"])
+        {
+            var setting = TrainingSettings.Standard.Find(name)!;
+            if (setting.GetValue(o).Equals(setting.GetValue(defaults)))
+            {
+                trainer.Remove(name);
+            }
+        }
+
         var node = new JsonObject
         {
             ["trainer"] = trainer,
@@ -210,6 +242,11 @@ public sealed class Trainer
     }
 
     /// <summary>What every epoch of one <see cref="Train"/> call works on.</summary>
+    /// <remarks>
+    /// <see cref="Optimizer"/> is null when plain SGD steps in place; <see cref="BestAccumulators"/> is AdaGrad's state
+    /// that goes with <see cref="Best"/>.
+    /// </remarks>
     private sealed record Run(Vocabulary Vocabulary, ClassMap? Classes, Parameters<float> Parameters, Parameters<float> Best,
-                              Parameters<float> Gradients, int[][] TrainIds, long TrainWords, WorkTeam Team);
+                              Parameters<float> Gradients, Optimizer<float>? Optimizer, Parameters<float>? BestAccumulators,
+                              int[][] TrainIds, long TrainWords, WorkTeam Team);
 }

@@ -40,6 +40,15 @@ public sealed record TrainingOptions
 
     public double Clip { get; init; } = 15;
 
+    /// <summary>How the weights move with their gradient: plain SGD (rnnlm's rule) or AdaGrad.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
+
+    /// <summary>The most the norm of a block's whole-model gradient may have (per stream); 0 turns it off.</summary>
+    public double ClipNorm { get; init; }
+
+    /// <summary>The probability of dropping each unit of e(t) into the hidden layer and of h(t) into the output layer; 0 turns it off.</summary>
+    public double Dropout { get; init; }
+
     public int MaxEpochs { get; init; } = 30;
 
     public double MinImprovement { get; init; } = 1.001;

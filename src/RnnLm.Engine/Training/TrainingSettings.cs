@@ -84,6 +84,9 @@ public sealed class TrainingSettings
         return options;
     }
 
+    // Dropping more than this leaves too few units for the inverted scaling 1 / (1 − p) to stay a fair estimate.
+    private const double MaxDropout = 0.9;
+
     // 10⁸ float32 weights are 400 MB, and training holds two copies (the weights and the best epoch's): about as much as
     // a 2-core machine shared with a service should give one job. Brown's 800k words use a few million features' worth.
     private const int MaxDirect = 100_000_000;
@@ -106,6 +109,9 @@ public sealed class TrainingSettings
         new NumberSetting<double>("alpha", "Initial learning rate, per stream", o => o.Alpha, (o, v) => o with { Alpha = v }, 0, 10, minExclusive: true),
         new NumberSetting<double>("beta", "L2 penalty: weights shrink by alpha·beta with every update", o => o.Beta, (o, v) => o with { Beta = v }, 0, 0.1),
         new NumberSetting<double>("clip", "Each component of the error at the hidden layer's input is clipped to ±this", o => o.Clip, (o, v) => o with { Clip = v }, 0, 1e6, minExclusive: true),
+        new ChoiceSetting<OptimizerKind>("optimizer", "How weights follow their gradient: sgd (rnnlm's rule: alpha times the gradient) or adagrad (alpha times the gradient over the root of each weight's summed squared gradients)", o => o.Optimizer, (o, v) => o with { Optimizer = v }),
+        new NumberSetting<double>("clipNorm", "The block's gradient over the whole model (per stream) is scaled down to this norm when longer; 0 turns it off", o => o.ClipNorm, (o, v) => o with { ClipNorm = v }, 0, 1e6),
+        new NumberSetting<double>("dropout", "Probability of dropping each unit of the embedding into the hidden layer and of the hidden state into the output layer, in training only (never on the recurrent path); 0 turns it off", o => o.Dropout, (o, v) => o with { Dropout = v }, 0, MaxDropout),
         new NumberSetting<int>("maxEpochs", "Most epochs; the schedule usually stops earlier", o => o.MaxEpochs, (o, v) => o with { MaxEpochs = v }, 1, 100),
         new NumberSetting<double>("minImprovement", "Once an epoch improves validation log-likelihood by less than this factor, alpha halves every epoch; at the next such epoch training stops", o => o.MinImprovement, (o, v) => o with { MinImprovement = v }, 1, 2),
         new NumberSetting<int>("minCount", "Words seen fewer times in the training text become <unk>", o => o.MinCount, (o, v) => o with { MinCount = v }, 1, 1000),
