@@ -1,3 +1,4 @@
+using RnnLm.Engine.Inference;
 using RnnLm.Engine.Model;
 
 namespace RnnLm.Engine.Tests;
@@ -68,5 +69,62 @@ public partial class InferenceTests
         var one = model.ScoreCorpus(corpus, threads: 1);
         Assert.True(Math.Abs(one.LogProb - corpus.Sum(s => model.Score(s).LogProb)) <= 1e-5 * one.Tokens);
         Assert.Equal(one.LogProb, model.ScoreCorpus(corpus, threads: 3).LogProb, 9);
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellAndOutput))]
+    public void SentencesScoredInLockStepGoThroughTheRunningStatesBitForBit(CellKind cell, OutputKind output)
+    {
+        // Hidden 19, and 260: past KC = 256, where the recurrent product's sums are cut in two.
+        foreach (var hidden in new[] { 19, 260 })
+        {
+            var model = BuildModel(output, 120, classCount: 7, embedding: 5, hidden, seed: 31, scale: 0.5, biasScale: 1.0, cell);
+            var vocabulary = model.Vocabulary;
+            var sentences = RandomSentences(vocabulary, count: 9, seed: 3, maxLength: 14).Select(s => vocabulary.Map(s)).Append([]).ToArray();
+            var pool = new SessionPool(model);
+            using var batch = pool.Rent();
+            using var single = pool.Rent();
+            batch.Session.ScoreSentences(sentences, new float[sentences.Sum(s => s.Length + 1)]);
+            for (var s = 0; s < sentences.Length; s++)
+            {
+                for (var t = 0; t <= sentences[s].Length; t++)
+                {
+                    single.Session.Follow(sentences[s].AsSpan(0, t));
+                    Assert.True(single.Session.State.Hidden.AsSpan().SequenceEqual(batch.Session.BatchHidden(s, t)), $"{cell}, {output}, hidden {hidden}: sentence {s}, step {t}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellAndOutput))]
+    public void ASentencesScoresDoNotDependOnTheOtherSentencesOfItsBatch(CellKind cell, OutputKind output)
+    {
+        var model = BuildModel(output, 150, classCount: 9, embedding: 6, hidden: 23, seed: 41, scale: 0.7, biasScale: 1.0, cell);
+        var vocabulary = model.Vocabulary;
+        var sentences = RandomSentences(vocabulary, count: 12, seed: 8, maxLength: 18).Select(s => vocabulary.Map(s)).ToArray();
+        var pool = new SessionPool(model);
+        var all = Score(sentences);
+
+        // Reversed, and in two halves: other batches, other orders, other sentences running beside each one.
+        var reversed = Score([.. sentences.Reverse()]);
+        var halves = Score(sentences[..6]).Concat(Score(sentences[6..])).ToArray();
+        for (var s = 0; s < sentences.Length; s++)
+        {
+            Assert.Equal(all[s], reversed[sentences.Length - 1 - s]);
+            Assert.Equal(all[s], halves[s]);
+        }
+
+        float[][] Score(int[][] batch)
+        {
+            var logProbs = new float[batch.Sum(s => s.Length + 1)];
+            using (var lease = pool.Rent())
+            {
+                lease.Session.ScoreSentences(batch, logProbs);
+            }
+
+            var offset = 0;
+            return [.. batch.Select(s => logProbs[offset..(offset += s.Length + 1)])];
+        }
     }
 }
