@@ -43,7 +43,7 @@ internal static class Scorer
 
         var byLength = Enumerable.Range(0, ids.Length).OrderBy(i => ids[i].Length).ToArray();
         var sentenceLogProbs = new double[ids.Length];
-        Parallel.ForEach(Chunks(ids, byLength), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, chunk =>
+        Parallel.ForEach(Chunks(ids, byLength, Session.BatchRows(sessions.Output)), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, chunk =>
         {
             var batch = byLength[chunk.Start..chunk.End].Select(i => ids[i]).ToArray();
             var logProbs = new float[batch.Sum(s => s.Length + 1)];
@@ -70,13 +70,13 @@ internal static class Scorer
     }
 
     // Chunks of whole sentences, in the order given, holding about a session's batch of predictions each.
-    private static List<(int Start, int End)> Chunks(int[][] ids, int[] order)
+    private static List<(int Start, int End)> Chunks(int[][] ids, int[] order, int batchRows)
     {
         var chunks = new List<(int Start, int End)>();
         for (int start = 0, rows = 0, i = 0; i < order.Length; i++)
         {
             rows += ids[order[i]].Length + 1;
-            if (rows >= Session.RowsPerBatch || i == order.Length - 1)
+            if (rows >= batchRows || i == order.Length - 1)
             {
                 chunks.Add((start, i + 1));
                 (start, rows) = (i + 1, 0);
