@@ -49,6 +49,8 @@ internal static class BenchCommand
                 embedding = options.Embedding,
                 output = options.Output.ToString().ToLowerInvariant(),
                 classes = options.Classes,
+                direct = options.Direct,
+                directOrder = options.DirectOrder,
                 bptt = options.Bptt,
                 bpttBlock = options.BpttBlock,
                 streams = options.Streams,

@@ -154,6 +154,29 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     }
 
     [Fact]
+    public void DirectConnectionsGiveTheSameModelBytesInEveryProcessAndTheCardSaysThem()
+    {
+        // The features' hashes are part of the model: a process-salted hash would give each run other bytes.
+        var directory = Path.GetDirectoryName(_fixture.Model)!;
+        string[] Train(string path, int threads) =>
+            ["train", "--train", _fixture.Train, "--valid", _fixture.Valid, "--out", path, "--hidden", "16", "--output", "classes", "--classes", "3",
+             "--streams", "4", "--alpha", "0.5", "--max-epochs", "2", "--min-count", "1", "--threads", $"{threads}", "--direct", "5000", "--direct-order", "4"];
+        var (first, second) = (Path.Combine(directory, "direct-1.rnnlm"), Path.Combine(directory, "direct-2.rnnlm"));
+        Assert.Equal(0, Run(Train(first, 1)).ExitCode);
+        Assert.Equal(0, Run(Train(second, 2)).ExitCode);
+        Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
+        Assert.NotEqual(File.ReadAllBytes(_fixture.Model), File.ReadAllBytes(first));
+
+        var model = ModelFile.Load(first);
+        Assert.Equal((5000, 4), (model.Shape.DirectSize, model.Shape.DirectOrder));
+        var card = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(first, ".json"))).RootElement;
+        Assert.EndsWith("maximum-entropy direct connections (order 4, 5,000 entries)", card.GetProperty("architecture").GetString());
+        Assert.Equal(5000, card.GetProperty("hyperparameters").GetProperty("direct").GetInt32());
+        Assert.Equal(4, card.GetProperty("hyperparameters").GetProperty("directOrder").GetInt32());
+        Assert.Equal(model.Shape.ParameterCount, card.GetProperty("parameters").GetInt64());
+    }
+
+    [Fact]
     public void TrainingWithoutValidTextHoldsOutTheSeededSplitTheJobsApiUses()
     {
         var model = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, "held-out.rnnlm");

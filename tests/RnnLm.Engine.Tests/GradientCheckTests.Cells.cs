@@ -72,23 +72,9 @@ public partial class GradientCheckTests
                 (b, NumericGradient(parameters, classes, timeline, bptt, b * block, Math.Min(timeline.Steps, (b + 1) * block))))];
         }
 
-        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams)
+        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder = 0)
         {
-            var (shape, classes) = Shape(cell, output);
-            var parameters = new Parameters<double>(shape);
-            parameters.Initialize(seed: 7, scale: 0.8);
-            var random = new Random(11);
-            foreach (var (name, values) in parameters.Tensors())
-            {
-                if (name.StartsWith('b'))
-                {
-                    for (var i = 0; i < values.Length; i++)
-                    {
-                        values[i] = random.NextDouble() - 0.5;
-                    }
-                }
-            }
-
+            var (parameters, classes) = Model(cell, output, directOrder, seed: 7);
             return new GradientCheck(parameters, classes, bptt, block, streams);
         }
 

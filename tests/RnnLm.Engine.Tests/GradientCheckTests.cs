@@ -25,26 +25,37 @@ public partial class GradientCheckTests
         [6, 5, 0],
     ];
 
-    // (output, bptt, block size, streams): both outputs, bptt 1 and 3, blocks of 1 to 3 steps, one stream and several.
-    private static readonly (OutputKind Output, int Bptt, int Block, int Streams)[] Settings =
+    // Entries of the direct connections' table: few enough that features collide, within and across the two parts.
+    private const int DirectEntries = 23;
+
+    // (output, bptt, block size, streams, direct order): both outputs, bptt 1 and 3, blocks of 1 to 3 steps, one stream
+    // and several, without direct connections (order 0) and with them (order 1: the context-free feature alone; 3).
+    private static readonly (OutputKind Output, int Bptt, int Block, int Streams, int DirectOrder)[] Settings =
     [
-        (OutputKind.Full, 1, 1, 1),
-        (OutputKind.Full, 3, 1, 1),
-        (OutputKind.Full, 3, 2, 2),
-        (OutputKind.Full, 1, 3, 2),
-        (OutputKind.Classes, 1, 1, 1),
-        (OutputKind.Classes, 3, 1, 1),
-        (OutputKind.Classes, 3, 2, 2),
+        (OutputKind.Full, 1, 1, 1, 0),
+        (OutputKind.Full, 3, 1, 1, 0),
+        (OutputKind.Full, 3, 2, 2, 0),
+        (OutputKind.Full, 1, 3, 2, 0),
+        (OutputKind.Classes, 1, 1, 1, 0),
+        (OutputKind.Classes, 3, 1, 1, 0),
+        (OutputKind.Classes, 3, 2, 2, 0),
+        (OutputKind.Full, 1, 1, 1, 1),
+        (OutputKind.Full, 3, 2, 2, 3),
+        (OutputKind.Full, 1, 3, 3, 3),
+        (OutputKind.Classes, 1, 1, 1, 3),
+        (OutputKind.Classes, 3, 1, 1, 1),
+        (OutputKind.Classes, 3, 2, 2, 3),
+        (OutputKind.Classes, 1, 3, 3, 1),
     ];
 
-    public static TheoryData<CellKind, OutputKind, int, int, int> EveryCellWithEverySetting()
+    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithEverySetting()
     {
-        var data = new TheoryData<CellKind, OutputKind, int, int, int>();
+        var data = new TheoryData<CellKind, OutputKind, int, int, int, int>();
         foreach (var cell in Enum.GetValues<CellKind>())
         {
-            foreach (var (output, bptt, block, streams) in Settings)
+            foreach (var (output, bptt, block, streams, directOrder) in Settings)
             {
-                data.Add(cell, output, bptt, block, streams);
+                data.Add(cell, output, bptt, block, streams, directOrder);
             }
         }
 
@@ -53,9 +64,9 @@ public partial class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(EveryCellWithEverySetting))]
-    public void EveryParameterGradientMatchesCentralDifferences(CellKind cell, OutputKind output, int bptt, int block, int streams)
+    public void EveryParameterGradientMatchesCentralDifferences(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder)
     {
-        var check = GradientCheck.Prepare(cell, output, bptt, block, streams);
+        var check = GradientCheck.Prepare(cell, output, bptt, block, streams, directOrder);
         foreach (var (checkedBlock, name, error) in check.Errors(GradientTerms.None))
         {
             Assert.True(error < 1e-6, $"{name}: relative error {error:E2} (block {checkedBlock}, bptt {bptt}, block size {block})");
@@ -63,15 +74,16 @@ public partial class GradientCheckTests
     }
 
     [Theory]
-    [InlineData(CellKind.Sigmoid, OutputKind.Full)]
-    [InlineData(CellKind.Sigmoid, OutputKind.Classes)]
-    [InlineData(CellKind.Gru, OutputKind.Classes)]
-    [InlineData(CellKind.Lstm, OutputKind.Classes)]
-    public void EveryParameterHasAGradientLargeEnoughThatLosingItFailsTheCheck(CellKind cell, OutputKind output)
+    [InlineData(CellKind.Sigmoid, OutputKind.Full, 0)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Classes, 0)]
+    [InlineData(CellKind.Gru, OutputKind.Classes, 0)]
+    [InlineData(CellKind.Lstm, OutputKind.Classes, 0)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Full, 3)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Classes, 3)]
+    [InlineData(CellKind.Lstm, OutputKind.Full, 3)]
+    public void EveryParameterHasAGradientLargeEnoughThatLosingItFailsTheCheck(CellKind cell, OutputKind output, int directOrder)
     {
-        var (shape, classes) = Shape(cell, output);
-        var parameters = new Parameters<double>(shape);
-        parameters.Initialize(seed: 7, scale: 0.8);
+        var (parameters, classes) = Model(cell, output, directOrder, seed: 7);
         var timeline = Timeline.Record(Sentences, 1);
         var numeric = NumericGradient(parameters, classes, timeline, bptt: 3, from: 4, to: 6);
         foreach (var (name, values) in numeric.Tensors().Where(t => t.Values.Length > 0))
@@ -79,6 +91,24 @@ public partial class GradientCheckTests
             // A dropped term leaves the analytic side at zero: relative error 1, far above the 1e-6 threshold.
             Assert.True(Norm(values) > 1e-3, $"{name}: numerical gradient is too small to make the check meaningful");
             Assert.Equal(1.0, RelativeError(new double[values.Length], values));
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void DroppingEitherPartOfTheDirectConnectionsGradientFailsTheCheck(int directOrder)
+    {
+        // D's gradient is the class part's plus the word part's; the loss with one part's weights left out has exactly the
+        // other part's gradient, which must be far from the whole (1e-6 is the check's threshold).
+        var (parameters, classes) = Model(CellKind.Sigmoid, OutputKind.Classes, directOrder, seed: 7);
+        var timeline = Timeline.Record(Sentences, 2);
+        var both = NumericGradient(parameters, classes, timeline, bptt: 1, from: 4, to: 6).Direct;
+        foreach (var parts in new[] { DirectParts.Classes, DirectParts.Words })
+        {
+            var one = NumericGradient(parameters, classes, timeline, bptt: 1, from: 4, to: 6, parts).Direct;
+            Assert.True(Norm(one) > 1e-3, $"{parts}: the part alone has no gradient");
+            Assert.True(RelativeError(one, both) > 1e-3, $"{parts}: the part alone is too close to the whole ({RelativeError(one, both):E2})");
         }
     }
 
@@ -95,15 +125,16 @@ public partial class GradientCheckTests
     }
 
     [Theory]
-    [InlineData(CellKind.Sigmoid, OutputKind.Full)]
-    [InlineData(CellKind.Sigmoid, OutputKind.Classes)]
-    [InlineData(CellKind.Gru, OutputKind.Full)]
-    [InlineData(CellKind.Lstm, OutputKind.Classes)]
-    public void TwoThreadsComputeTheSameGradientBitsAsOne(CellKind cell, OutputKind output)
+    [InlineData(CellKind.Sigmoid, OutputKind.Full, 0)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Classes, 0)]
+    [InlineData(CellKind.Gru, OutputKind.Full, 0)]
+    [InlineData(CellKind.Lstm, OutputKind.Classes, 0)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Full, 3)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Classes, 3)]
+    [InlineData(CellKind.Gru, OutputKind.Classes, 3)]
+    public void TwoThreadsComputeTheSameGradientBitsAsOne(CellKind cell, OutputKind output, int directOrder)
     {
-        var (shape, classes) = Shape(cell, output);
-        var parameters = new Parameters<double>(shape);
-        parameters.Initialize(seed: 5, scale: 0.8);
+        var (parameters, classes) = Model(cell, output, directOrder, seed: 5);
         var one = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 1);
         var two = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 2);
         foreach (var ((name, a), (_, b)) in one.Tensors().Zip(two.Tensors()))
@@ -112,10 +143,29 @@ public partial class GradientCheckTests
         }
     }
 
-    // The test model: |V| = 7, d = 5, Dh = 4, and three classes for a class-factorized output.
-    private static (ModelShape Shape, ClassMap? Classes) Shape(CellKind cell, OutputKind output) =>
-        (new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell),
-         output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null);
+    // The test model: |V| = 7, d = 5, Dh = 4, three classes for a class-factorized output, direct connections of the order
+    // given (0: none), random weights, biases and direct weights.
+    private static (Parameters<double> Parameters, ClassMap? Classes) Model(CellKind cell, OutputKind output, int directOrder, int seed)
+    {
+        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell,
+            DirectSize: directOrder > 0 ? DirectEntries : 0, DirectOrder: directOrder);
+        var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
+        var parameters = new Parameters<double>(shape);
+        parameters.Initialize(seed, scale: 0.8);
+        var random = new Random(seed + 4);
+        foreach (var (name, values) in parameters.Tensors())
+        {
+            if (name.StartsWith('b') || name == "D")
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = random.NextDouble() - 0.5;
+                }
+            }
+        }
+
+        return (parameters, classes);
+    }
 
     private static Parameters<double> AnalyticGradient(Parameters<double> parameters, ClassMap? classes, int streams, int bptt, int block, int checkedBlock,
                                                        int threads = 1, GradientTerms dropped = GradientTerms.None)
@@ -136,7 +186,7 @@ public partial class GradientCheckTests
         return gradient;
     }
 
-    private static Parameters<double> NumericGradient(Parameters<double> parameters, ClassMap? classes, Timeline timeline, int bptt, int from, int to)
+    private static Parameters<double> NumericGradient(Parameters<double> parameters, ClassMap? classes, Timeline timeline, int bptt, int from, int to, DirectParts parts = DirectParts.Both)
     {
         const double step = 1e-5;
         var frozen = new Parameters<double>(parameters.Shape);
@@ -150,9 +200,9 @@ public partial class GradientCheckTests
             {
                 var original = values[i];
                 values[i] = original + step;
-                var plus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to);
+                var plus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to, parts);
                 values[i] = original - step;
-                var minus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to);
+                var minus = Reference.TruncatedLoss(probe, frozen, classes, timeline, bptt, from, to, parts);
                 values[i] = original;
                 grad[i] = (plus - minus) / (2 * step);
             }
@@ -175,15 +225,27 @@ public partial class GradientCheckTests
 
     private static double Norm(double[] values) => Math.Sqrt(values.Sum(v => v * v));
 
-    /// <summary>Which sentence step each stream takes at each global step, as the network schedules them.</summary>
-    internal sealed record Timeline(int Steps, (int Input, int Target, bool Start)?[][] Events)
+    /// <summary>Which of the direct connections' weights the reference adds: a part left out has no weights at all.</summary>
+    [Flags]
+    internal enum DirectParts
+    {
+        Classes = 1,
+        Words = 2,
+        Both = Classes | Words,
+    }
+
+    /// <summary>
+    /// Which sentence step each stream takes at each global step, as the network schedules them, with the target's
+    /// context: the words before it, the most recent first, then &lt;s&gt; (id 0), then −1.
+    /// </summary>
+    internal sealed record Timeline(int Steps, (int Input, int Target, bool Start, int[] Context)?[][] Events)
     {
         public static Timeline Record(int[][] sentences, int streams)
         {
             var queue = new Queue<int[]>(sentences);
             var current = new int[streams][];
             var positions = new int[streams];
-            var events = new List<(int, int, bool)?[]>();
+            var events = new List<(int, int, bool, int[])?[]>();
             for (var b = 0; b < streams; b++)
             {
                 current[b] = [];
@@ -191,7 +253,7 @@ public partial class GradientCheckTests
 
             while (true)
             {
-                var step = new (int, int, bool)?[streams];
+                var step = new (int, int, bool, int[])?[streams];
                 var active = false;
                 for (var b = 0; b < streams; b++)
                 {
@@ -206,7 +268,7 @@ public partial class GradientCheckTests
                     }
 
                     var p = positions[b]++;
-                    step[b] = (p == 0 ? EndOfSentence : current[b][p - 1], current[b][p], p == 0);
+                    step[b] = (p == 0 ? EndOfSentence : current[b][p - 1], current[b][p], p == 0, Reference.Context(current[b], p, EndOfSentence));
                     active = true;
                 }
 
@@ -223,7 +285,7 @@ public partial class GradientCheckTests
     /// <summary>A plain, unbatched forward pass in double precision: the definition the trainer must agree with.</summary>
     internal static class Reference
     {
-        public static double TruncatedLoss(Parameters<double> p, Parameters<double> frozen, ClassMap? classes, Timeline timeline, int bptt, int from, int to)
+        public static double TruncatedLoss(Parameters<double> p, Parameters<double> frozen, ClassMap? classes, Timeline timeline, int bptt, int from, int to, DirectParts parts = DirectParts.Both)
         {
             var streams = timeline.Events.Length == 0 ? 0 : timeline.Events[0].Length;
             double loss = 0;
@@ -242,7 +304,7 @@ public partial class GradientCheckTests
                     state = ReferenceCells.Step(weights, e.Start ? ReferenceCells.Start(p.Shape) : state, e.Input);
                     if (t >= from)
                     {
-                        loss -= LogProb(p, classes, state.Hidden, e.Target);
+                        loss -= LogProb(p, classes, state.Hidden, e.Target, e.Context, parts);
                     }
                 }
             }
@@ -250,9 +312,32 @@ public partial class GradientCheckTests
             return loss;
         }
 
-        public static double LogProb(Parameters<double> p, ClassMap? classes, double[] h, int target)
+        /// <summary>h(t) of a sigmoid cell from h(t−1): <see cref="ReferenceCells.Step"/> without the memory.</summary>
+        public static double[] Step(Parameters<double> p, double[] previous, int input) =>
+            ReferenceCells.Step(p, new ReferenceCells.State(previous, new double[previous.Length]), input).Hidden;
+
+        /// <summary>
+        /// The context of the prediction at <paramref name="position"/>, as the README defines it: the words before it, the
+        /// latest first, then &lt;s&gt;, then −1 (as many as the highest order needs).
+        /// </summary>
+        public static int[] Context(IReadOnlyList<int> sentence, int position, int start)
         {
-            var dh = p.Shape.Hidden;
+            var context = new int[ModelShape.MaxDirectOrder - 1];
+            for (var j = 0; j < context.Length; j++)
+            {
+                var at = position - 1 - j;
+                context[j] = at >= 0 ? sentence[at] : at == -1 ? start : -1;
+            }
+
+            return context;
+        }
+
+        /// <summary>log P(target | h, context): the logit of an output is its bias, h · its weights, and the weight of each direct feature.</summary>
+        public static double LogProb(Parameters<double> p, ClassMap? classes, double[] h, int target, int[]? context = null, DirectParts parts = DirectParts.Both)
+        {
+            var (dh, size) = (p.Shape.Hidden, p.Shape.DirectSize);
+            var keys = new ulong[Math.Max(1, p.Shape.DirectOrder)];
+            keys = size > 0 ? keys[..DirectFeatures.Keys((context ?? throw new ArgumentNullException(nameof(context))).AsSpan(0, p.Shape.DirectOrder - 1), keys)] : [];
             double Logit(double[] weights, double[] bias, int row)
             {
                 var z = bias[row];
@@ -264,6 +349,10 @@ public partial class GradientCheckTests
                 return z;
             }
 
+            // The direct weights of class c, or of word w (offset w − first in its class cls; one class for a full softmax).
+            double ClassWeights(int c) => parts.HasFlag(DirectParts.Classes) ? keys.Sum(key => p.Direct[DirectFeatures.ClassIndex(key, c, size)]) : 0;
+            double WordWeights(int cls, int first, int w) => parts.HasFlag(DirectParts.Words) ? keys.Sum(key => p.Direct[DirectFeatures.WordIndex(key, cls, w - first, size)]) : 0;
+
             double LogSoftmax(Func<int, double> logit, int first, int count, int chosen)
             {
                 var logits = Enumerable.Range(first, count).Select(logit).ToArray();
@@ -273,12 +362,13 @@ public partial class GradientCheckTests
 
             if (classes is null)
             {
-                return LogSoftmax(w => Logit(p.Output, p.OutputBias, w), 0, p.Shape.VocabularySize, target);
+                return LogSoftmax(w => Logit(p.Output, p.OutputBias, w) + WordWeights(0, 0, w), 0, p.Shape.VocabularySize, target);
             }
 
             var cls = classes.ClassOf(target);
-            return LogSoftmax(c => Logit(p.ClassOutput, p.ClassBias, c), 0, classes.ClassCount, cls)
-                + LogSoftmax(w => Logit(p.Output, p.OutputBias, w), classes.Start(cls), classes.Size(cls), target);
+            var start = classes.Start(cls);
+            return LogSoftmax(c => Logit(p.ClassOutput, p.ClassBias, c) + ClassWeights(c), 0, classes.ClassCount, cls)
+                + LogSoftmax(w => Logit(p.Output, p.OutputBias, w) + WordWeights(cls, start, w), start, classes.Size(cls), target);
         }
     }
 }

@@ -68,22 +68,26 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(OutputKind.Full, 16, 4, CellKind.Sigmoid)]
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid)] // two slices of 8 streams
-    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid)] // slices of 8 and 9 streams
-    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid)] // slices of 8 and 9 floats: shorter than a vector
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru)]
-    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru)]
-    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm)]
-    [InlineData(OutputKind.Full, 6, 17, CellKind.Lstm)]
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell)
+    [InlineData(OutputKind.Full, 16, 4, CellKind.Sigmoid, 0)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid, 0)] // two slices of 8 streams
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 0)] // slices of 8 and 9 streams
+    [InlineData(OutputKind.Classes, 1, 17, CellKind.Sigmoid, 0)] // slices of 8 and 9 floats: shorter than a vector
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru, 0)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Gru, 0)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, 0)]
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Lstm, 0)]
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid, 97)] // direct connections in a table small enough that features collide
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 97)]
+    [InlineData(OutputKind.Classes, 8, 4, CellKind.Sigmoid, 100_000)]
+    [InlineData(OutputKind.Classes, 16, 17, CellKind.Lstm, 97)]
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, int direct)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         // The weights, vocabulary and classes as the model file stores them; the metadata (timings) is left out.
         byte[] Run(int threads, int seed)
         {
-            var options = Small(output) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell };
+            var options = Small(output) with { Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell, Direct = direct };
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
         }
@@ -115,17 +119,19 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Theory]
-    [InlineData(CellKind.Sigmoid)]
-    [InlineData(CellKind.Gru)]
-    [InlineData(CellKind.Lstm)]
-    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell)
+    [InlineData(CellKind.Sigmoid, 0)]
+    [InlineData(CellKind.Gru, 0)]
+    [InlineData(CellKind.Lstm, 0)]
+    [InlineData(CellKind.Sigmoid, 5_000)]
+    [InlineData(CellKind.Gru, 5_000)]
+    public void ResumingFromACheckpointEndsWhereAnUninterruptedRunEnds(CellKind cell, int direct)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
-        var options = Small(OutputKind.Classes) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell };
-        var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, "whole"));
+        var options = Small(OutputKind.Classes) with { MaxEpochs = 4, MinImprovement = 1.0, Cell = cell, Direct = direct };
+        var whole = new Trainer(options).Train(train, valid, Path.Combine(_directory, $"whole{cell}{direct}"));
 
-        var checkpoints = Path.Combine(_directory, "parts");
+        var checkpoints = Path.Combine(_directory, $"parts{cell}{direct}");
         var first = new Trainer(options with { MaxEpochs = 2 }).Train(train, valid, checkpoints);
         Assert.Equal(2, first.Epochs);
         var resumed = new Trainer(options).Train(train, valid, checkpoints, resume: true);
@@ -139,6 +145,35 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(
             ModelFile.Serialize(whole.Model.Vocabulary, whole.Model.Classes, whole.Model.Parameters, "", WeightEncoding.Float32),
             ModelFile.Serialize(resumed.Model.Vocabulary, resumed.Model.Classes, resumed.Model.Parameters, "", WeightEncoding.Float32));
+    }
+
+    [Theory]
+    [InlineData(OutputKind.Full)]
+    [InlineData(OutputKind.Classes)]
+    public void DirectConnectionsLearnAndTheModelCarriesThem(OutputKind output)
+    {
+        var train = SyntheticCorpus(600, 1);
+        var valid = SyntheticCorpus(100, 2);
+        var options = Small(output) with { Direct = 20_000, DirectOrder = 4 };
+        var result = new Trainer(options).Train(train, valid);
+        var shape = result.Model.Shape;
+        Assert.Equal((20_000, 4), (shape.DirectSize, shape.DirectOrder));
+        Assert.True(result.ValidPerplexity < result.Model.Vocabulary.Count / 3.0, $"valid perplexity {result.ValidPerplexity:F2}");
+        Assert.True(result.Model.Parameters.Direct.Count(w => w != 0) > 1_000, "training should have moved many direct weights");
+        Assert.Contains("\"direct\":20000", result.Model.Metadata);
+        Assert.Contains("\"directOrder\":4", result.Model.Metadata);
+        Assert.Equal(result.ValidPerplexity, result.Model.ScoreCorpus([.. valid]).Perplexity, 6);
+    }
+
+    [Fact]
+    public void AModelWithoutDirectConnectionsKeepsTheMetadataItHadBeforeThem()
+    {
+        // The model file holds the metadata: settings that were added later must not enter it when off, or the shipped
+        // model's command would no longer give its bytes.
+        var result = new Trainer(Small(OutputKind.Classes) with { MaxEpochs = 1 }).Train(SyntheticCorpus(50, 1), SyntheticCorpus(10, 2));
+        Assert.Equal((0, 0), (result.Model.Shape.DirectSize, result.Model.Shape.DirectOrder));
+        Assert.DoesNotContain("direct", result.Model.Metadata, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("\"bpttBlock\":5", result.Model.Metadata);
     }
 
     [Fact]

@@ -68,7 +68,8 @@ public sealed record ModelCard
 
     /// <summary>
     /// "Elman RNN (sigmoid hidden layer), full softmax", "RNN with a GRU hidden layer, class-factorized softmax (100 classes)",
-    /// "RNN with an LSTM hidden layer (no peepholes), ...".
+    /// "RNN with an LSTM hidden layer (no peepholes), ...", and with direct connections
+    /// "..., maximum-entropy direct connections (order 3, 10,000,000 entries)".
     /// </summary>
     public static string ArchitectureOf(Model.ModelShape shape)
     {
@@ -79,7 +80,9 @@ public sealed record ModelCard
             Model.CellKind.Lstm => "RNN with an LSTM hidden layer (no peepholes)",
             _ => "Elman RNN (sigmoid hidden layer)",
         };
-        return $"{cell}, {(shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)")}";
+        var output = shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)";
+        var direct = shape.DirectSize > 0 ? $", maximum-entropy direct connections (order {shape.DirectOrder}, {shape.DirectSize.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} entries)" : "";
+        return $"{cell}, {output}{direct}";
     }
 
     /// <summary>

@@ -3,7 +3,11 @@ using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Inference;
 
-/// <summary>Scratch for one call at a time: hidden states and the output layer's buffers, grown on demand and reused.</summary>
+/// <summary>
+/// Scratch for one call at a time: hidden states, contexts and the output layer's buffers, grown on demand and reused.
+/// The running state of <see cref="Follow"/> and <see cref="Advance"/> is a <see cref="RecurrentState"/> (h(t), and the
+/// LSTM's c(t)) and the recent words the direct connections read.
+/// </summary>
 /// <remarks>
 /// A batch of sentences is scored in lock-step: step t of every sentence still running is one <see cref="CellSteps"/>
 /// call, so the recurrent products are matrix products over the sentences, and the output layer then runs once over
@@ -25,11 +29,14 @@ internal sealed class Session
     private readonly CellSteps _steps;
     private readonly int _hiddenWidth;
     private readonly bool _lstm;
+    private readonly int _contextWidth; // N − 1 with direct connections, else 0
+    private readonly RecentWords _recent;
     private RecurrentState _state; // the running state of Follow and Advance
     private RecurrentState _next;
     private float[] _hidden = []; // [rows, Dh] h(t) of every step of every sentence of a batch, step by step
     private float[] _memory = []; // [2, sentences, Dh] LSTM: c of the last step and of this one; else empty
     private int[] _targets = []; // [rows] in the order of _hidden
+    private int[] _contexts = []; // [rows, N − 1] in the order of _hidden
     private float[] _rowLogProbs = []; // [rows] in the order of _hidden
     private int[] _inputs = []; // [sentences] one step's input words
     private long[] _byLength = []; // [sentences] (longest − length) << 32 | index: sorted, the batch's order
@@ -38,27 +45,25 @@ internal sealed class Session
 
     public Session(LanguageModel model, float[] projectedInput)
     {
-        if (model.Shape.DirectSize != 0)
-        {
-            throw new NotSupportedException("Scoring with direct connections is not built yet.");
-        }
-
         _model = model;
         _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single);
         _steps = new CellSteps(model.Shape, projectedInput, model.Parameters.Recurrent);
         _hiddenWidth = model.Shape.Hidden;
         _lstm = model.Shape.Cell == CellKind.Lstm;
         (_state, _next) = (new RecurrentState(model.Shape), new RecurrentState(model.Shape));
+        _contextWidth = model.Shape.DirectSize > 0 ? model.Shape.DirectOrder - 1 : 0;
+        _recent = new RecentWords(_contextWidth);
     }
 
     /// <summary>Log-probabilities of every word and <c>&lt;/s&gt;</c> of each sentence, in order, into <paramref name="logProbs"/>.</summary>
     public void ScoreSentences(int[][] sentences, Span<float> logProbs)
     {
-        var (dh, count) = (_hiddenWidth, sentences.Length);
+        var (dh, count, width) = (_hiddenWidth, sentences.Length, _contextWidth);
         var (rows, steps) = Arrange(sentences);
         var hidden = Grow(ref _hidden, rows * dh);
         var memory = Grow(ref _memory, _lstm ? 2 * count * dh : 0);
         var targets = Grow(ref _targets, rows);
+        var contexts = Grow(ref _contexts, rows * width);
         var inputs = Grow(ref _inputs, count);
         var vocabulary = _model.Vocabulary;
         for (var t = 0; t < steps; t++)
@@ -69,6 +74,7 @@ internal sealed class Session
                 var s = sentences[(int)_byLength[i]];
                 inputs[i] = t == 0 ? vocabulary.StartOfSentence : s[t - 1];
                 targets[first + i] = t < s.Length ? s[t] : vocabulary.EndOfSentence;
+                DirectFeatures.Context(s, t, vocabulary.StartOfSentence, contexts.Slice((first + i) * width, width));
             }
 
             // The sentences running at step t are the first of those running at t − 1, so their h(t − 1) are the first
@@ -80,7 +86,7 @@ internal sealed class Session
         }
 
         var rowLogProbs = Grow(ref _rowLogProbs, rows);
-        _output.Run(_hidden, _targets, rows, rowLogProbs, null, null);
+        _output.Run(_hidden, _targets, _contexts, rows, rowLogProbs, null, null);
         for (var t = 0; t < steps; t++)
         {
             var first = _stepStarts[t];
@@ -104,6 +110,7 @@ internal sealed class Session
     public void Follow(ReadOnlySpan<int> context)
     {
         _steps.Step(1, [_model.Vocabulary.StartOfSentence], default, default, _state.Hidden, _state.Memory);
+        _recent.Start(_model.Vocabulary.StartOfSentence);
         foreach (var id in context)
         {
             Advance(id);
@@ -114,13 +121,14 @@ internal sealed class Session
     {
         _steps.Step(1, [id], _state.Hidden, _state.Memory, _next.Hidden, _next.Memory);
         (_state, _next) = (_next, _state);
+        _recent.Push(id);
     }
 
     /// <summary>The running state: h(t), and an LSTM's c(t).</summary>
     internal RecurrentState State => _state;
 
     /// <summary>P(w | the running state) for every vocabulary id w.</summary>
-    public void Distribution(Span<float> probabilities) => _output.Distribution(_state.Hidden, probabilities);
+    public void Distribution(Span<float> probabilities) => _output.Distribution(_state.Hidden, _recent.Ids, probabilities);
 
     // Orders the sentences longest first and finds where each step's rows start; returns the rows and the steps.
     private (int Rows, int Steps) Arrange(int[][] sentences)

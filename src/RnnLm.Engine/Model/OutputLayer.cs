@@ -12,7 +12,8 @@ namespace RnnLm.Engine.Model;
 /// weights themselves with scale −learning rate, which saves a pass over the |V|×Dh output matrix.
 /// Either way the hidden-state gradient is computed from the weights before they change.
 /// Keep is 1 − L2 decay; with class outputs only the word rows of the classes in the block shrink, in the
-/// same pass that updates them. It is 1 (no shrinking) unless set.
+/// same pass that updates them. It is 1 (no shrinking) unless set. The direct connections decay as rnnlm's do, by
+/// <see cref="DirectDecay"/> times the weight at every use of an entry; it is 0 unless set.
 /// </remarks>
 internal sealed class OutputSink<T>(Parameters<T> target, T scale)
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -22,6 +23,9 @@ internal sealed class OutputSink<T>(Parameters<T> target, T scale)
     public T Scale { get; set; } = scale;
 
     public T Keep { get; set; } = T.One;
+
+    /// <summary>The L2 decay of a direct connection's weight at each use: learning rate × beta in training.</summary>
+    public T DirectDecay { get; set; } = T.Zero;
 }
 
 /// <summary>
@@ -29,7 +33,11 @@ internal sealed class OutputSink<T>(Parameters<T> target, T scale)
 /// the gradients. Rows are independent, so a batch of R rows turns R matrix-vector products into one
 /// matrix-matrix product, which is what makes the full softmax affordable.
 /// </summary>
-internal sealed class OutputLayer<T>
+/// <remarks>
+/// With direct connections (<see cref="DirectFeatures"/>) each row comes with its context, and the features' weights join
+/// the logits before each softmax; OutputLayer.Direct holds that part.
+/// </remarks>
+internal sealed partial class OutputLayer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameters<T> _p;
@@ -62,14 +70,16 @@ internal sealed class OutputLayer<T>
     }
 
     /// <summary>
-    /// For each row r of <paramref name="hidden"/> ([R, Dh]) writes log P(targets[r] | h_r) into
+    /// For each row r of <paramref name="hidden"/> ([R, Dh]) writes log P(targets[r] | h_r, contexts[r]) into
     /// <paramref name="logProbs"/>. With a <paramref name="sink"/>, also adds the output weights' gradient of
     /// Σ −log P to it and writes the gradient with respect to each hidden row into <paramref name="hiddenGrad"/> ([R, Dh]).
+    /// <paramref name="contexts"/> ([R, N − 1], see <see cref="DirectFeatures.Context"/>) is needed with direct connections only.
     /// </summary>
-    public void Run(T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
+    public void Run(T[] hidden, int[] targets, int[]? contexts, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
         var dh = _p.Shape.Hidden;
-        if (hidden.Length < rows * dh || targets.Length < rows || logProbs.Length < rows || (sink is not null && (hiddenGrad is null || hiddenGrad.Length < rows * dh)))
+        if (hidden.Length < rows * dh || targets.Length < rows || logProbs.Length < rows || (sink is not null && (hiddenGrad is null || hiddenGrad.Length < rows * dh))
+            || (Direct && (contexts is null || contexts.Length < rows * ContextWidth)))
         {
             throw new ArgumentException("Output buffers are too small for the rows.");
         }
@@ -77,6 +87,11 @@ internal sealed class OutputLayer<T>
         if (rows == 0)
         {
             return;
+        }
+
+        if (Direct)
+        {
+            PlaceFeatures(contexts!, targets, rows);
         }
 
         if (_classes is null)
@@ -89,16 +104,27 @@ internal sealed class OutputLayer<T>
         }
     }
 
-    /// <summary>Writes P(w | h) for every word w into <paramref name="probabilities"/> ([|V|]) for one hidden state ([Dh]).</summary>
-    public void Distribution(ReadOnlySpan<T> hidden, Span<T> probabilities)
+    /// <summary>
+    /// Writes P(w | h, context) for every word w into <paramref name="probabilities"/> ([|V|]) for one hidden state ([Dh]);
+    /// <paramref name="context"/> ([N − 1]) is read with direct connections only.
+    /// </summary>
+    public void Distribution(ReadOnlySpan<T> hidden, ReadOnlySpan<int> context, Span<T> probabilities)
     {
         var (v, dh) = (_p.Shape.VocabularySize, _p.Shape.Hidden);
-        if (hidden.Length != dh || probabilities.Length != v)
+        if (hidden.Length != dh || probabilities.Length != v || (Direct && context.Length != ContextWidth))
         {
-            throw new ArgumentException("Distribution needs one hidden state and a |V|-wide destination.");
+            throw new ArgumentException("Distribution needs one hidden state, its context and a |V|-wide destination.");
         }
 
+        Span<ulong> keys = stackalloc ulong[Math.Max(1, _p.Shape.DirectOrder)];
+        keys = Direct ? keys[..DirectFeatures.Keys(context, keys)] : [];
+        // The direct weights join before the bias, in the order Run adds them, so that both give the same bits.
         Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, probabilities, v, 1, v, dh, false, 1);
+        if (!keys.IsEmpty)
+        {
+            AddAllWordWeights(keys, probabilities);
+        }
+
         System.Numerics.Tensors.TensorPrimitives.Add(probabilities, _p.OutputBias, probabilities);
         if (_classes is null)
         {
@@ -109,6 +135,7 @@ internal sealed class OutputLayer<T>
         var c = _classes.ClassCount;
         var classProbabilities = Ensure(ref _logits, c).AsSpan(0, c);
         Gemm.Multiply<T>(hidden, dh, false, _p.ClassOutput, dh, true, classProbabilities, c, 1, c, dh, false, 1);
+        AddClassWeights(keys, classProbabilities);
         System.Numerics.Tensors.TensorPrimitives.Add(classProbabilities, _p.ClassBias, classProbabilities);
         Softmax.Compute<T>(classProbabilities, classProbabilities);
         for (var cls = 0; cls < c; cls++)
@@ -134,12 +161,14 @@ internal sealed class OutputLayer<T>
             _team.Run(part =>
             {
                 var (from, to) = WorkTeam.Split(rows, _team.Size, part);
+                AddFullWeights(logitArray, from, to);
                 SoftmaxRows(logitArray.AsSpan(from * v, (to - from) * v), _p.OutputBias, targetArray.AsSpan(from, to - from), results.AsSpan(from, to - from), v, gradient);
             });
             results.AsSpan(0, rows).CopyTo(logProbs);
         }
         else
         {
+            AddFullWeights(logits, 0, rows);
             SoftmaxRows(logits, _p.OutputBias, targets, logProbs, v, sink is not null);
         }
         if (sink is null)
@@ -153,6 +182,10 @@ internal sealed class OutputLayer<T>
         Gemm.Multiply<T>(logits, v, true, hidden, dh, false, sink.Target.Output, dh, v, dh, rows, true, _team.Size);
         AddColumnSums(logits.AsSpan(0, rows * v), rows, sink.Target.OutputBias);
         Shrink(sink.Target.Output, sink.Keep);
+        if (Direct)
+        {
+            UpdateDirect(sink, rows);
+        }
     }
 
     private void RunClasses(ClassMap classes, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
@@ -169,6 +202,11 @@ internal sealed class OutputLayer<T>
         Ensure(ref _wordLogProbs, rows);
         GroupByClass(rows);
         var call = new ClassCall(classes, targets, rows, sink);
+        if (sink is not null && Direct)
+        {
+            KeepGroupErrors(classes);
+        }
+
         if (_team.Size > 1 && _groups.Count > 1)
         {
             RunShared(call);
@@ -183,6 +221,11 @@ internal sealed class OutputLayer<T>
             }
 
             ReturnScratch(scratch);
+        }
+
+        if (sink is not null && Direct)
+        {
+            UpdateDirect(sink, rows);
         }
 
         ToCallerOrder(rows, logProbs, sink is null ? null : hiddenGrad);
@@ -234,6 +277,7 @@ internal sealed class OutputLayer<T>
         var sortedHidden = _sortedHidden.AsSpan(0, rows * dh);
         var logits = Ensure(ref _logits, rows * c); // [R, C] in sorted order
         Gemm.Multiply<T>(sortedHidden, dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, threads);
+        AddSortedClassWeights(logits, rows, c);
         SoftmaxRows(logits, _p.ClassBias, _classTargets.AsSpan(0, rows), _classLogProbs, c, sink is not null);
         if (sink is not null)
         {
@@ -262,8 +306,9 @@ internal sealed class OutputLayer<T>
         // U's rows of the class, read in place: few hidden rows meet many word rows, too few to repay packing.
         var rowsOfClass = _sortedHidden.AsSpan(start * dh, count * dh); // [count, Dh]
         var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
-        var wordLogits = scratch.Logits(count * size); // [count, size]
+        var wordLogits = sink is not null && Direct ? GroupErrors(g, count * size) : scratch.Logits(count * size); // [count, size]
         RowProducts.Dots<T>(rowsOfClass, count, weights, size, dh, wordLogits);
+        AddGroupWeights(wordLogits, start, count, size);
         SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), _wordLogProbs.AsSpan(start, count), size, sink is not null);
         if (sink is null)
         {
@@ -498,31 +543,11 @@ internal sealed class OutputLayer<T>
         }
     }
 
-    private static T[] Ensure(ref T[] buffer, int length)
+    private static TItem[] Ensure<TItem>(ref TItem[] buffer, int length)
     {
         if (buffer.Length < length)
         {
-            buffer = new T[length];
-        }
-
-        return buffer;
-    }
-
-    private static long[] Ensure(ref long[] buffer, int length)
-    {
-        if (buffer.Length < length)
-        {
-            buffer = new long[length];
-        }
-
-        return buffer;
-    }
-
-    private static int[] Ensure(ref int[] buffer, int length)
-    {
-        if (buffer.Length < length)
-        {
-            buffer = new int[length];
+            buffer = new TItem[length];
         }
 
         return buffer;

@@ -97,6 +97,8 @@ internal sealed partial class BpttNetwork<T>
     private readonly T[] _blockHidden; // [B·block, Dh]
     private readonly T[] _blockHiddenGrad; // [B·block, Dh]
     private readonly int[] _blockTargets; // [B·block]
+    private readonly int[] _blockContexts; // [B·block, N − 1] each target's context, for the direct connections
+    private readonly int _contextWidth; // N − 1 (0 without direct connections)
     private readonly int[] _blockRows; // [B·block] row index of (t, b), −1 when idle
     private readonly T[] _blockLogProbs; // [B·block]
 
@@ -150,6 +152,8 @@ internal sealed partial class BpttNetwork<T>
         _blockHidden = new T[streams * block * dh];
         _blockHiddenGrad = new T[streams * block * dh];
         _blockTargets = new int[streams * block];
+        _contextWidth = parameters.Shape.DirectSize > 0 ? parameters.Shape.DirectOrder - 1 : 0;
+        _blockContexts = new int[streams * block * _contextWidth];
         _blockRows = new int[streams * block];
         _blockLogProbs = new T[streams * block];
     }
@@ -198,6 +202,8 @@ internal sealed partial class BpttNetwork<T>
 
                 _blockRows[row] = rows;
                 _blockTargets[rows] = _targets[slot][s];
+                // Schedule has just moved the stream past this step's target.
+                DirectFeatures.Context(_sentences[s], _positions[s] - 1, _start, _blockContexts.AsSpan(rows * _contextWidth, _contextWidth));
                 rows++;
             }
 
@@ -215,7 +221,7 @@ internal sealed partial class BpttNetwork<T>
         _team.Run(_forwardSlice);
         var logProbs = _blockLogProbs.AsSpan(0, rows);
         logProbs.Clear();
-        _output.Run(_blockHidden, _blockTargets, rows, logProbs, outputSink, _blockHiddenGrad);
+        _output.Run(_blockHidden, _blockTargets, _blockContexts, rows, logProbs, outputSink, _blockHiddenGrad);
         foreach (var lp in logProbs)
         {
             logProb += double.CreateTruncating(lp);

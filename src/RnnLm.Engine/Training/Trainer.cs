@@ -46,7 +46,8 @@ public sealed class Trainer
         var total = Stopwatch.StartNew();
         var o = _options;
         var vocabulary = Vocabulary.Build(train, o.MinCount);
-        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0, o.Cell);
+        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0,
+            o.Cell, DirectSize: o.Direct, DirectOrder: o.Direct > 0 ? o.DirectOrder : 0);
         var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;
         shape = shape with { ClassCount = classes?.ClassCount ?? 0 };
         var parameters = new Parameters<float>(shape);
@@ -117,7 +118,7 @@ public sealed class Trainer
             Clip = (float)o.Clip,
             Step = (rate, decay),
         };
-        var sink = new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay };
+        var sink = new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay, DirectDecay = decay };
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         long words = 0;
@@ -190,6 +191,14 @@ public sealed class Trainer
         {
             trainer.Remove("cell");
         }
+
+        if (o.Direct == 0)
+        {
+            // A model without direct connections keeps the metadata, and so the bytes, it had before they existed.
+            trainer.Remove("direct");
+            trainer.Remove("directOrder");
+        }
+
         var node = new JsonObject
         {
             ["trainer"] = trainer,

@@ -20,6 +20,12 @@ public sealed record TrainingOptions
 
     public int Classes { get; init; } = 100;
 
+    /// <summary>Entries of the direct connections' hash table (0: none); see <see cref="DirectFeatures"/>.</summary>
+    public int Direct { get; init; }
+
+    /// <summary>The direct connections' n-gram order: features of the last 0..order − 1 words (used when <see cref="Direct"/> is on).</summary>
+    public int DirectOrder { get; init; } = 3;
+
     public int Bptt { get; init; } = 4;
 
     public int BpttBlock { get; init; } = 10;

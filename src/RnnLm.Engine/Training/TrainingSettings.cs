@@ -84,6 +84,10 @@ public sealed class TrainingSettings
         return options;
     }
 
+    // 10⁸ float32 weights are 400 MB, and training holds two copies (the weights and the best epoch's): about as much as
+    // a 2-core machine shared with a service should give one job. Brown's 800k words use a few million features' worth.
+    private const int MaxDirect = 100_000_000;
+
     private static bool Applies(TrainingSetting setting, TrainingOptions options) =>
         setting.Name != "classes" || options.Output == OutputKind.Classes;
 
@@ -94,6 +98,8 @@ public sealed class TrainingSettings
         new ChoiceSetting<CellKind>("cell", "Hidden layer: the sigmoid (Elman) layer of the research notes, a GRU (Cho et al. 2014) or an LSTM (forget-gate bias 1, no peepholes)", o => o.Cell, (o, v) => o with { Cell = v }),
         new ChoiceSetting<OutputKind>("output", "Output layer: classes (class-factorized softmax, fast) or full (softmax over the whole vocabulary)", o => o.Output, (o, v) => o with { Output = v }),
         new NumberSetting<int>("classes", "Frequency classes of a class-factorized output (capped at the vocabulary size)", o => o.Classes, (o, v) => o with { Classes = v }, 1, 10_000),
+        new NumberSetting<int>("direct", "Maximum-entropy direct connections: entries of their hash table of n-gram weights (rnnlm's -direct, here in entries); 0 turns them off", o => o.Direct, (o, v) => o with { Direct = v }, 0, MaxDirect),
+        new NumberSetting<int>("directOrder", "N-gram order of the direct connections: features of the last 0 to order − 1 words of the sentence", o => o.DirectOrder, (o, v) => o with { DirectOrder = v }, 1, ModelShape.MaxDirectOrder),
         new NumberSetting<int>("bptt", "Steps the error is carried back beyond each block (rnnlm's -bptt)", o => o.Bptt, (o, v) => o with { Bptt = v }, 0, 64),
         new NumberSetting<int>("bpttBlock", "Words per update and back-propagation sweep (rnnlm's -bptt-block)", o => o.BpttBlock, (o, v) => o with { BpttBlock = v }, 1, 256),
         new NumberSetting<int>("streams", "Sentence streams trained side by side: the batch", o => o.Streams, (o, v) => o with { Streams = v }, 1, 256),

@@ -16,6 +16,7 @@ public sealed partial class ModelFileTests
     [InlineData(CellKind.Lstm, 0, 0, WeightEncoding.Float32)]
     [InlineData(CellKind.Sigmoid, 97, 3, WeightEncoding.Float32)]
     [InlineData(CellKind.Lstm, 64, 5, WeightEncoding.Float16)]
+    [InlineData(CellKind.Sigmoid, 1_000, 2, WeightEncoding.Float16)]
     public void AVersion2FileHoldsTheCellAndTheDirectConnectionsExactly(CellKind cell, int directSize, int directOrder, WeightEncoding encoding)
     {
         var model = Version2Model(cell, directSize, directOrder, seed: 21);

@@ -100,11 +100,12 @@ public sealed partial class ModelFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void AFloat16RoundTripKeepsWeightsWithinHalfPrecisionAndScoresClose(OutputKind output)
+    [InlineData(OutputKind.Full, 0)]
+    [InlineData(OutputKind.Classes, 0)]
+    [InlineData(OutputKind.Classes, 3)] // with direct connections of order 3
+    public void AFloat16RoundTripKeepsWeightsWithinHalfPrecisionAndScoresClose(OutputKind output, int directOrder)
     {
-        var model = SmallModel(output, seed: 3);
+        var model = directOrder == 0 ? SmallModel(output, seed: 3) : Version2Model(CellKind.Sigmoid, 200, directOrder, seed: 3);
         var loaded = RoundTrip(model, WeightEncoding.Float16);
 
         Assert.Equal(model.Shape, loaded.Shape);

@@ -23,7 +23,7 @@ public partial class InferenceTests
     [MemberData(nameof(EveryCellAndOutput))]
     public void ScoresEqualAPlainDoublePrecisionForwardPass(CellKind cell, OutputKind output)
     {
-        var model = BuildModel(output, 150, classCount: 9, embedding: 7, hidden: 19, seed: 81, scale: 0.8, biasScale: 1.0, cell);
+        var model = BuildModel(output, 150, classCount: 9, embedding: 7, hidden: 19, seed: 81, scale: 0.8, biasScale: 1.0, cell: cell);
         var weights = model.Parameters.Convert<double>();
         var vocabulary = model.Vocabulary;
         var sentences = RandomSentences(vocabulary, count: 6, seed: 14, maxLength: 25);
@@ -48,7 +48,7 @@ public partial class InferenceTests
     [MemberData(nameof(EveryCellAndOutput))]
     public void FollowingAPrefixGivesTheScoresOfBatchScoringAndSumsToOne(CellKind cell, OutputKind output)
     {
-        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0, cell);
+        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0, cell: cell);
         var sentences = RandomSentences(model.Vocabulary, count: 4, seed: 12, maxLength: 15);
         sentences.Add([.. Enumerable.Repeat(ContentWords(model.Vocabulary)[3], 300)]);
         foreach (var sentence in sentences)
@@ -78,7 +78,7 @@ public partial class InferenceTests
         // Hidden 19, and 260: past KC = 256, where the recurrent product's sums are cut in two.
         foreach (var hidden in new[] { 19, 260 })
         {
-            var model = BuildModel(output, 120, classCount: 7, embedding: 5, hidden, seed: 31, scale: 0.5, biasScale: 1.0, cell);
+            var model = BuildModel(output, 120, classCount: 7, embedding: 5, hidden, seed: 31, scale: 0.5, biasScale: 1.0, cell: cell);
             var vocabulary = model.Vocabulary;
             var sentences = RandomSentences(vocabulary, count: 9, seed: 3, maxLength: 14).Select(s => vocabulary.Map(s)).Append([]).ToArray();
             var pool = new SessionPool(model);
@@ -100,22 +100,26 @@ public partial class InferenceTests
     [MemberData(nameof(EveryCellAndOutput))]
     public void ASentencesScoresDoNotDependOnTheOtherSentencesOfItsBatch(CellKind cell, OutputKind output)
     {
-        var model = BuildModel(output, 150, classCount: 9, embedding: 6, hidden: 23, seed: 41, scale: 0.7, biasScale: 1.0, cell);
-        var vocabulary = model.Vocabulary;
-        var sentences = RandomSentences(vocabulary, count: 12, seed: 8, maxLength: 18).Select(s => vocabulary.Map(s)).ToArray();
-        var pool = new SessionPool(model);
-        var all = Score(sentences);
-
-        // Reversed, and in two halves: other batches, other orders, other sentences running beside each one.
-        var reversed = Score([.. sentences.Reverse()]);
-        var halves = Score(sentences[..6]).Concat(Score(sentences[6..])).ToArray();
-        for (var s = 0; s < sentences.Length; s++)
+        // Without and with direct connections, which read each row's own context.
+        foreach (var directOrder in new[] { 0, 3 })
         {
-            Assert.Equal(all[s], reversed[sentences.Length - 1 - s]);
-            Assert.Equal(all[s], halves[s]);
+            var model = BuildModel(output, 150, classCount: 9, embedding: 6, hidden: 23, seed: 41, scale: 0.7, biasScale: 1.0, directOrder, cell);
+            var vocabulary = model.Vocabulary;
+            var sentences = RandomSentences(vocabulary, count: 12, seed: 8, maxLength: 18).Select(s => vocabulary.Map(s)).ToArray();
+            var pool = new SessionPool(model);
+            var all = Score(pool, sentences);
+
+            // Reversed, and in two halves: other batches, other orders, other sentences running beside each one.
+            var reversed = Score(pool, [.. sentences.Reverse()]);
+            var halves = Score(pool, sentences[..6]).Concat(Score(pool, sentences[6..])).ToArray();
+            for (var s = 0; s < sentences.Length; s++)
+            {
+                Assert.Equal(all[s], reversed[sentences.Length - 1 - s]);
+                Assert.Equal(all[s], halves[s]);
+            }
         }
 
-        float[][] Score(int[][] batch)
+        static float[][] Score(SessionPool pool, int[][] batch)
         {
             var logProbs = new float[batch.Sum(s => s.Length + 1)];
             using (var lease = pool.Rent())

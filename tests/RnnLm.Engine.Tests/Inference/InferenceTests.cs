@@ -93,11 +93,14 @@ public partial class InferenceTests
     // ---- normalization and consistency ----
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void TheNextWordDistributionSumsToOneAfterAnyPrefix(OutputKind output)
+    [InlineData(OutputKind.Full, 0)]
+    [InlineData(OutputKind.Classes, 0)]
+    [InlineData(OutputKind.Full, 3)]
+    [InlineData(OutputKind.Classes, 3)]
+    [InlineData(OutputKind.Classes, 5)]
+    public void TheNextWordDistributionSumsToOneAfterAnyPrefix(OutputKind output, int directOrder)
     {
-        var model = BuildModel(output, 300, classCount: 12, embedding: 8, hidden: 16, seed: 11, scale: 1.5, biasScale: 2.0);
+        var model = BuildModel(output, 300, classCount: 12, embedding: 8, hidden: 16, seed: 11, scale: 1.5, biasScale: 2.0, directOrder);
         var words = ContentWords(model.Vocabulary);
         var random = new Random(8);
         var longPrefix = Enumerable.Range(0, 400).Select(_ => words[random.Next(words.Length)]).ToArray();
@@ -126,11 +129,14 @@ public partial class InferenceTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void ScoringASentenceEqualsTheSumOfItsNextWordLogProbabilities(OutputKind output)
+    [InlineData(OutputKind.Full, 0)]
+    [InlineData(OutputKind.Classes, 0)]
+    [InlineData(OutputKind.Full, 3)]
+    [InlineData(OutputKind.Classes, 3)]
+    [InlineData(OutputKind.Classes, 1)]
+    public void ScoringASentenceEqualsTheSumOfItsNextWordLogProbabilities(OutputKind output, int directOrder)
     {
-        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0);
+        var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0, directOrder);
         var words = ContentWords(model.Vocabulary);
         var sentences = RandomSentences(model.Vocabulary, count: 5, seed: 12, maxLength: 15);
         sentences.Add([]);
@@ -151,7 +157,7 @@ public partial class InferenceTests
 
                 var distribution = model.NextDistribution([.. sentence.Take(i)]);
                 var expected = Math.Log(distribution[model.Vocabulary.IdOf(expectedToken)]);
-                Assert.True(Math.Abs(token.LogProb - expected) <= 1e-4, $"{output}, token {i} '{expectedToken}': scored {token.LogProb:R}, distribution says {expected:R}");
+                Assert.True(Math.Abs(token.LogProb - expected) <= 1e-4, $"{output}, order {directOrder}, token {i} '{expectedToken}': scored {token.LogProb:R}, distribution says {expected:R}");
                 sum += token.LogProb;
             }
 
@@ -161,11 +167,12 @@ public partial class InferenceTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Full)]
-    [InlineData(OutputKind.Classes)]
-    public void ScoreCorpusIsTheSumOfSentenceScoresAndIndependentOfThreads(OutputKind output)
+    [InlineData(OutputKind.Full, 0)]
+    [InlineData(OutputKind.Classes, 0)]
+    [InlineData(OutputKind.Classes, 4)]
+    public void ScoreCorpusIsTheSumOfSentenceScoresAndIndependentOfThreads(OutputKind output, int directOrder)
     {
-        var model = BuildModel(output, 250, classCount: 10, embedding: 8, hidden: 16, seed: 31, scale: 1.0, biasScale: 1.0);
+        var model = BuildModel(output, 250, classCount: 10, embedding: 8, hidden: 16, seed: 31, scale: 1.0, biasScale: 1.0, directOrder);
         // Enough tokens for several batches of 256 predictions, so that two threads really split the work.
         var sentences = RandomSentences(model.Vocabulary, count: 120, seed: 13, maxLength: 20);
         sentences.Insert(7, []);
@@ -296,7 +303,7 @@ public partial class InferenceTests
     [InlineData(OutputKind.Full, CellKind.Lstm)]
     public void TopKOfOneIsGreedyDecoding(OutputKind output, CellKind cell)
     {
-        var model = BuildModel(output, 120, classCount: 8, embedding: 8, hidden: 12, seed: 61, scale: 1.5, biasScale: 1.5, cell);
+        var model = BuildModel(output, 120, classCount: 8, embedding: 8, hidden: 12, seed: 61, scale: 1.5, biasScale: 1.5, cell: cell);
         List<string> context = [ContentWords(model.Vocabulary)[2]];
         var generation = model.Generate(context, new SamplingOptions(MaxTokens: 25, TopK: 1, Seed: 99));
         Assert.True(generation.Tokens.Count > 3, $"{generation.Tokens.Count} tokens: too few steps to exercise the running state");
@@ -450,18 +457,20 @@ public partial class InferenceTests
         return sentences;
     }
 
-    // A model over a Zipfian vocabulary with uniform(-scale, scale) weights and uniform(-biasScale, biasScale) biases.
-    private static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale,
-                                            CellKind cell = CellKind.Sigmoid)
+    // A model over a Zipfian vocabulary with uniform(-scale, scale) weights and uniform(-biasScale, biasScale) biases and
+    // direct connections (none for order 0).
+    internal static LanguageModel BuildModel(OutputKind output, int size, int classCount, int embedding, int hidden, int seed, double scale, double biasScale,
+                                             int directOrder = 0, CellKind cell = CellKind.Sigmoid)
     {
         var vocabulary = Zipf.VocabularyOf(size);
         var classes = output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, classCount) : null;
-        var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0, cell));
+        var parameters = new Parameters<float>(new ModelShape(size, embedding, hidden, output, classes?.ClassCount ?? 0, cell,
+            DirectSize: directOrder > 0 ? 4_099 : 0, DirectOrder: directOrder));
         parameters.Initialize(seed, scale);
         var random = new Random(seed + 1_000);
         foreach (var (name, values) in parameters.Tensors())
         {
-            if (name.StartsWith('b'))
+            if (name.StartsWith('b') || name == "D")
             {
                 for (var i = 0; i < values.Length; i++)
                 {
