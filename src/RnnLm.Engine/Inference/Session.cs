@@ -41,6 +41,9 @@ internal sealed class Session
     private int[] _inputs = []; // [sentences] one step's input words
     private long[] _byLength = []; // [sentences] (longest − length) << 32 | index: sorted, the batch's order
     private int[] _stepStarts = []; // [steps + 1] the first row of each step in _hidden
+    private float[] _words = []; // [|V|] a distribution, or [class size] one class's words, for Next
+    private float[] _classKeys = []; // [C] −P(c), to sort the classes by
+    private int[] _classOrder = []; // [C] the classes, most probable first
     private int[] _firstToken = []; // [sentences] where each sentence's log-probabilities start in the caller's order
 
     public Session(LanguageModel model, float[] projectedInput)
@@ -129,6 +132,75 @@ internal sealed class Session
 
     /// <summary>P(w | the running state) for every vocabulary id w.</summary>
     public void Distribution(Span<float> probabilities) => _output.Distribution(_state.Hidden, _recent.Ids, probabilities);
+
+    /// <summary>
+    /// The <paramref name="k"/> most probable next words after the running state, most probable first (ties by lower id),
+    /// and P(<c>&lt;/s&gt;</c>): the probabilities <see cref="Distribution"/> gives them, bit for bit.
+    /// </summary>
+    /// <remarks>
+    /// A class layer computes the classes from the most probable down and stops at the first that cannot hold a word
+    /// more probable than the k-th found so far: a word's probability is its class's times at most 1 (a softmax's
+    /// values, within their rounding, which the bound allows for). Usually a few classes of the C.
+    /// </remarks>
+    public (int Id, float Probability)[] Next(int k, out float endOfSentence)
+    {
+        var (hidden, end) = (_state.Hidden, _model.Vocabulary.EndOfSentence);
+        var context = _recent.Ids;
+        var best = new TopK.Best(Math.Min(k, _model.Vocabulary.Count));
+        var classes = _model.Classes;
+        if (classes is null)
+        {
+            var probabilities = Grow(ref _words, _model.Vocabulary.Count);
+            _output.Distribution(hidden, context, probabilities);
+            for (var id = 0; id < probabilities.Length; id++)
+            {
+                best.Offer(id, probabilities[id]);
+            }
+
+            endOfSentence = probabilities[end];
+            return best.Drain();
+        }
+
+        var classProbabilities = _output.ClassDistribution(hidden, context);
+        var c = classProbabilities.Length;
+        var byProbability = Grow(ref _classKeys, c);
+        var order = Grow(ref _classOrder, c);
+        for (var cls = 0; cls < c; cls++)
+        {
+            (byProbability[cls], order[cls]) = (-classProbabilities[cls], cls);
+        }
+
+        byProbability.Sort(order);
+        var endClass = classes.ClassOf(end);
+        float? endProbability = null;
+        foreach (var cls in order)
+        {
+            if (best.IsFull && classProbabilities[cls] * (1 + 1e-5) < best.Smallest)
+            {
+                break;
+            }
+
+            var first = classes.Start(cls);
+            var words = Grow(ref _words, classes.Size(cls));
+            _output.ClassWords(hidden, context, cls, classProbabilities[cls], words);
+            for (var j = 0; j < words.Length; j++)
+            {
+                best.Offer(first + j, words[j]);
+            }
+
+            endProbability = cls == endClass ? words[end - first] : endProbability;
+        }
+
+        if (endProbability is null)
+        {
+            var words = Grow(ref _words, classes.Size(endClass));
+            _output.ClassWords(hidden, context, endClass, classProbabilities[endClass], words);
+            endProbability = words[end - classes.Start(endClass)];
+        }
+
+        endOfSentence = endProbability.Value;
+        return best.Drain();
+    }
 
     // Orders the sentences longest first and finds where each step's rows start; returns the rows and the steps.
     private (int Rows, int Steps) Arrange(int[][] sentences)

@@ -73,6 +73,40 @@ public partial class InferenceTests
 
     [Theory]
     [MemberData(nameof(EveryCellAndOutput))]
+    public void NextGivesTheMostProbableWordsOfTheWholeDistributionBitForBit(CellKind cell, OutputKind output)
+    {
+        // Without and with direct connections, and with no output weights at all: then the words of a class tie, and the
+        // lower ids must come first whatever order the classes are computed in.
+        foreach (var (directOrder, blank) in new[] { (0, false), (3, false), (0, true) })
+        {
+            var model = BuildModel(output, 300, classCount: 12, embedding: 6, hidden: 17, seed: 51, scale: 1.5, biasScale: 2.0, directOrder, cell);
+            if (blank)
+            {
+                foreach (var tensor in new[] { model.Parameters.Output, model.Parameters.OutputBias, model.Parameters.ClassOutput, model.Parameters.ClassBias })
+                {
+                    Array.Clear(tensor);
+                }
+            }
+
+            var prefixes = RandomSentences(model.Vocabulary, count: 5, seed: 19, maxLength: 8);
+            prefixes.Add([]);
+            foreach (var prefix in prefixes)
+            {
+                var distribution = model.NextDistribution(prefix);
+                foreach (var k in new[] { 1, 10, 45, 300 })
+                {
+                    var next = model.Next(prefix, k);
+                    var expected = Enumerable.Range(0, distribution.Length).OrderByDescending(id => distribution[id]).ThenBy(id => id).Take(k).ToArray();
+                    Assert.Equal(expected.Select(id => model.Vocabulary[id]), next.Candidates.Select(c => c.Token));
+                    Assert.Equal(expected.Select(id => (double)distribution[id]), next.Candidates.Select(c => c.Probability));
+                    Assert.Equal(distribution[model.Vocabulary.EndOfSentence], next.EndOfSentenceProbability);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellAndOutput))]
     public void SentencesScoredInLockStepGoThroughTheRunningStatesBitForBit(CellKind cell, OutputKind output)
     {
         // Hidden 19, and 260: past KC = 256, where the recurrent product's sums are cut in two.
