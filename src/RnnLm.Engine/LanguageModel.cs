@@ -94,14 +94,22 @@ public sealed class LanguageModel
     }
 
     /// <summary>The <paramref name="top"/> most probable next tokens after <paramref name="prefix"/>, and P(<c>&lt;/s&gt;</c>).</summary>
+    /// <remarks>The probabilities are those of <see cref="NextDistribution(IReadOnlyList{string})"/>, without computing it all for a class-factorized output.</remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="top"/> is below 1.</exception>
     public NextWords Next(IReadOnlyList<string> prefix, int top)
     {
+        ArgumentNullException.ThrowIfNull(prefix);
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
-        var probabilities = NextDistribution(prefix);
-        var best = TopK.Ids(probabilities, top);
+        (int Id, float Probability)[] best;
+        float endOfSentence;
+        using (var lease = _sessions.Rent())
+        {
+            lease.Session.Follow(Vocabulary.Map(prefix));
+            best = lease.Session.Next(top, out endOfSentence);
+        }
+
         var seen = prefix.Select(w => Vocabulary[Vocabulary.IdOf(w)]).ToArray();
-        return new NextWords(seen, [.. best.Select(id => new WordProbability(Vocabulary[id], probabilities[id]))], probabilities[Vocabulary.EndOfSentence]);
+        return new NextWords(seen, [.. best.Select(x => new WordProbability(Vocabulary[x.Id], x.Probability))], endOfSentence);
     }
 
     /// <summary>

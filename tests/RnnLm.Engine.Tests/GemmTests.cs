@@ -6,7 +6,8 @@ namespace RnnLm.Engine.Tests;
 /// The fast GEMM against the plain double-accumulating reference on every kernel kind this machine runs, over
 /// all transpose forms and shapes that straddle the kernels' block boundaries (MR = 8, 6 or 4; NR = 32 and 16 on
 /// AVX-512, 2V or 4 elsewhere; KC = 256, MC = 192, NC = 4096, B read in place up to 32 rows, the direct path up to
-/// 4 rows), plus thread-count independence, leading dimensions and argument checks.
+/// 4 rows), plus thread-count independence, leading dimensions and argument checks; and the row products of inference,
+/// whose rows do not depend on the other rows of a call.
 /// </summary>
 public class GemmTests
 {
@@ -145,6 +146,54 @@ public class GemmTests
 
                 Assert.Equal(one, split);
             }
+        }
+    }
+
+    public static TheoryData<string, int, int, int> RowProductShapes() => KernelKindData.With(
+    [
+        (1, 1, 1),
+        (1, 100, 100),
+        (1, 400, 100),
+        (2, 17, 300),
+        (3, 7, 5),
+        (4, 129, 257),
+        (1, 1000, 600),
+        (5, 200, 100),
+        (9, 33, 513),
+        (16, 400, 100),
+    ]);
+
+    [Theory]
+    [MemberData(nameof(RowProductShapes))]
+    public void RowProductsMatchTheReferenceAndGiveEachRowTheBitsOfACallOfItsOwn(string kind, int m, int n, int k)
+    {
+        // Vectors of 16, 8, 4 or 1 column in groups of up to 8, a masked or overlapping last one; k cut every KC = 256.
+        var p = Problem.Create(m, n, k, transA: false, transB: false, padding: 3, seed: m + n + k);
+        var actual = (float[])p.C.Clone();
+        Gemm.AddRowProducts(p.A, p.Lda, p.B, p.Ldb, actual, p.Ldc, m, n, k, KernelKindData.Parse(kind));
+        var expected = (float[])p.C.Clone();
+        Gemm.MultiplyReference(p.A, p.Lda, false, p.B, p.Ldb, false, expected, p.Ldc, m, n, k, accumulate: true);
+        AssertClose(expected, actual, $"{kind} {m}×{n}×{k}");
+
+        // Each row alone, and each row among 11 others (the packed path), gives the same bits.
+        var others = Problem.Create(12, n, k, transA: false, transB: false, padding: 3, seed: 5);
+        for (var i = 0; i < m; i++)
+        {
+            var alone = p.C.AsSpan(i * p.Ldc, n).ToArray();
+            Gemm.AddRowProducts(p.A.AsSpan(i * p.Lda, k), p.Lda, p.B, p.Ldb, alone, p.Ldc, 1, n, k, KernelKindData.Parse(kind));
+            Assert.Equal(actual.AsSpan(i * p.Ldc, n).ToArray(), alone);
+
+            p.A.AsSpan(i * p.Lda, k).CopyTo(others.A.AsSpan(7 * p.Lda));
+            p.C.AsSpan(i * p.Ldc, n).CopyTo(others.C.AsSpan(7 * p.Ldc));
+            var among = (float[])others.C.Clone();
+            Gemm.AddRowProducts(others.A, p.Lda, p.B, p.Ldb, among, p.Ldc, 12, n, k, KernelKindData.Parse(kind));
+            Assert.Equal(alone, among.AsSpan(7 * p.Ldc, n).ToArray());
+        }
+
+        // The padding past each row of C is left alone.
+        for (var i = 0; i < m; i++)
+        {
+            Assert.Equal(p.C.AsSpan((i * p.Ldc) + n, 3).ToArray(), actual.AsSpan((i * p.Ldc) + n, 3).ToArray());
         }
     }
 

@@ -26,7 +26,10 @@ internal static class Scorer
         return new SentenceScore(scores, total);
     }
 
-    /// <summary>Splits the sentences between threads in chunks of whole sentences; the sum runs in sentence order, so the result does not depend on the threads.</summary>
+    /// <summary>
+    /// Splits the sentences between threads in chunks of whole sentences of about the same length, which a session steps
+    /// in lock-step; the sum runs in sentence order, so the result depends neither on the threads nor on the chunks.
+    /// </summary>
     public static CorpusScore Corpus(SessionPool sessions, Vocabulary vocabulary, IReadOnlyList<IReadOnlyList<string>> sentences, int threads)
     {
         var ids = new int[sentences.Count][];
@@ -38,10 +41,11 @@ internal static class Scorer
             unknown += ids[i].Count(id => id == vocabulary.Unknown);
         }
 
+        var byLength = Enumerable.Range(0, ids.Length).OrderBy(i => ids[i].Length).ToArray();
         var sentenceLogProbs = new double[ids.Length];
-        Parallel.ForEach(Chunks(ids), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, chunk =>
+        Parallel.ForEach(Chunks(ids, byLength, Session.BatchRows(sessions.Output)), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, chunk =>
         {
-            var batch = ids[chunk.Start..chunk.End];
+            var batch = byLength[chunk.Start..chunk.End].Select(i => ids[i]).ToArray();
             var logProbs = new float[batch.Sum(s => s.Length + 1)];
             using (var lease = sessions.Rent())
             {
@@ -57,7 +61,7 @@ internal static class Scorer
                     sum += logProbs[offset + k];
                 }
 
-                sentenceLogProbs[chunk.Start + i] = sum;
+                sentenceLogProbs[byLength[chunk.Start + i]] = sum;
                 offset += batch[i].Length + 1;
             }
         });
@@ -65,14 +69,14 @@ internal static class Scorer
         return new CorpusScore(ids.Length, tokens, unknown, sentenceLogProbs.Sum());
     }
 
-    // Chunks of whole sentences holding about a session's batch of predictions each.
-    private static List<(int Start, int End)> Chunks(int[][] ids)
+    // Chunks of whole sentences, in the order given, holding about a session's batch of predictions each.
+    private static List<(int Start, int End)> Chunks(int[][] ids, int[] order, int batchRows)
     {
         var chunks = new List<(int Start, int End)>();
-        for (int start = 0, rows = 0, i = 0; i < ids.Length; i++)
+        for (int start = 0, rows = 0, i = 0; i < order.Length; i++)
         {
-            rows += ids[i].Length + 1;
-            if (rows >= Session.RowsPerBatch || i == ids.Length - 1)
+            rows += ids[order[i]].Length + 1;
+            if (rows >= batchRows || i == order.Length - 1)
             {
                 chunks.Add((start, i + 1));
                 (start, rows) = (i + 1, 0);

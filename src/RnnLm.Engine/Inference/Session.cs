@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using RnnLm.Engine.Model;
 using RnnLm.Engine.Numerics;
 
@@ -9,82 +8,103 @@ namespace RnnLm.Engine.Inference;
 /// The running state of <see cref="Follow"/> and <see cref="Advance"/> is a <see cref="RecurrentState"/> (h(t), and the
 /// LSTM's c(t)) and the recent words the direct connections read.
 /// </summary>
+/// <remarks>
+/// A batch of sentences is scored in lock-step: step t of every sentence still running is one <see cref="CellSteps"/>
+/// call, so the recurrent products are matrix products over the sentences, and the output layer then runs once over
+/// every step of every sentence. The sentences are taken longest first, so that those running at step t are the first
+/// ones and their states are contiguous rows: the hidden states are kept step by step, [step][sentence, Dh].
+/// </remarks>
 internal sealed class Session
 {
-    /// <summary>Predictions the scratch holds before it grows: the scorer batches sentences up to about this many.</summary>
-    public const int RowsPerBatch = 256;
+    /// <summary>
+    /// About how many predictions the scorer batches for a session of a model with output layer <paramref name="output"/>.
+    /// A class layer reads every class's rows of U once a batch, so larger batches read U less often (measured on Brown:
+    /// 2,048 a little faster than 1,024 and 4,096, 256 about 15% slower); a full softmax holds [rows, |V|] logits, 14 MB
+    /// for 256 rows of Brown's vocabulary.
+    /// </summary>
+    public static int BatchRows(OutputKind output) => output == OutputKind.Classes ? 2048 : 256;
 
     private readonly LanguageModel _model;
-    private readonly float[] _projectedInput; // [|V|, G·Dh] shared by every session of the model
     private readonly OutputLayer<float> _output;
-    private readonly CellKind _cell;
+    private readonly CellSteps _steps;
     private readonly int _hiddenWidth;
-    private readonly float[] _gates; // [G·Dh] a gated cell's pre-activations, then its gates
-    private readonly float[] _reset; // [Dh] GRU: r ⊙ h(t−1)
-    private readonly float[] _zeros; // [Dh] h(t−1) and c(t−1) at a sentence start
-    private RecurrentState _state; // the running state of Follow and Advance
-    private RecurrentState _next;
+    private readonly bool _lstm;
     private readonly int _contextWidth; // N − 1 with direct connections, else 0
     private readonly RecentWords _recent;
-    private float[] _hidden; // [rows, Dh]
-    private float[] _memory; // [rows, Dh] LSTM: c(t) of each row; else empty
-    private int[] _targets; // [rows]
-    private int[] _contexts; // [rows, N − 1]
+    private RecurrentState _state; // the running state of Follow and Advance
+    private RecurrentState _next;
+    private float[] _hidden = []; // [rows, Dh] h(t) of every step of every sentence of a batch, step by step
+    private float[] _memory = []; // [2, sentences, Dh] LSTM: c of the last step and of this one; else empty
+    private int[] _targets = []; // [rows] in the order of _hidden
+    private int[] _contexts = []; // [rows, N − 1] in the order of _hidden
+    private float[] _rowLogProbs = []; // [rows] in the order of _hidden
+    private int[] _inputs = []; // [sentences] one step's input words
+    private long[] _byLength = []; // [sentences] (longest − length) << 32 | index: sorted, the batch's order
+    private int[] _stepStarts = []; // [steps + 1] the first row of each step in _hidden
+    private float[] _words = []; // [|V|] a distribution, or [class size] one class's words, for Next
+    private float[] _classKeys = []; // [C] −P(c), to sort the classes by
+    private int[] _classOrder = []; // [C] the classes, most probable first
+    private int[] _firstToken = []; // [sentences] where each sentence's log-probabilities start in the caller's order
 
     public Session(LanguageModel model, float[] projectedInput)
     {
         _model = model;
-        _projectedInput = projectedInput;
         _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single);
-        (_cell, _hiddenWidth) = (model.Shape.Cell, model.Shape.Hidden);
-        _gates = new float[model.Shape.Gates * _hiddenWidth];
-        _reset = new float[_cell == CellKind.Gru ? _hiddenWidth : 0];
-        _zeros = new float[_hiddenWidth];
+        _steps = new CellSteps(model.Shape, projectedInput, model.Parameters.Recurrent);
+        _hiddenWidth = model.Shape.Hidden;
+        _lstm = model.Shape.Cell == CellKind.Lstm;
         (_state, _next) = (new RecurrentState(model.Shape), new RecurrentState(model.Shape));
         _contextWidth = model.Shape.DirectSize > 0 ? model.Shape.DirectOrder - 1 : 0;
         _recent = new RecentWords(_contextWidth);
-        _hidden = new float[RowsPerBatch * _hiddenWidth];
-        _memory = new float[_cell == CellKind.Lstm ? RowsPerBatch * _hiddenWidth : 0];
-        _targets = new int[RowsPerBatch];
-        _contexts = new int[RowsPerBatch * _contextWidth];
     }
 
-    // Log-probabilities of every word and </s> of each sentence, in order, into logProbs.
+    /// <summary>Log-probabilities of every word and <c>&lt;/s&gt;</c> of each sentence, in order, into <paramref name="logProbs"/>.</summary>
     public void ScoreSentences(int[][] sentences, Span<float> logProbs)
     {
-        var dh = _hiddenWidth;
-        var rows = 0;
-        foreach (var s in sentences)
-        {
-            rows += s.Length + 1;
-        }
-
-        if (_hidden.Length < rows * dh)
-        {
-            _hidden = new float[rows * dh];
-            _memory = new float[_memory.Length == 0 ? 0 : rows * dh];
-            _targets = new int[rows];
-            _contexts = new int[rows * _contextWidth];
-        }
-
-        var row = 0;
+        var (dh, count, width) = (_hiddenWidth, sentences.Length, _contextWidth);
+        var (rows, steps) = Arrange(sentences);
+        var hidden = Grow(ref _hidden, rows * dh);
+        var memory = Grow(ref _memory, _lstm ? 2 * count * dh : 0);
+        var targets = Grow(ref _targets, rows);
+        var contexts = Grow(ref _contexts, rows * width);
+        var inputs = Grow(ref _inputs, count);
         var vocabulary = _model.Vocabulary;
-        var lstm = _cell == CellKind.Lstm;
-        foreach (var s in sentences)
+        for (var t = 0; t < steps; t++)
         {
-            for (var t = 0; t <= s.Length; t++, row++)
+            var (first, running) = (_stepStarts[t], _stepStarts[t + 1] - _stepStarts[t]);
+            for (var i = 0; i < running; i++)
             {
-                // A sentence's first step starts from the empty state; the memory is the LSTM's alone.
-                var previous = t == 0 ? default : _hidden.AsSpan((row - 1) * dh, dh);
-                var previousMemory = t == 0 || !lstm ? default : _memory.AsSpan((row - 1) * dh, dh);
-                Step(previous, previousMemory, t == 0 ? vocabulary.StartOfSentence : s[t - 1], _hidden.AsSpan(row * dh, dh), lstm ? _memory.AsSpan(row * dh, dh) : default);
-                _targets[row] = t < s.Length ? s[t] : vocabulary.EndOfSentence;
-                DirectFeatures.Context(s, t, vocabulary.StartOfSentence, _contexts.AsSpan(row * _contextWidth, _contextWidth));
+                var s = sentences[(int)_byLength[i]];
+                inputs[i] = t == 0 ? vocabulary.StartOfSentence : s[t - 1];
+                targets[first + i] = t < s.Length ? s[t] : vocabulary.EndOfSentence;
+                DirectFeatures.Context(s, t, vocabulary.StartOfSentence, contexts.Slice((first + i) * width, width));
+            }
+
+            // The sentences running at step t are the first of those running at t − 1, so their h(t − 1) are the first
+            // rows of the last step.
+            var previous = t == 0 ? default : hidden.Slice(_stepStarts[t - 1] * dh, running * dh);
+            var (lastMemory, thisMemory) = ((t + 1) % 2 * count * dh, t % 2 * count * dh);
+            var previousMemory = t == 0 || !_lstm ? default : memory.Slice(lastMemory, running * dh);
+            _steps.Step(running, inputs, previous, previousMemory, hidden.Slice(first * dh, running * dh), _lstm ? memory.Slice(thisMemory, running * dh) : default);
+        }
+
+        var rowLogProbs = Grow(ref _rowLogProbs, rows);
+        _output.Run(_hidden, _targets, _contexts, rows, rowLogProbs, null, null);
+        for (var t = 0; t < steps; t++)
+        {
+            var first = _stepStarts[t];
+            for (var i = 0; i < _stepStarts[t + 1] - first; i++)
+            {
+                logProbs[_firstToken[(int)_byLength[i]] + t] = rowLogProbs[first + i];
             }
         }
+    }
 
-        logProbs[..rows].Clear();
-        _output.Run(_hidden, _targets, _contexts, rows, logProbs, null, null);
+    /// <summary>h(t) of sentence <paramref name="sentence"/> after <paramref name="t"/> + 1 steps of the last <see cref="ScoreSentences"/>: tests compare it with the running state.</summary>
+    internal ReadOnlySpan<float> BatchHidden(int sentence, int t)
+    {
+        var rank = Array.FindIndex(_byLength, 0, _stepStarts[1], key => (int)key == sentence);
+        return _hidden.AsSpan((_stepStarts[t] + rank) * _hiddenWidth, _hiddenWidth);
     }
 
     /// <summary>Starts a sentence and reads <paramref name="context"/> into the running state.</summary>
@@ -92,7 +112,7 @@ internal sealed class Session
     /// pass over the whole context.</remarks>
     public void Follow(ReadOnlySpan<int> context)
     {
-        Step(default, default, _model.Vocabulary.StartOfSentence, _state.Hidden, _state.Memory);
+        _steps.Step(1, [_model.Vocabulary.StartOfSentence], default, default, _state.Hidden, _state.Memory);
         _recent.Start(_model.Vocabulary.StartOfSentence);
         foreach (var id in context)
         {
@@ -102,56 +122,130 @@ internal sealed class Session
 
     public void Advance(int id)
     {
-        Step(_state.Hidden, _state.Memory, id, _next.Hidden, _next.Memory);
+        _steps.Step(1, [id], _state.Hidden, _state.Memory, _next.Hidden, _next.Memory);
         (_state, _next) = (_next, _state);
         _recent.Push(id);
     }
 
+    /// <summary>The running state: h(t), and an LSTM's c(t).</summary>
+    internal RecurrentState State => _state;
+
     /// <summary>P(w | the running state) for every vocabulary id w.</summary>
     public void Distribution(Span<float> probabilities) => _output.Distribution(_state.Hidden, _recent.Ids, probabilities);
 
-    // One step of the cell for input x from h(t−1) and, for an LSTM, c(t−1) (both empty at a sentence start, where they
-    // are 0): writes h(t) and c(t). The input's part of every gate, L·I + b1 at x, is one row of the projected input.
-    private void Step(ReadOnlySpan<float> previous, ReadOnlySpan<float> previousMemory, int input, Span<float> hidden, Span<float> memory)
+    /// <summary>
+    /// The <paramref name="k"/> most probable next words after the running state, most probable first (ties by lower id),
+    /// and P(<c>&lt;/s&gt;</c>): the probabilities <see cref="Distribution"/> gives them, bit for bit.
+    /// </summary>
+    /// <remarks>
+    /// A class layer computes the classes from the most probable down and stops at the first that cannot hold a word
+    /// more probable than the k-th found so far: a word's probability is its class's times at most 1 (a softmax's
+    /// values, within their rounding, which the bound allows for). Usually a few classes of the C.
+    /// </remarks>
+    public (int Id, float Probability)[] Next(int k, out float endOfSentence)
     {
-        var (dh, width) = (_hiddenWidth, _gates.Length);
-        var projected = _projectedInput.AsSpan(input * width, width);
-        var recurrent = _model.Parameters.Recurrent;
-        switch (_cell)
+        var (hidden, end) = (_state.Hidden, _model.Vocabulary.EndOfSentence);
+        var context = _recent.Ids;
+        var best = new TopK.Best(Math.Min(k, _model.Vocabulary.Count));
+        var classes = _model.Classes;
+        if (classes is null)
         {
-            case CellKind.Gru:
-                projected.CopyTo(_gates);
-                if (!previous.IsEmpty)
-                {
-                    Gemm.Multiply(previous, dh, false, recurrent, width, false, _gates, width, 1, 2 * dh, dh, true);
-                }
+            var probabilities = Grow(ref _words, _model.Vocabulary.Count);
+            _output.Distribution(hidden, context, probabilities);
+            for (var id = 0; id < probabilities.Length; id++)
+            {
+                best.Offer(id, probabilities[id]);
+            }
 
-                Gates.GruGates(_gates.AsSpan(0, 2 * dh), previous.IsEmpty ? _zeros : previous, _reset);
-                if (!previous.IsEmpty)
-                {
-                    Gemm.Multiply(_reset, dh, false, recurrent.AsSpan(2 * dh), width, false, _gates.AsSpan(2 * dh), width, 1, dh, dh, true);
-                }
-
-                Gates.GruHidden(_gates.AsSpan(2 * dh, dh), _gates.AsSpan(dh, dh), previous.IsEmpty ? _zeros : previous, hidden);
-                break;
-            case CellKind.Lstm:
-                projected.CopyTo(_gates);
-                if (!previous.IsEmpty)
-                {
-                    Gemm.Multiply(previous, dh, false, recurrent, width, false, _gates, width, 1, width, dh, true);
-                }
-
-                Gates.Lstm(_gates, previous.IsEmpty ? _zeros : previousMemory, memory, hidden);
-                break;
-            default:
-                projected.CopyTo(hidden);
-                if (!previous.IsEmpty)
-                {
-                    Gemm.Multiply(previous, dh, false, recurrent, dh, false, hidden, dh, 1, dh, dh, true);
-                }
-
-                TensorPrimitives.Sigmoid(hidden, hidden);
-                break;
+            endOfSentence = probabilities[end];
+            return best.Drain();
         }
+
+        var classProbabilities = _output.ClassDistribution(hidden, context);
+        var c = classProbabilities.Length;
+        var byProbability = Grow(ref _classKeys, c);
+        var order = Grow(ref _classOrder, c);
+        for (var cls = 0; cls < c; cls++)
+        {
+            (byProbability[cls], order[cls]) = (-classProbabilities[cls], cls);
+        }
+
+        byProbability.Sort(order);
+        var endClass = classes.ClassOf(end);
+        float? endProbability = null;
+        foreach (var cls in order)
+        {
+            if (best.IsFull && classProbabilities[cls] * (1 + 1e-5) < best.Smallest)
+            {
+                break;
+            }
+
+            var first = classes.Start(cls);
+            var words = Grow(ref _words, classes.Size(cls));
+            _output.ClassWords(hidden, context, cls, classProbabilities[cls], words);
+            for (var j = 0; j < words.Length; j++)
+            {
+                best.Offer(first + j, words[j]);
+            }
+
+            endProbability = cls == endClass ? words[end - first] : endProbability;
+        }
+
+        if (endProbability is null)
+        {
+            var words = Grow(ref _words, classes.Size(endClass));
+            _output.ClassWords(hidden, context, endClass, classProbabilities[endClass], words);
+            endProbability = words[end - classes.Start(endClass)];
+        }
+
+        endOfSentence = endProbability.Value;
+        return best.Drain();
+    }
+
+    // Orders the sentences longest first and finds where each step's rows start; returns the rows and the steps.
+    private (int Rows, int Steps) Arrange(int[][] sentences)
+    {
+        var count = sentences.Length;
+        var (longest, rows) = (0, 0);
+        var firstToken = Grow(ref _firstToken, count);
+        for (var i = 0; i < count; i++)
+        {
+            firstToken[i] = rows;
+            rows += sentences[i].Length + 1;
+            longest = Math.Max(longest, sentences[i].Length);
+        }
+
+        var byLength = Grow(ref _byLength, count);
+        for (var i = 0; i < count; i++)
+        {
+            byLength[i] = ((long)(longest - sentences[i].Length) << 32) | (uint)i;
+        }
+
+        byLength.Sort();
+        var steps = count == 0 ? 0 : longest + 1;
+        var stepStarts = Grow(ref _stepStarts, steps + 1);
+        stepStarts[0] = 0;
+        for (int t = 0, running = count; t < steps; t++)
+        {
+            // Sentence s runs for its length + 1 steps.
+            while (sentences[(int)byLength[running - 1]].Length < t)
+            {
+                running--;
+            }
+
+            stepStarts[t + 1] = stepStarts[t] + running;
+        }
+
+        return (rows, steps);
+    }
+
+    private static Span<T> Grow<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            buffer = new T[length];
+        }
+
+        return buffer.AsSpan(0, length);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
+using RnnLm.Engine.Model;
 using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Inference;
@@ -27,6 +28,9 @@ internal sealed class SessionPool
             TensorPrimitives.Add(row, parameters.HiddenBias, row);
         }
     }
+
+    /// <summary>The output layer of the model.</summary>
+    public OutputKind Output => _model.Shape.Output;
 
     /// <summary>A session for the caller alone until the lease is disposed.</summary>
     public Lease Rent() => new(this, _idle.TryTake(out var session) ? session : new Session(_model, _projectedInput));

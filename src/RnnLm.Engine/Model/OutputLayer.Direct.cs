@@ -15,7 +15,6 @@ internal sealed partial class OutputLayer<T>
     private int[] _wordStarts = []; // [R, N] and its run of weights for the words of the row's target class
     private T[] _groupErrors = []; // [Σ count·size] every group's word errors, kept for D's update
     private int[] _groupOffsets = []; // [groups] where each group's errors start
-    private int[] _distributionStarts = []; // [C, N] a distribution's runs of word weights
     private OutputSink<T>? _directSink; // the sink of the update the team is running
     private int _directRows;
     private Action<int>? _updateDirectSlice;
@@ -63,23 +62,16 @@ internal sealed partial class OutputLayer<T>
         AddRuns(starts, scores);
     }
 
-    // For one context (its keys): the weights of every word ([|V|]), class by class.
-    private void AddAllWordWeights(ReadOnlySpan<ulong> keys, Span<T> scores)
+    // For one context (its keys): the weights of the words of class cls (0 for a full softmax, all of whose words are class 0's).
+    private void AddWordWeights(ReadOnlySpan<ulong> keys, int cls, Span<T> scores)
     {
-        var (classCount, n) = (_classes?.ClassCount ?? 1, keys.Length);
-        var starts = Ensure(ref _distributionStarts, classCount * n);
-        for (var cls = 0; cls < classCount; cls++)
+        Span<int> starts = stackalloc int[keys.Length];
+        for (var f = 0; f < keys.Length; f++)
         {
-            for (var f = 0; f < n; f++)
-            {
-                starts[(cls * n) + f] = DirectFeatures.WordStart(keys[f], cls, _p.Shape.DirectSize);
-            }
+            starts[f] = DirectFeatures.WordStart(keys[f], cls, _p.Shape.DirectSize);
         }
 
-        for (var cls = 0; cls < classCount; cls++)
-        {
-            AddRuns(starts.AsSpan(cls * n, n), _classes is null ? scores : scores.Slice(_classes.Start(cls), _classes.Size(cls)));
-        }
+        AddRuns(starts, scores);
     }
 
     // Rows [from, to) of a full softmax's logits ([R, |V|]).

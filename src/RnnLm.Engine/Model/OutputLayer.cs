@@ -104,48 +104,6 @@ internal sealed partial class OutputLayer<T>
         }
     }
 
-    /// <summary>
-    /// Writes P(w | h, context) for every word w into <paramref name="probabilities"/> ([|V|]) for one hidden state ([Dh]);
-    /// <paramref name="context"/> ([N − 1]) is read with direct connections only.
-    /// </summary>
-    public void Distribution(ReadOnlySpan<T> hidden, ReadOnlySpan<int> context, Span<T> probabilities)
-    {
-        var (v, dh) = (_p.Shape.VocabularySize, _p.Shape.Hidden);
-        if (hidden.Length != dh || probabilities.Length != v || (Direct && context.Length != ContextWidth))
-        {
-            throw new ArgumentException("Distribution needs one hidden state, its context and a |V|-wide destination.");
-        }
-
-        Span<ulong> keys = stackalloc ulong[Math.Max(1, _p.Shape.DirectOrder)];
-        keys = Direct ? keys[..DirectFeatures.Keys(context, keys)] : [];
-        // The direct weights join before the bias, in the order Run adds them, so that both give the same bits.
-        Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, probabilities, v, 1, v, dh, false, 1);
-        if (!keys.IsEmpty)
-        {
-            AddAllWordWeights(keys, probabilities);
-        }
-
-        System.Numerics.Tensors.TensorPrimitives.Add(probabilities, _p.OutputBias, probabilities);
-        if (_classes is null)
-        {
-            Softmax.Compute<T>(probabilities, probabilities);
-            return;
-        }
-
-        var c = _classes.ClassCount;
-        var classProbabilities = Ensure(ref _logits, c).AsSpan(0, c);
-        Gemm.Multiply<T>(hidden, dh, false, _p.ClassOutput, dh, true, classProbabilities, c, 1, c, dh, false, 1);
-        AddClassWeights(keys, classProbabilities);
-        System.Numerics.Tensors.TensorPrimitives.Add(classProbabilities, _p.ClassBias, classProbabilities);
-        Softmax.Compute<T>(classProbabilities, classProbabilities);
-        for (var cls = 0; cls < c; cls++)
-        {
-            var words = probabilities.Slice(_classes.Start(cls), _classes.Size(cls));
-            Softmax.Compute<T>(words, words);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(words, classProbabilities[cls], words);
-        }
-    }
-
     private void RunFull(ReadOnlySpan<T> hidden, ReadOnlySpan<int> targets, Span<T> logProbs, OutputSink<T>? sink, Span<T> hiddenGrad)
     {
         var (rows, v, dh) = (targets.Length, _p.Shape.VocabularySize, _p.Shape.Hidden);

@@ -1,12 +1,16 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace RnnLm.Engine.Numerics;
 
 // The float kernels, written once over ILanes: each runs its element step on whole vectors, then on the tail with
-// Lanes1, which performs the same operations one float at a time (fused multiply-adds included), so an element's
-// bits do not depend on whether it fell in a vector or in the tail.
+// narrower vectors and Lanes1, which performs the same operations one float at a time (fused multiply-adds included),
+// so an element's bits do not depend on whether it fell in a vector or in the tail, nor on the vectors' width.
 internal static unsafe partial class Gates
 {
+    // Vectors of 8 and 4 lanes for the tails of wider ones: a machine with wider vectors has these too.
+    private static readonly bool s_narrowTails = KernelKinds.IsSupported(KernelKind.Vector256) && KernelKinds.IsSupported(KernelKind.Vector128);
+
     // Cephes-style tanhf polynomial for |x| < 0.625: tanh x = x + x·s·P(s), s = x².
     private const float Tanh4 = -5.70498872745e-3f;
     private const float Tanh3 = 2.06390887954e-2f;
@@ -105,13 +109,16 @@ internal static unsafe partial class Gates
             where TVector : struct;
     }
 
-    // The step over [0, n): whole vectors, then the tail one float at a time. Returns whether any delta was non-zero.
+    // The step over [0, n): whole vectors, then what is left on 8 and 4 lanes where the vectors are wider (a scalar
+    // element costs about what a vector does), then one float at a time. Returns whether any delta was non-zero.
     private static bool Sweep<TLanes, TVector, TStep>(in TStep step, int n)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where TStep : struct, IElementStep
     {
         TVector largest = default;
+        Vector256<float> eights = default;
+        Vector128<float> fours = default;
         var tail = 0f;
         var j = 0;
         for (; j + TLanes.Count <= n; j += TLanes.Count)
@@ -119,15 +126,31 @@ internal static unsafe partial class Gates
             largest = step.At<TLanes, TVector>(j, largest);
         }
 
+        if (TLanes.Count > 8 && s_narrowTails)
+        {
+            for (; j + 8 <= n; j += 8)
+            {
+                eights = step.At<Lanes256, Vector256<float>>(j, eights);
+            }
+        }
+
+        if (TLanes.Count > 4 && s_narrowTails)
+        {
+            for (; j + 4 <= n; j += 4)
+            {
+                fours = step.At<Lanes128, Vector128<float>>(j, fours);
+            }
+        }
+
         for (; j < n; j++)
         {
             tail = step.At<Lanes1, float>(j, tail);
         }
 
-        return TLanes.Sum(largest) != 0 || tail != 0;
+        return TLanes.Sum(largest) != 0 || Lanes256.Sum(eights) != 0 || Lanes128.Sum(fours) != 0 || tail != 0;
     }
 
-    // A step swept over a row on the lanes RunOnLanes picks; whether any delta was non-zero goes to any (when given).
+    // A step swept over a row on the lanes RunElementwise picks; whether any delta was non-zero goes to any (when given).
     private readonly struct Swept<TStep>(TStep step, int n, bool* any) : ILanesKernel
         where TStep : struct, IElementStep
     {

@@ -50,7 +50,7 @@ internal static unsafe partial class Gates
         KernelKinds.ThrowIfUnsupported(kind);
         fixed (T* g = gates, p = previous, r = reset)
         {
-            KernelKinds.RunOnLanes(kind, new Swept<GruGatesKernel>(new GruGatesKernel((float*)g, (float*)p, (float*)r, n), n, null));
+            KernelKinds.RunElementwise(kind, new Swept<GruGatesKernel>(new GruGatesKernel((float*)g, (float*)p, (float*)r, n), n, null));
         }
     }
 
@@ -79,7 +79,7 @@ internal static unsafe partial class Gates
         KernelKinds.ThrowIfUnsupported(kind);
         fixed (T* c = candidate, z = update, p = previous, h = hidden)
         {
-            KernelKinds.RunOnLanes(kind, new Swept<GruHiddenKernel>(new GruHiddenKernel((float*)c, (float*)z, (float*)p, (float*)h), n, null));
+            KernelKinds.RunElementwise(kind, new Swept<GruHiddenKernel>(new GruHiddenKernel((float*)c, (float*)z, (float*)p, (float*)h), n, null));
         }
     }
 
@@ -109,7 +109,7 @@ internal static unsafe partial class Gates
         KernelKinds.ThrowIfUnsupported(kind);
         fixed (T* g = gates, cp = previousMemory, c = memory, h = hidden)
         {
-            KernelKinds.RunOnLanes(kind, new Swept<LstmKernel>(new LstmKernel((float*)g, (float*)cp, (float*)c, (float*)h, n), n, null));
+            KernelKinds.RunElementwise(kind, new Swept<LstmKernel>(new LstmKernel((float*)g, (float*)cp, (float*)c, (float*)h, n), n, null));
         }
     }
 
@@ -181,7 +181,7 @@ internal static unsafe partial class Gates
         var any = false;
         fixed (T* c = carry, o = output, g = gates, p = previous, d = deltas)
         {
-            KernelKinds.RunOnLanes(kind, new Swept<GruDeltaKernel>(new GruDeltaKernel((float*)c, output.IsEmpty ? null : (float*)o, (float*)g, (float*)p, (float*)d, n, Unsafe.As<T, float>(ref clip)), n, &any));
+            KernelKinds.RunElementwise(kind, new Swept<GruDeltaKernel>(new GruDeltaKernel((float*)c, output.IsEmpty ? null : (float*)o, (float*)g, (float*)p, (float*)d, n, Unsafe.As<T, float>(ref clip)), n, &any));
         }
 
         return any;
@@ -213,7 +213,7 @@ internal static unsafe partial class Gates
         var any = false;
         fixed (T* rg = resetGradient, g = gates, p = previous, d = deltas, c = carry)
         {
-            KernelKinds.RunOnLanes(kind, new Swept<GruResetDeltaKernel>(new GruResetDeltaKernel((float*)rg, (float*)g, (float*)p, (float*)d, (float*)c, Unsafe.As<T, float>(ref clip)), n, &any));
+            KernelKinds.RunElementwise(kind, new Swept<GruResetDeltaKernel>(new GruResetDeltaKernel((float*)rg, (float*)g, (float*)p, (float*)d, (float*)c, Unsafe.As<T, float>(ref clip)), n, &any));
         }
 
         return any;
@@ -249,7 +249,7 @@ internal static unsafe partial class Gates
         var any = false;
         fixed (T* c = carry, o = output, mc = memoryCarry, g = gates, m = memory, mp = previousMemory, d = deltas)
         {
-            KernelKinds.RunOnLanes(kind, new Swept<LstmDeltaKernel>(new LstmDeltaKernel((float*)c, output.IsEmpty ? null : (float*)o, (float*)mc, (float*)g, (float*)m, (float*)mp, (float*)d, n, Unsafe.As<T, float>(ref clip)), n, &any));
+            KernelKinds.RunElementwise(kind, new Swept<LstmDeltaKernel>(new LstmDeltaKernel((float*)c, output.IsEmpty ? null : (float*)o, (float*)mc, (float*)g, (float*)m, (float*)mp, (float*)d, n, Unsafe.As<T, float>(ref clip)), n, &any));
         }
 
         return any;

@@ -92,6 +92,23 @@ internal static class KernelKinds
         }
     }
 
+    /// <summary>
+    /// <see cref="RunOnLanes"/> for element-wise kernels, where an element's bits do not depend on the vector width: AVX-512
+    /// takes 16 lanes (<see cref="Lanes512"/>) instead of <see cref="Vector{T}"/>'s.
+    /// </summary>
+    public static void RunElementwise<TKernel>(KernelKind kind, TKernel kernel)
+        where TKernel : struct, ILanesKernel
+    {
+        if (kind == KernelKind.Avx512)
+        {
+            kernel.Run<Lanes512, Vector512<float>>();
+        }
+        else
+        {
+            RunOnLanes(kind, kernel);
+        }
+    }
+
     /// <summary>The lanes of the vectors <paramref name="kind"/> computes with, as <see cref="RunOnLanes"/> picks them.</summary>
     public static int LaneCount(KernelKind kind) => kind switch
     {

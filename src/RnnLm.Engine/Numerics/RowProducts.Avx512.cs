@@ -14,7 +14,7 @@ internal static unsafe partial class RowProducts
     private static readonly Vector512<int> s_blockFirsts = Vector512.Create(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     // Lanes [0, count) set: the mask of a row's last, partial vector.
-    private static Vector512<float> Mask(int count) =>
+    internal static Vector512<float> Mask(int count) =>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
     // Rows in pairs against 4 rows of b at a time (8 accumulators), an odd last row against 8 (8 again: FMA latency

@@ -1,3 +1,4 @@
+using RnnLm.Engine.Inference;
 using RnnLm.Engine.Model;
 
 namespace RnnLm.Engine.Tests;
@@ -68,5 +69,100 @@ public partial class InferenceTests
         var one = model.ScoreCorpus(corpus, threads: 1);
         Assert.True(Math.Abs(one.LogProb - corpus.Sum(s => model.Score(s).LogProb)) <= 1e-5 * one.Tokens);
         Assert.Equal(one.LogProb, model.ScoreCorpus(corpus, threads: 3).LogProb, 9);
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellAndOutput))]
+    public void NextGivesTheMostProbableWordsOfTheWholeDistributionBitForBit(CellKind cell, OutputKind output)
+    {
+        // Without and with direct connections, and with no output weights at all: then the words of a class tie, and the
+        // lower ids must come first whatever order the classes are computed in.
+        foreach (var (directOrder, blank) in new[] { (0, false), (3, false), (0, true) })
+        {
+            var model = BuildModel(output, 300, classCount: 12, embedding: 6, hidden: 17, seed: 51, scale: 1.5, biasScale: 2.0, directOrder, cell);
+            if (blank)
+            {
+                foreach (var tensor in new[] { model.Parameters.Output, model.Parameters.OutputBias, model.Parameters.ClassOutput, model.Parameters.ClassBias })
+                {
+                    Array.Clear(tensor);
+                }
+            }
+
+            var prefixes = RandomSentences(model.Vocabulary, count: 5, seed: 19, maxLength: 8);
+            prefixes.Add([]);
+            foreach (var prefix in prefixes)
+            {
+                var distribution = model.NextDistribution(prefix);
+                foreach (var k in new[] { 1, 10, 45, 300 })
+                {
+                    var next = model.Next(prefix, k);
+                    var expected = Enumerable.Range(0, distribution.Length).OrderByDescending(id => distribution[id]).ThenBy(id => id).Take(k).ToArray();
+                    Assert.Equal(expected.Select(id => model.Vocabulary[id]), next.Candidates.Select(c => c.Token));
+                    Assert.Equal(expected.Select(id => (double)distribution[id]), next.Candidates.Select(c => c.Probability));
+                    Assert.Equal(distribution[model.Vocabulary.EndOfSentence], next.EndOfSentenceProbability);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellAndOutput))]
+    public void SentencesScoredInLockStepGoThroughTheRunningStatesBitForBit(CellKind cell, OutputKind output)
+    {
+        // Hidden 19, and 260: past KC = 256, where the recurrent product's sums are cut in two.
+        foreach (var hidden in new[] { 19, 260 })
+        {
+            var model = BuildModel(output, 120, classCount: 7, embedding: 5, hidden, seed: 31, scale: 0.5, biasScale: 1.0, cell: cell);
+            var vocabulary = model.Vocabulary;
+            var sentences = RandomSentences(vocabulary, count: 9, seed: 3, maxLength: 14).Select(s => vocabulary.Map(s)).Append([]).ToArray();
+            var pool = new SessionPool(model);
+            using var batch = pool.Rent();
+            using var single = pool.Rent();
+            batch.Session.ScoreSentences(sentences, new float[sentences.Sum(s => s.Length + 1)]);
+            for (var s = 0; s < sentences.Length; s++)
+            {
+                for (var t = 0; t <= sentences[s].Length; t++)
+                {
+                    single.Session.Follow(sentences[s].AsSpan(0, t));
+                    Assert.True(single.Session.State.Hidden.AsSpan().SequenceEqual(batch.Session.BatchHidden(s, t)), $"{cell}, {output}, hidden {hidden}: sentence {s}, step {t}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellAndOutput))]
+    public void ASentencesScoresDoNotDependOnTheOtherSentencesOfItsBatch(CellKind cell, OutputKind output)
+    {
+        // Without and with direct connections, which read each row's own context.
+        foreach (var directOrder in new[] { 0, 3 })
+        {
+            var model = BuildModel(output, 150, classCount: 9, embedding: 6, hidden: 23, seed: 41, scale: 0.7, biasScale: 1.0, directOrder, cell);
+            var vocabulary = model.Vocabulary;
+            var sentences = RandomSentences(vocabulary, count: 12, seed: 8, maxLength: 18).Select(s => vocabulary.Map(s)).ToArray();
+            var pool = new SessionPool(model);
+            var all = Score(pool, sentences);
+
+            // Reversed, and in two halves: other batches, other orders, other sentences running beside each one.
+            var reversed = Score(pool, [.. sentences.Reverse()]);
+            var halves = Score(pool, sentences[..6]).Concat(Score(pool, sentences[6..])).ToArray();
+            for (var s = 0; s < sentences.Length; s++)
+            {
+                Assert.Equal(all[s], reversed[sentences.Length - 1 - s]);
+                Assert.Equal(all[s], halves[s]);
+            }
+        }
+
+        static float[][] Score(SessionPool pool, int[][] batch)
+        {
+            var logProbs = new float[batch.Sum(s => s.Length + 1)];
+            using (var lease = pool.Rent())
+            {
+                lease.Session.ScoreSentences(batch, logProbs);
+            }
+
+            var offset = 0;
+            return [.. batch.Select(s => logProbs[offset..(offset += s.Length + 1)])];
+        }
     }
 }

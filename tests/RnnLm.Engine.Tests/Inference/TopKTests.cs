@@ -16,4 +16,29 @@ public class TopKTests
         float[] probabilities = [0.1f, 0.3f, 0.3f, 0.1f, 0.3f, 0.2f];
         Assert.Equal(expected, TopK.Ids(probabilities, k));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(40)]
+    public void WordsOfferedInAnyOrderGiveTheTopOfTheWholeDistribution(int k)
+    {
+        // Few distinct values, so most of the top ties; a class output offers its words class by class, out of id order.
+        var random = new Random(k);
+        var probabilities = Enumerable.Range(0, 200).Select(_ => random.Next(5) / 8f).ToArray();
+        var expected = TopK.Ids(probabilities, k);
+        Assert.Equal([.. Enumerable.Range(0, 200).OrderByDescending(id => probabilities[id]).ThenBy(id => id).Take(k)], expected);
+        foreach (var order in new[] { Enumerable.Range(0, 200).Reverse(), Enumerable.Range(0, 200).OrderBy(_ => random.Next()) })
+        {
+            var best = new TopK.Best(k);
+            foreach (var id in order)
+            {
+                best.Offer(id, probabilities[id]);
+            }
+
+            var drained = best.Drain();
+            Assert.Equal(expected, drained.Select(x => x.Id));
+            Assert.Equal(expected.Select(id => probabilities[id]), drained.Select(x => x.Probability));
+        }
+    }
 }
