@@ -228,6 +228,21 @@ public sealed partial class TrainerTests : IDisposable
         Assert.Equal(cell, ModelFile.Load(Save(model)).Shape.Cell);
     }
 
+    [Fact]
+    public void ARecipeAtTheDefaultsOfEveryLaterSettingNamesWhatTheFirstModelsNamedAndNothingElse()
+    {
+        // The names model files of format version 1 carry: a later setting at its default must not change those bytes.
+        string[] first = ["hidden", "embedding", "output", "classes", "bptt", "bpttBlock", "streams", "alpha", "beta", "clip", "maxEpochs", "minImprovement", "minCount", "seed", "initScale", "shuffle", "halfPrecision"];
+        var model = new Trainer(Small(OutputKind.Classes) with { MaxEpochs = 1, Threads = 2 }).Train(SyntheticCorpus(50, 1), SyntheticCorpus(10, 2)).Model;
+        var trainer = System.Text.Json.Nodes.JsonNode.Parse(model.Metadata)!["trainer"]!.AsObject();
+        Assert.Equal(first.Order(), trainer.Select(p => p.Key).Order());
+
+        // Off their defaults, they are named.
+        model = new Trainer(Small(OutputKind.Classes) with { MaxEpochs = 1, Dropout = 0.25, Optimizer = OptimizerKind.Adagrad, Direct = 1000, DirectOrder = 3 }).Train(SyntheticCorpus(50, 1), SyntheticCorpus(10, 2)).Model;
+        trainer = System.Text.Json.Nodes.JsonNode.Parse(model.Metadata)!["trainer"]!.AsObject();
+        Assert.Equal(first.Concat(["direct", "dropout", "optimizer"]).Order(), trainer.Select(p => p.Key).Order());
+    }
+
     private string Save(LanguageModel model)
     {
         var path = Path.Combine(_directory, $"{Guid.NewGuid():N}.rnnlm");

@@ -200,34 +200,26 @@ public sealed class Trainer
         return new TrainingProgress(epoch, (double)words / trainWords, speed, -logProb / Math.Max(words, 1) / Math.Log(2), state.Alpha, [.. state.ValidPerplexity], eta, done);
     }
 
+    // The settings every model's metadata has named since the first model file (version 1).
+    private static readonly HashSet<string> FirstModelsSettings =
+        ["hidden", "embedding", "output", "classes", "bptt", "bpttBlock", "streams", "alpha", "beta", "clip", "maxEpochs", "minImprovement", "minCount", "seed", "initScale", "shuffle", "halfPrecision"];
+
     // No timings here: the same seed must give the same model bytes. The card beside the file holds them.
     private string Metadata(CheckpointState state)
     {
         var o = _options;
-        // Nor the thread count: it changes the speed, never the weights. The sigmoid cell, which every model had before
-        // there were others, is left unsaid, so that its models keep their bytes.
+        // Nor the thread count: it changes the speed, never the weights.
         var trainer = JsonSerializer.SerializeToNode(o, CheckpointJson.Default.TrainingOptions)!.AsObject();
         trainer.Remove("threads");
-        if (o.Cell == CellKind.Sigmoid)
-        {
-            trainer.Remove("cell");
-        }
 
-        if (o.Direct == 0)
-        {
-            // A model without direct connections keeps the metadata, and so the bytes, it had before they existed.
-            trainer.Remove("direct");
-            trainer.Remove("directOrder");
-        }
-
-        // Likewise the optimiser, clipping by norm and dropout, at the values every model had before they existed.
+        // A setting that came after the first models (a cell, direct connections, an optimiser, ...) is left unsaid at
+        // its default, so that a model trained without it keeps the metadata, and so the bytes, it had before it existed.
         var defaults = TrainingSettings.Standard.Defaults;
-        foreach (var name in (string[])["optimizer", "clipNorm", "dropout"])
+        foreach (var setting in TrainingSettings.Standard.All.Where(s => !FirstModelsSettings.Contains(s.Name)))
         {
-            var setting = TrainingSettings.Standard.Find(name)!;
             if (setting.GetValue(o).Equals(setting.GetValue(defaults)))
             {
-                trainer.Remove(name);
+                trainer.Remove(setting.Name);
             }
         }
 
