@@ -60,6 +60,10 @@ public sealed record ModelCard
 
     public DateTimeOffset CreatedUtc { get; init; }
 
+    /// <summary>A card's <see cref="Hyperparameters"/> for a training run with <paramref name="options"/>.</summary>
+    public static IReadOnlyDictionary<string, JsonElement> HyperparametersOf(Training.TrainingOptions options) =>
+        JsonSerializer.SerializeToElement(options, HyperparameterJson).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+
     private static readonly JsonSerializerOptions HyperparameterJson = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
@@ -104,7 +108,7 @@ public sealed record ModelCard
             Classes = shape.ClassCount,
             Parameters = shape.ParameterCount,
             WeightEncoding = options.HalfPrecision ? "float16" : "float32",
-            Hyperparameters = JsonSerializer.SerializeToElement(options, HyperparameterJson).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            Hyperparameters = HyperparametersOf(options),
             Seed = options.Seed,
             Epochs = result.Epochs,
             WallSeconds = Math.Round(result.Seconds, 1),

@@ -3,8 +3,8 @@ using RnnLm.Engine.Model;
 namespace RnnLm.Engine.Training;
 
 /// <summary>
-/// Hyperparameters of a training run. The defaults are the recipe of the shipped model (models/brown-default.json)
-/// but for its seed and threads; names, limits and descriptions of every setting are in <see cref="TrainingSettings"/>,
+/// Hyperparameters of a training run. The defaults are the recipe of the shipped Elman model (models/brown-elman.json,
+/// the research notes' model) but for its seed and threads; names, limits and descriptions of every setting are in <see cref="TrainingSettings"/>,
 /// and named recipes in <see cref="TrainingPresets"/>.
 /// </summary>
 public sealed record TrainingOptions

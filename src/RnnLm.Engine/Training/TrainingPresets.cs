@@ -1,10 +1,24 @@
+using RnnLm.Engine.Model;
+
 namespace RnnLm.Engine.Training;
 
 /// <summary>Named recipes: a preset is a whole <see cref="TrainingOptions"/>, and given settings apply on top of it.</summary>
 public static class TrainingPresets
 {
-    /// <summary>The shipped model's command (models/brown-default.json): the defaults with its seed and two threads.</summary>
-    public static TrainingOptions BrownDefault { get; } = new() { Threads = 2, Seed = 3 };
+    /// <summary>
+    /// The shipped Elman model's command (models/brown-elman.json, the default model before gated cells): the defaults
+    /// with its seed and two threads.
+    /// </summary>
+    public static TrainingOptions BrownElman { get; } = new() { Threads = 2, Seed = 3 };
+
+    /// <summary>
+    /// The shipped default model's command (models/brown-default.json): the Elman recipe with an LSTM hidden layer,
+    /// direct connections of order 4 in 10⁷ entries, dropout 0.15, and float16 storage.
+    /// </summary>
+    public static TrainingOptions BrownDefault { get; } = BrownElman with
+    {
+        Cell = CellKind.Lstm, Direct = 10_000_000, DirectOrder = 4, Dropout = 0.15, HalfPrecision = true,
+    };
 
     /// <summary>
     /// Mikolov's rnnlm 0.4b: one stream, alpha 0.1, stop at an improvement below 1.003, at most 20 epochs, sentences in
@@ -23,6 +37,7 @@ public static class TrainingPresets
     {
         ["default"] = new(),
         ["brown-default"] = BrownDefault,
+        ["brown-elman"] = BrownElman,
         ["rnnlm"] = Rnnlm,
         ["bench"] = Bench,
     };
