@@ -45,6 +45,7 @@ internal static class BenchCommand
             var allSeconds = clock.Elapsed.TotalSeconds;
             var summary = new
             {
+                cell = options.Cell.ToString().ToLowerInvariant(),
                 hidden = options.Hidden,
                 embedding = options.Embedding,
                 output = options.Output.ToString().ToLowerInvariant(),
@@ -55,6 +56,8 @@ internal static class BenchCommand
                 bpttBlock = options.BpttBlock,
                 streams = options.Streams,
                 alpha = options.Alpha,
+                optimizer = options.Optimizer.ToString().ToLowerInvariant(),
+                dropout = options.Dropout,
                 threads = options.Threads,
                 epochs = result.Epochs,
                 trainingSeconds = Math.Round(result.TrainingSeconds, 2),
