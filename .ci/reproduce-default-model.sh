@@ -30,4 +30,6 @@ for name in "${names[@]}"; do
   actual=$(sha256sum "$work/$name.rnnlm" | cut -d' ' -f1)
   verdict=$([ "$actual" = "$expected" ] && echo "MATCH" || echo "DIFFERS")
   echo "$name reproduction: $verdict (card $expected, rerun $actual, $(( $(date +%s) - start )) s)"
+  # The run's own clock: validation perplexity and seconds since the start at the end of each epoch.
+  grep -o '"validPerplexityPerEpoch":\[[^]]*\]\|"secondsAtEpochEnd":\[[^]]*\]' "$work/train.json" | sed "s/^/  $name /" || true
 done
