@@ -69,7 +69,13 @@ public static class KneserNeyEstimator
                 list.Add(Entry(Gram.Of([start]), StartLogProb, backoffs));
             }
 
-            list.Sort(static (a, b) => a.Ids.AsSpan().SequenceCompareTo(b.Ids));
+            if (n == 1)
+            {
+                // Unigrams in id order, most frequent first; higher orders in the order they were first counted, which is
+                // deterministic for a given text (KenLM, too, lists them by first appearance rather than sorted).
+                list.Sort(static (a, b) => a.Ids[0].CompareTo(b.Ids[0]));
+            }
+
             entries[n - 1] = list;
         }
 
