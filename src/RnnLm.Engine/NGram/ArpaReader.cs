@@ -90,8 +90,8 @@ public static class ArpaReader
             var text = line.Trim();
             var equals = text.IndexOf('=');
             if (!text.StartsWith("ngram ", StringComparison.Ordinal) || equals < 0
-                || !int.TryParse(text.AsSpan(6, equals - 6), NumberStyles.None, CultureInfo.InvariantCulture, out var order)
-                || !long.TryParse(text.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+                || !int.TryParse(text.AsSpan(6, equals - 6).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var order)
+                || !long.TryParse(text.AsSpan(equals + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
             {
                 throw lines.Error($"expected 'ngram N=count' in the header, found {Describe(line)}");
             }

@@ -100,7 +100,7 @@ public sealed class NGramModel
     }
 
     /// <summary>Natural-log probabilities of each token of a sentence and of its <c>&lt;/s&gt;</c>.</summary>
-    /// <exception cref="InvalidOperationException">The sentence has a word the model does not know and the model has no <c>&lt;unk&gt;</c>, or the model lacks <c>&lt;s&gt;</c> or <c>&lt;/s&gt;</c>.</exception>
+    /// <exception cref="InvalidDataException">The sentence has a word the model does not know and the model has no <c>&lt;unk&gt;</c> (a closed vocabulary), or the model lacks <c>&lt;s&gt;</c> or <c>&lt;/s&gt;</c>.</exception>
     public SentenceScore Score(IReadOnlyList<string> tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
@@ -121,7 +121,7 @@ public sealed class NGramModel
     /// The figures <c>rnnlm eval</c> reports for an RNN model: total natural-log probability over every word and one
     /// <c>&lt;/s&gt;</c> per sentence, and how many tokens were <c>&lt;unk&gt;</c> (unknown, or written <c>&lt;unk&gt;</c>).
     /// </summary>
-    /// <exception cref="InvalidOperationException">As for <see cref="Score"/>.</exception>
+    /// <exception cref="InvalidDataException">As for <see cref="Score"/>.</exception>
     public CorpusScore ScoreCorpus(IEnumerable<IReadOnlyList<string>> sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);
@@ -169,7 +169,7 @@ public sealed class NGramModel
     {
         if (Start < 0 || EndOfSentence < 0)
         {
-            throw new InvalidOperationException($"The n-gram model has no {(Start < 0 ? Vocabulary.StartOfSentenceToken : Vocabulary.EndOfSentenceToken)}, so it cannot score sentences.");
+            throw new InvalidDataException($"The n-gram model has no {(Start < 0 ? Vocabulary.StartOfSentenceToken : Vocabulary.EndOfSentenceToken)}, so it cannot score sentences.");
         }
 
         ids[0] = Start;
@@ -178,7 +178,7 @@ public sealed class NGramModel
             ids[i + 1] = IdOf(tokens[i]);
             if (ids[i + 1] < 0)
             {
-                throw new InvalidOperationException($"'{tokens[i]}' is not in the n-gram model, which has no {Vocabulary.UnknownToken} (a closed vocabulary).");
+                throw new InvalidDataException($"'{tokens[i]}' is not in the n-gram model, which has no {Vocabulary.UnknownToken} (a closed vocabulary).");
             }
         }
 

@@ -37,6 +37,21 @@ public sealed class ArpaReaderErrorTests
         Assert.Equal(-0.3 - 0.5, model.LogProb10([model.Start], model.EndOfSentence), 1e-6);
     }
 
+    [Fact]
+    public void SpacesAroundTheHeadersEqualsSignAreAccepted() =>
+        Assert.Equal(2, Read(Good.Replace("ngram 2=2", "ngram 2 = 2", StringComparison.Ordinal)).CountOf(2));
+
+    [Fact]
+    public void AClosedVocabularyModelScoresItsOwnWordsAndRefusesOthersInOneLine()
+    {
+        var model = Read(Good.Replace("-0.7\t<unk>", "-0.7\tcat", StringComparison.Ordinal));
+
+        Assert.Equal(-1, model.Unknown);
+        Assert.Equal(2, model.Score(["cat"]).TokenCount);
+        var error = Assert.Throws<InvalidDataException>(() => model.Score(["the", "dog"]));
+        Assert.Equal("'dog' is not in the n-gram model, which has no <unk> (a closed vocabulary).", error.Message);
+    }
+
     [Theory]
     [InlineData("ngram 1=4", "ngram 1=four", 2, "expected 'ngram N=count'")]
     [InlineData("ngram 2=2", "ngram 3=2", 3, "order 3 where order 2 comes next")]
