@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RnnLm.Engine;
+using RnnLm.Engine.Inference;
 using RnnLm.Engine.IO;
 
 namespace RnnLm.Cli;
@@ -31,6 +32,24 @@ internal static class Cli
 
     /// <summary>A relative path is looked for here and in each folder above, then beside the program and above; as given when found nowhere.</summary>
     public static string Locate(string path) => RepoPaths.Find(path, Directory.GetCurrentDirectory(), AppContext.BaseDirectory) ?? path;
+
+    /// <summary>The line <c>eval</c> and <c>ngram-eval</c> print for a text's score.</summary>
+    public static string Describe(CorpusScore score) =>
+        $"perplexity {score.Perplexity:F2} over {score.Tokens:N0} tokens ({score.Sentences:N0} sentences, {score.UnknownTokens:N0} <unk>)";
+
+    /// <summary>The JSON figures of a text's score that <c>eval</c> and <c>ngram-eval</c> share; each adds its own after them.</summary>
+    public static Dictionary<string, object> Figures(CorpusScore score, double seconds) => new()
+    {
+        ["perplexity"] = Math.Round(score.Perplexity, 4),
+        ["tokens"] = score.Tokens,
+        ["sentences"] = score.Sentences,
+        ["unknownTokens"] = score.UnknownTokens,
+        ["logProb"] = score.LogProb,
+        ["crossEntropyNats"] = score.CrossEntropy,
+        ["crossEntropyBits"] = score.CrossEntropy / Math.Log(2),
+        ["seconds"] = Math.Round(seconds, 3),
+        ["tokensPerSecond"] = Math.Round(score.Tokens / seconds),
+    };
 
     public static bool IsUserError(Exception e) => e is ModelFormatException or IOException or UnauthorizedAccessException
         or ArgumentException or InvalidDataException or FormatException or CliException or System.Text.Json.JsonException;

@@ -12,6 +12,8 @@ var root = new RootCommand("RnnLm: train, evaluate and query recurrent neural ne
     QueryCommands.Score(),
     QueryCommands.Next(),
     QueryCommands.Generate(),
+    NGramCommands.Train(),
+    NGramCommands.Eval(),
     BenchCommand.Create(),
 };
 

@@ -36,23 +36,13 @@ internal static class QueryCommands
             var seconds = clock.Elapsed.TotalSeconds;
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    perplexity = Math.Round(result.Perplexity, 4),
-                    tokens = result.Tokens,
-                    sentences = result.Sentences,
-                    unknownTokens = result.UnknownTokens,
-                    logProb = result.LogProb,
-                    crossEntropyNats = result.CrossEntropy,
-                    crossEntropyBits = result.CrossEntropy / Math.Log(2),
-                    seconds = Math.Round(seconds, 3),
-                    tokensPerSecond = Math.Round(result.Tokens / seconds),
-                    threads = parse.GetValue(threads),
-                }));
+                var figures = Cli.Figures(result, seconds);
+                figures["threads"] = parse.GetValue(threads);
+                Console.WriteLine(JsonSerializer.Serialize(figures));
             }
             else
             {
-                Console.WriteLine($"perplexity {result.Perplexity:F2} over {result.Tokens:N0} tokens ({result.Sentences:N0} sentences, {result.UnknownTokens:N0} <unk>), {result.Tokens / seconds:N0} tokens/s");
+                Console.WriteLine($"{Cli.Describe(result)}, {result.Tokens / seconds:N0} tokens/s");
             }
 
             return 0;

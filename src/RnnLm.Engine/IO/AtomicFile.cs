@@ -20,9 +20,11 @@ public static class AtomicFile
         Write(path, stream => stream.Write(bytes));
     }
 
-    private static void Write(string path, Action<Stream> write)
+    /// <summary>Hands <paramref name="write"/> the temporary file's stream, then flushes it to disk and renames it into place.</summary>
+    public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(write);
         var temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
