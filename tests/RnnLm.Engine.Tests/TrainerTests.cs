@@ -269,6 +269,26 @@ public sealed partial class TrainerTests : IDisposable
         Assert.Equal([0.5, 0.25, 0.25], alphas);
     }
 
+    [Theory]
+    [InlineData(2, new[] { 0.5, 0.25, 0.125, 0.125 })]
+    [InlineData(4, new[] { 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.03125 })]
+    public void PatienceLetsThatManySmallImprovementsPassWhileAlphaKeepsHalving(int patience, double[] expected)
+    {
+        var train = SyntheticCorpus(300, 1);
+        var valid = SyntheticCorpus(50, 2);
+        var alphas = new List<double>();
+        var result = new Trainer(Small(OutputKind.Full) with { MinImprovement = 2, MaxEpochs = 10, Patience = patience }, p =>
+        {
+            if (p.EpochDone)
+            {
+                alphas.Add(p.Alpha);
+            }
+        }).Train(train, valid);
+
+        Assert.Equal(patience + 2, result.Epochs);
+        Assert.Equal(expected, alphas);
+    }
+
     [Fact]
     public void AnEpochThatMakesValidationWorseIsRolledBack()
     {

@@ -16,6 +16,9 @@ internal sealed class CheckpointState
 
     public bool Stopped { get; set; }
 
+    /// <summary>Epochs since alpha began halving that improved by less than the factor (a checkpoint without it: 0).</summary>
+    public int SmallImprovements { get; set; }
+
     public double BestLogProb { get; set; }
 
     public double TrainingSeconds { get; set; }

@@ -179,7 +179,7 @@ public sealed class Trainer
         // rnnlm's rule, on negative log-likelihoods: improvement by less than the factor.
         if (!(validLogProb * _options.MinImprovement >= previousBest))
         {
-            if (state.Halving)
+            if (state.Halving && ++state.SmallImprovements >= _options.Patience)
             {
                 state.Stopped = true;
             }

@@ -53,6 +53,9 @@ public sealed record TrainingOptions
 
     public double MinImprovement { get; init; } = 1.001;
 
+    /// <summary>Epochs, once alpha halves, that may improve by less than <see cref="MinImprovement"/> before training stops (rnnlm: 1).</summary>
+    public int Patience { get; init; } = 1;
+
     public int MinCount { get; init; } = 4;
 
     public int Threads { get; init; } = 1;
