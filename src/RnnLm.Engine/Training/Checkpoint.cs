@@ -34,6 +34,31 @@ internal sealed class CheckpointState
 
     /// <summary>The optimiser's state of this epoch (AdaGrad's accumulators, as the weights of a model file), or null.</summary>
     public string? OptimizerFile { get; set; }
+
+    /// <summary>
+    /// The learning-rate schedule after an epoch that reached <paramref name="validLogProb"/> where the best before it
+    /// was <paramref name="previousBest"/>: rnnlm's rule on log-likelihoods, with <see cref="TrainingOptions.Patience"/>
+    /// and <see cref="TrainingOptions.Schedule"/>.
+    /// </summary>
+    public void Advance(double validLogProb, double previousBest, TrainingOptions options)
+    {
+        // Written so that NaN (a diverged model) counts as too small an improvement.
+        var small = !(validLogProb * options.MinImprovement >= previousBest);
+        if (small)
+        {
+            if (Halving && ++SmallImprovements >= options.Patience)
+            {
+                Stopped = true;
+            }
+
+            Halving = true;
+        }
+
+        if (Halving && !Stopped && (small || options.Schedule == ScheduleKind.Rnnlm))
+        {
+            Alpha /= 2;
+        }
+    }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UseStringEnumConverter = true,

@@ -176,21 +176,7 @@ public sealed class Trainer
             state.BestLogProb = validLogProb;
         }
 
-        // rnnlm's rule, on negative log-likelihoods: improvement by less than the factor.
-        if (!(validLogProb * _options.MinImprovement >= previousBest))
-        {
-            if (state.Halving && ++state.SmallImprovements >= _options.Patience)
-            {
-                state.Stopped = true;
-            }
-
-            state.Halving = true;
-        }
-
-        if (state.Halving && !state.Stopped)
-        {
-            state.Alpha /= 2;
-        }
+        state.Advance(validLogProb, previousBest, _options);
     }
 
     private TrainingProgress Report(int epoch, long words, long trainWords, double logProb, TimeSpan elapsed, CheckpointState state, bool done)

@@ -56,6 +56,9 @@ public sealed record TrainingOptions
     /// <summary>Epochs, once alpha halves, that may improve by less than <see cref="MinImprovement"/> before training stops (rnnlm: 1).</summary>
     public int Patience { get; init; } = 1;
 
+    /// <summary>Whether alpha, once it has begun to halve, halves every epoch (rnnlm) or only after each small improvement.</summary>
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Rnnlm;
+
     public int MinCount { get; init; } = 4;
 
     public int Threads { get; init; } = 1;

@@ -115,6 +115,7 @@ public sealed class TrainingSettings
         new NumberSetting<int>("maxEpochs", "Most epochs; the schedule usually stops earlier", o => o.MaxEpochs, (o, v) => o with { MaxEpochs = v }, 1, 100),
         new NumberSetting<double>("minImprovement", "Once an epoch improves validation log-likelihood by less than this factor, alpha halves every epoch; at the patience-th such epoch after that, training stops", o => o.MinImprovement, (o, v) => o with { MinImprovement = v }, 1, 2),
         new NumberSetting<int>("patience", "Epochs of halving alpha that may improve by less than minImprovement before training stops (rnnlm stops at the first: 1)", o => o.Patience, (o, v) => o with { Patience = v }, 1, 100),
+        new ChoiceSetting<ScheduleKind>("schedule", "Once alpha has begun to halve: rnnlm (it halves every epoch) or plateau (it halves only after each epoch that improves by less than minImprovement, and holds otherwise)", o => o.Schedule, (o, v) => o with { Schedule = v }),
         new NumberSetting<int>("minCount", "Words seen fewer times in the training text become <unk>", o => o.MinCount, (o, v) => o with { MinCount = v }, 1, 1000),
         new NumberSetting<int>("threads", "Threads for the matrix products; the result is the same bits for any count", o => o.Threads, (o, v) => o with { Threads = v }, 1, 256),
         new NumberSetting<int>("seed", "Random seed for the weights, the sentence order and a held-out split: same seed, same model bytes", o => o.Seed, (o, v) => o with { Seed = v }, int.MinValue, int.MaxValue),
