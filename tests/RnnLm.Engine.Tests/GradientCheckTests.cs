@@ -69,6 +69,30 @@ public partial class GradientCheckTests
         AssertEveryGradientPasses(GradientCheck.Prepare(cell, output, bptt, block, streams, directOrder), bptt, block);
     }
 
+    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellTied()
+    {
+        var data = new TheoryData<CellKind, OutputKind, int, int, int, int>();
+        foreach (var cell in Enum.GetValues<CellKind>())
+        {
+            foreach (var (output, bptt, block, streams, directOrder) in new[] { Settings[2], Settings[3], Settings[6], Settings[9], Settings[13] })
+            {
+                data.Add(cell, output, bptt, block, streams, directOrder);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCellTied))]
+    public void WithTiedEmbeddingsTheSharedMatrixGetsBothGradients(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder)
+    {
+        var check = GradientCheck.Prepare(cell, output, bptt, block, streams, directOrder, tied: true);
+        AssertEveryGradientPasses(check, bptt, block);
+        // The shared matrix's gradient is the embedding's and the output's: without the embedding's part it must fail.
+        Assert.True(check.Errors(GradientTerms.Embedding).Where(e => e.Name == "L").Max(e => e.Error) > 1e-3, "the embedding's part is lost unnoticed");
+    }
+
     [Theory]
     [InlineData(CellKind.Sigmoid, OutputKind.Full, 0)]
     [InlineData(CellKind.Sigmoid, OutputKind.Classes, 0)]
@@ -139,12 +163,13 @@ public partial class GradientCheckTests
         }
     }
 
-    // The test model: |V| = 7, d = 5, Dh = 4, three classes for a class-factorized output, direct connections of the order
+    // The test model: |V| = 7, d = 5 (4 when tied), Dh = 4, three classes for a class-factorized output, direct connections of the order
     // given (0: none), random weights, biases and direct weights.
-    internal static (Parameters<double> Parameters, ClassMap? Classes) Model(CellKind cell, OutputKind output, int directOrder, int seed)
+    internal static (Parameters<double> Parameters, ClassMap? Classes) Model(CellKind cell, OutputKind output, int directOrder, int seed, bool tied = false)
     {
-        var shape = new ModelShape(Vocabulary, 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell,
-            DirectSize: directOrder > 0 ? DirectEntries : 0, DirectOrder: directOrder);
+        // Tied embeddings need d = Dh.
+        var shape = new ModelShape(Vocabulary, tied ? 4 : 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell,
+            DirectSize: directOrder > 0 ? DirectEntries : 0, DirectOrder: directOrder, Tied: tied);
         var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
         var parameters = new Parameters<double>(shape);
         parameters.Initialize(seed, scale: 0.8);

@@ -68,6 +68,21 @@ public sealed partial class TrainerTests : IDisposable
     }
 
     [Theory]
+    [InlineData(OutputKind.Full, CellKind.Sigmoid)]
+    [InlineData(OutputKind.Classes, CellKind.Lstm)]
+    public void TiedEmbeddingsLearnTheSyntheticLanguageWithOneSharedMatrix(OutputKind output, CellKind cell)
+    {
+        var train = SyntheticCorpus(600, 1);
+        var valid = SyntheticCorpus(100, 2);
+        var result = new Trainer(Small(output) with { Cell = cell, Tie = true, Embedding = 16 }).Train(train, valid);
+        var p = result.Model.Parameters;
+        Assert.True(p.Shape.Tied);
+        Assert.Same(p.Embedding, p.Output);
+        Assert.True(result.ValidPerplexity < result.Model.Vocabulary.Count / 3.0, $"valid perplexity {result.ValidPerplexity:F2}");
+        Assert.Equal(result.ValidPerplexity, result.Model.ScoreCorpus([.. valid]).Perplexity, 6);
+    }
+
+    [Theory]
     [InlineData(OutputKind.Full, 16, 4, CellKind.Sigmoid, 0)]
     [InlineData(OutputKind.Classes, 16, 16, CellKind.Sigmoid, 0)] // two slices of 8 streams
     [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 0)] // slices of 8 and 9 streams
@@ -86,7 +101,10 @@ public sealed partial class TrainerTests : IDisposable
     [InlineData(OutputKind.Classes, 16, 17, CellKind.Lstm, 97, true)]
     [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 97, true)]
     [InlineData(OutputKind.Classes, 16, 16, CellKind.Gru, 0, false, 0.3)] // dropout with the in-place SGD step
-    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, int direct, bool adaptive = false, double dropout = 0)
+    [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, 97, false, 0.3, true)] // tied embeddings
+    [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 0, false, 0, true)]
+    [InlineData(OutputKind.Classes, 16, 17, CellKind.Gru, 0, false, 0, true)]
+    public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, int direct, bool adaptive = false, double dropout = 0, bool tie = false)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
@@ -97,6 +115,7 @@ public sealed partial class TrainerTests : IDisposable
             {
                 Hidden = hidden, Streams = streams, Threads = threads, Seed = seed, MaxEpochs = 2, Cell = cell, Direct = direct,
             };
+            options = tie ? options with { Tie = true, Embedding = hidden } : options;
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
         }

@@ -65,6 +65,17 @@ public class TrainingSettingsTests
     }
 
     [Fact]
+    public void TiedEmbeddingsNeedEqualWidthsAndThePlainSgdStep()
+    {
+        Assert.Empty(Catalog.Check(new TrainingOptions { Tie = true, Hidden = 64, Embedding = 64 }));
+        var unequal = Assert.Single(Catalog.Check(new TrainingOptions { Tie = true, Hidden = 64, Embedding = 32 }));
+        Assert.Equal(("tie", "Needs embedding equal to hidden; got embedding 32, hidden 64."), unequal);
+        Assert.Equal(["tie"], Catalog.Check(new TrainingOptions { Tie = true, Optimizer = OptimizerKind.Adagrad }).Select(p => p.Field));
+        Assert.Equal(["tie"], Catalog.Check(new TrainingOptions { Tie = true, ClipNorm = 5 }).Select(p => p.Field));
+        Assert.Empty(Catalog.Check(new TrainingOptions { Tie = false, Hidden = 64, Embedding = 32, Optimizer = OptimizerKind.Adagrad }));
+    }
+
+    [Fact]
     public void ValidateThrowsNamingTheFirstProblemsSettingAsJsonSpellsIt()
     {
         var error = Assert.Throws<ArgumentException>(() => new TrainingOptions { BpttBlock = 0 }.Validate());

@@ -73,7 +73,8 @@ public sealed record ModelCard
     /// <summary>
     /// "Elman RNN (sigmoid hidden layer), full softmax", "RNN with a GRU hidden layer, class-factorized softmax (100 classes)",
     /// "RNN with an LSTM hidden layer (no peepholes), ...", and with direct connections
-    /// "..., maximum-entropy direct connections (order 3, 10,000,000 entries)".
+    /// "..., maximum-entropy direct connections (order 3, 10,000,000 entries)", and with tied embeddings
+    /// "..., class-factorized softmax (100 classes), output vectors tied to the embeddings, ...".
     /// </summary>
     public static string ArchitectureOf(Model.ModelShape shape)
     {
@@ -86,7 +87,8 @@ public sealed record ModelCard
         };
         var output = shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)";
         var direct = shape.DirectSize > 0 ? $", maximum-entropy direct connections (order {shape.DirectOrder}, {shape.DirectSize.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} entries)" : "";
-        return $"{cell}, {output}{direct}";
+        var tied = shape.Tied ? ", output vectors tied to the embeddings" : "";
+        return $"{cell}, {output}{tied}{direct}";
     }
 
     /// <summary>

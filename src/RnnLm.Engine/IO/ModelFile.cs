@@ -20,25 +20,29 @@ public enum WeightEncoding
 /// The versioned binary model file: little-endian throughout.
 /// <code>
 /// magic "RNNLM\r\n\x1a"  (8 bytes; catches text-mode transfers)
-/// u32 format version (1 or 2)
+/// u32 format version (1 to 3)
 /// u32 output kind, i32 |V|, i32 d, i32 Dh, i32 C, u32 weight encoding
-/// version 2 only: u32 cell kind, i32 direct size, i32 direct order
+/// version 2 and later: u32 cell kind, i32 direct size, i32 direct order
+/// version 3: u32 flags (bit 0: tied embeddings; no other bit is defined)
 /// u32 metadata length, UTF-8 JSON metadata (the model card)
 /// |V| × (u16 byte length, UTF-8 word, i64 count)
 /// C × i32 first id of each class
-/// tensors L, I, H, b1, Uᵀ, b2, Uc, bc (and, version 2, D) as float32 or float16
+/// tensors L, I, H, b1, Uᵀ (none when tied), b2, Uc, bc (and, from version 2, D) as float32 or float16
 /// 32-byte SHA-256 of everything before it
 /// </code>
 /// A model is written in the lowest version that holds it: a sigmoid model without direct connections is a version 1 file,
-/// byte for byte what earlier builds wrote and read; a gated cell or direct connections make it version 2.
+/// byte for byte what earlier builds wrote and read; a gated cell or direct connections make it version 2, and tied
+/// embeddings version 3.
 /// </summary>
 public static class ModelFile
 {
     /// <summary>The highest format version this build reads and writes.</summary>
-    public const uint FormatVersion = 2;
+    public const uint FormatVersion = 3;
     private const int HeaderLength = 8 + 4 + 24 + 4; // version 1
     private const int Version2Fields = 12;
-    private const int MaxHeaderLength = HeaderLength + Version2Fields;
+    private const int Version3Fields = 4;
+    private const int MaxHeaderLength = HeaderLength + Version2Fields + Version3Fields;
+    private const uint TiedFlag = 1;
     private const int ChecksumLength = 32;
     private const int MaxMetadataLength = 1 << 20;
     private const long MaxFileLength = int.MaxValue; // 2 GiB − 1: the most one array can hold
@@ -102,6 +106,11 @@ public static class ModelFile
                 writer.Write(shape.DirectOrder);
             }
 
+            if (version >= 3)
+            {
+                writer.Write(shape.Tied ? TiedFlag : 0u);
+            }
+
             var meta = Encoding.UTF8.GetBytes(metadata);
             writer.Write(meta.Length);
             writer.Write(meta);
@@ -150,7 +159,7 @@ public static class ModelFile
     public static uint VersionFor(ModelShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        return shape.Cell == CellKind.Sigmoid && shape.DirectSize == 0 ? 1u : 2u;
+        return shape.Tied ? 3u : shape.Cell == CellKind.Sigmoid && shape.DirectSize == 0 ? 1u : 2u;
     }
 
     /// <summary>
@@ -283,7 +292,7 @@ public static class ModelFile
             throw new ModelFormatException($"format version {version} is not supported (this build reads versions 1 to {FormatVersion}).");
         }
 
-        var headerLength = version >= 2 ? MaxHeaderLength : HeaderLength;
+        var headerLength = HeaderLength + (version >= 2 ? Version2Fields : 0) + (version >= 3 ? Version3Fields : 0);
         if (length < headerLength + ChecksumLength)
         {
             throw new ModelFormatException($"the file is truncated: {length} bytes is shorter than a header.");
@@ -293,6 +302,7 @@ public static class ModelFile
         var (v, d, dh, c) = (reader.Int32(), reader.Int32(), reader.Int32(), reader.Int32());
         var encoding = reader.UInt32();
         var (cell, directSize, directOrder) = version >= 2 ? (reader.UInt32(), reader.Int32(), reader.Int32()) : (0u, 0, 0);
+        var flags = version >= 3 ? reader.UInt32() : 0u;
         if (output > (uint)OutputKind.Classes)
         {
             throw new ModelFormatException($"unknown output layer kind {output}.");
@@ -308,10 +318,15 @@ public static class ModelFile
             throw new ModelFormatException($"unknown cell kind {cell}.");
         }
 
+        if ((flags & ~TiedFlag) != 0)
+        {
+            throw new ModelFormatException($"unknown flags 0x{flags:x8}.");
+        }
+
         ModelShape shape;
         try
         {
-            shape = new ModelShape(v, d, dh, (OutputKind)output, c, (CellKind)cell, directSize, directOrder).Validate();
+            shape = new ModelShape(v, d, dh, (OutputKind)output, c, (CellKind)cell, directSize, directOrder, Tied: (flags & TiedFlag) != 0).Validate();
         }
         catch (ArgumentException e)
         {

@@ -32,8 +32,10 @@ public enum CellKind
 /// <param name="Cell">The kind of hidden layer.</param>
 /// <param name="DirectSize">Entries in the hash table of maximum-entropy direct connections (0: none).</param>
 /// <param name="DirectOrder">The n-gram order of the direct connections' features, 1..<see cref="MaxDirectOrder"/> (0 without them).</param>
+/// <param name="Tied">The output word vectors are the input embeddings (U = Lᵀ, Press and Wolf 2017): one |V|×d matrix serves
+/// both, which needs d = Dh.</param>
 public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, OutputKind Output, int ClassCount,
-    CellKind Cell = CellKind.Sigmoid, int DirectSize = 0, int DirectOrder = 0)
+    CellKind Cell = CellKind.Sigmoid, int DirectSize = 0, int DirectOrder = 0, bool Tied = false)
 {
     /// <summary>Largest accepted vocabulary: bounds memory before anything is allocated.</summary>
     public const int MaxVocabularySize = 5_000_000;
@@ -97,6 +99,11 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
                     : $"Direct order {DirectOrder} is outside 1..{MaxDirectOrder}.");
         }
 
+        if (Tied && Embedding != Hidden)
+        {
+            throw new ArgumentException($"Tied embeddings need the embedding width ({Embedding}) to equal the hidden width ({Hidden}).");
+        }
+
         if (ParameterCount > MaxParameters)
         {
             throw new ArgumentException($"The model would have {ParameterCount:N0} parameters, more than {MaxParameters:N0}.");
@@ -105,8 +112,8 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
         return this;
     }
 
-    /// <summary>Total number of weights and biases.</summary>
+    /// <summary>Total number of weights and biases (a tied model counts its shared matrix once).</summary>
     public long ParameterCount =>
         ((long)VocabularySize * Embedding) + ((((long)Embedding * Hidden) + ((long)Hidden * Hidden) + Hidden) * Gates)
-        + ((long)VocabularySize * Hidden) + VocabularySize + ((long)ClassCount * Hidden) + ClassCount + DirectSize;
+        + (Tied ? 0 : (long)VocabularySize * Hidden) + VocabularySize + ((long)ClassCount * Hidden) + ClassCount + DirectSize;
 }

@@ -31,7 +31,7 @@ public sealed class Parameters<T>
         Input = new T[d * g * dh];
         Recurrent = new T[dh * g * dh];
         HiddenBias = new T[g * dh];
-        Output = withOutput ? new T[(long)v * dh] : [];
+        Output = !withOutput ? [] : shape.Tied ? Embedding : new T[(long)v * dh];
         OutputBias = withOutput ? new T[v] : [];
         ClassOutput = withOutput ? new T[c * dh] : [];
         ClassBias = withOutput ? new T[c] : [];
@@ -58,7 +58,7 @@ public sealed class Parameters<T>
     /// <summary>b1, [G·Dh].</summary>
     public T[] HiddenBias { get; }
 
-    /// <summary>Uᵀ, [|V|, Dh]: row w is word w's output vector.</summary>
+    /// <summary>Uᵀ, [|V|, Dh]: row w is word w's output vector. With <see cref="ModelShape.Tied"/> it is <see cref="Embedding"/> itself.</summary>
     public T[] Output { get; }
 
     /// <summary>b2, [|V|].</summary>
@@ -73,14 +73,14 @@ public sealed class Parameters<T>
     /// <summary>D, the hashed weights of the direct connections (empty without them).</summary>
     public T[] Direct { get; }
 
-    /// <summary>Every tensor with its name, in the order of the model file.</summary>
+    /// <summary>Every tensor with its name, in the order of the model file; a tied model's U is empty here (L holds it).</summary>
     public IEnumerable<(string Name, T[] Values)> Tensors()
     {
         yield return (TensorNames[0], Embedding);
         yield return (TensorNames[1], Input);
         yield return (TensorNames[2], Recurrent);
         yield return (TensorNames[3], HiddenBias);
-        yield return (TensorNames[4], Output);
+        yield return (TensorNames[4], Shape.Tied ? [] : Output);
         yield return (TensorNames[5], OutputBias);
         yield return (TensorNames[6], ClassOutput);
         yield return (TensorNames[7], ClassBias);

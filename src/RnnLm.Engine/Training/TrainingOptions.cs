@@ -51,6 +51,9 @@ public sealed record TrainingOptions
 
     public int MaxEpochs { get; init; } = 30;
 
+    /// <summary>The output word vectors are the input embeddings (needs <see cref="Embedding"/> = <see cref="Hidden"/>).</summary>
+    public bool Tie { get; init; }
+
     public double MinImprovement { get; init; } = 1.001;
 
     /// <summary>Epochs, once alpha halves, that may improve by less than <see cref="MinImprovement"/> before training stops (rnnlm: 1).</summary>

@@ -51,6 +51,12 @@ public abstract class TrainingSetting
     /// </summary>
     public string? Follows { get; init; }
 
+    /// <summary>
+    /// What the value needs of the other settings, as a check of the whole options: null when they allow it, else the
+    /// problem (tied embeddings need the embedding width to equal the hidden width). Null when there is no such rule.
+    /// </summary>
+    public Func<TrainingOptions, string?>? Requires { get; init; }
+
     /// <summary>The value in <paramref name="options"/>.</summary>
     public abstract object GetValue(TrainingOptions options);
 
@@ -90,7 +96,7 @@ public abstract class TrainingSetting<T> : TrainingSetting where T : struct
 
     public override TrainingOptions WithValue(TrainingOptions options, object value) => _with(options, (T)value);
 
-    public override string? Check(TrainingOptions options) => Check(_get(options));
+    public override string? Check(TrainingOptions options) => Check(_get(options)) ?? Requires?.Invoke(options);
 
     /// <summary>The problem with <paramref name="value"/>, or null when it is allowed.</summary>
     public abstract string? Check(T value);

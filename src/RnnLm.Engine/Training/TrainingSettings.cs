@@ -99,6 +99,13 @@ public sealed class TrainingSettings
         new NumberSetting<int>("hidden", "Dh, the hidden layer's width", o => o.Hidden, (o, v) => o with { Hidden = v }, 1, 1024),
         new NumberSetting<int>("embedding", "d, a word embedding's width", o => o.Embedding, (o, v) => o with { Embedding = v }, 1, 1024) { Follows = "hidden" },
         new ChoiceSetting<CellKind>("cell", "Hidden layer: the sigmoid (Elman) layer of the research notes, a GRU (Cho et al. 2014) or an LSTM (forget-gate bias 1, no peepholes)", o => o.Cell, (o, v) => o with { Cell = v }),
+        new FlagSetting("tie", "Tie the output word vectors to the input embeddings (U = Lᵀ, Press and Wolf 2017): one |V|×d matrix serves both", o => o.Tie, (o, v) => o with { Tie = v })
+        {
+            Requires = o => !o.Tie ? null
+                : o.Embedding != o.Hidden ? $"Needs embedding equal to hidden; got embedding {o.Embedding}, hidden {o.Hidden}."
+                : o.Optimizer != OptimizerKind.Sgd || o.ClipNorm > 0 ? "Works with the sgd optimizer and no clipNorm only (the output layer's in-place step)."
+                : null,
+        },
         new ChoiceSetting<OutputKind>("output", "Output layer: classes (class-factorized softmax, fast) or full (softmax over the whole vocabulary)", o => o.Output, (o, v) => o with { Output = v }),
         new NumberSetting<int>("classes", "Frequency classes of a class-factorized output (capped at the vocabulary size)", o => o.Classes, (o, v) => o with { Classes = v }, 1, 10_000),
         new NumberSetting<int>("direct", "Maximum-entropy direct connections: entries of their hash table of n-gram weights (rnnlm's -direct, here in entries); 0 turns them off", o => o.Direct, (o, v) => o with { Direct = v }, 0, MaxDirect),

@@ -163,7 +163,7 @@ public sealed partial class ModelFileTests
 
     [Theory]
     [InlineData(0u)]
-    [InlineData(3u)]
+    [InlineData(4u)]
     [InlineData(uint.MaxValue)]
     public void AnotherFormatVersionIsRejectedAsSuch(uint version)
     {
