@@ -58,6 +58,7 @@ internal static class BenchCommand
                 alpha = options.Alpha,
                 optimizer = options.Optimizer.ToString().ToLowerInvariant(),
                 dropout = options.Dropout,
+                tie = options.Tie,
                 threads = options.Threads,
                 epochs = result.Epochs,
                 trainingSeconds = Math.Round(result.TrainingSeconds, 2),
@@ -66,6 +67,8 @@ internal static class BenchCommand
                 testPerplexity = Math.Round(one.Perplexity, 2),
                 scoringTokensPerSecond1Thread = Math.Round(one.Tokens / oneSeconds),
                 scoringTokensPerSecondAllThreads = Math.Round(all.Tokens / allSeconds),
+                // The most memory the process held at once (Linux: VmHWM), training and scoring included.
+                peakRssMegabytes = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6),
             };
             Console.WriteLine(parse.GetValue(json) ? JsonSerializer.Serialize(summary) : JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
