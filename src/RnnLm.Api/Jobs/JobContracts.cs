@@ -50,7 +50,7 @@ public sealed record JobRequest : IDocumentedExample<JobRequest>
     public double? ValidFraction { get; init; }
 
     [Description("Start from a named recipe of training settings; the settings sent apply on top of it. \"default\" is the defaults shown here "
-        + "(the shipped Elman model's recipe); \"brown-default\" and \"brown-elman\" the shipped models' exact commands; \"rnnlm\" Mikolov's rnnlm 0.4b; \"bench\" rnnlm bench's.")]
+        + "(the shipped Elman model's recipe); \"brown-default\", \"brown-best\" and \"brown-elman\" the shipped models' exact commands; \"rnnlm\" Mikolov's rnnlm 0.4b; \"bench\" rnnlm bench's.")]
     [DefaultValue("default")]
     public string? Preset { get; init; }
 

@@ -21,6 +21,12 @@ public static class TrainingPresets
     };
 
     /// <summary>
+    /// The best model's command (models/brown-best.json): the default's recipe at hidden 650 with the output vectors tied to
+    /// the embeddings, dropout 0.5, and two small improvements let pass while alpha halves.
+    /// </summary>
+    public static TrainingOptions BrownBest { get; } = BrownDefault with { Hidden = 650, Embedding = 650, Tie = true, Dropout = 0.5, Patience = 2 };
+
+    /// <summary>
     /// Mikolov's rnnlm 0.4b: one stream, alpha 0.1, stop at an improvement below 1.003, at most 20 epochs, sentences in
     /// file order.
     /// </summary>
@@ -38,6 +44,7 @@ public static class TrainingPresets
         ["default"] = new(),
         ["brown-default"] = BrownDefault,
         ["brown-elman"] = BrownElman,
+        ["brown-best"] = BrownBest,
         ["rnnlm"] = Rnnlm,
         ["bench"] = Bench,
     };
