@@ -82,9 +82,14 @@ internal sealed class TrainingOptionsBinder
     private static Option<T> CreateTyped<T>(TrainingSetting setting, string description, object? fallback)
     {
         var option = new Option<T>(setting.OptionName) { Description = description };
-        if (fallback is T value)
+        if (fallback is T value && typeof(T).IsEnum)
         {
-            option.DefaultValueFactory = _ => value;
+            // Help would print an enum's default as C# names it (Sigmoid); say it as the option takes it (sigmoid).
+            option.Description += $" [default: {setting.Format(value)}]";
+        }
+        else if (fallback is T other)
+        {
+            option.DefaultValueFactory = _ => other;
         }
 
         if (typeof(T).IsEnum)
