@@ -7,11 +7,10 @@ namespace RnnLm.Engine.Interpolation;
 public static class Mixture
 {
     /// <summary>
-    /// λ when none is given: equal weights. The best λ depends on the pair of models and the text; <see cref="LambdaTuner"/>
-    /// finds it on a validation text (0.5 is rnnlm's usual starting point and within a few percent of the tuned
-    /// perplexity on Brown).
+    /// λ when none is given: rnnlm's default (<c>-lambda</c>, 0.75), which leans on the RNN as the stronger model. The best λ
+    /// depends on the pair of models and the text; <see cref="LambdaTuner"/> finds it on a validation text.
     /// </summary>
-    public const double DefaultLambda = 0.5;
+    public const double DefaultLambda = 0.75;
 
     /// <summary>Whether <paramref name="lambda"/> is a weight: a number from 0 (the n-gram alone) to 1 (the RNN alone).</summary>
     public static bool IsValidLambda(double lambda) => lambda is >= 0 and <= 1;
