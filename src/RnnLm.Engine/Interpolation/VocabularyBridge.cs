@@ -1,3 +1,4 @@
+using System.Buffers;
 using RnnLm.Engine.Model;
 using RnnLm.Engine.NGram;
 
@@ -84,19 +85,32 @@ internal sealed class VocabularyBridge
         return Math.Log(sum);
     }
 
-    /// <summary>Q(w | <paramref name="context"/>) for every RNN id w into <paramref name="destination"/> (|V_rnn| long); allocates nothing.</summary>
+    /// <summary>
+    /// Q(w | <paramref name="context"/>) for every RNN id w into <paramref name="destination"/> (|V_rnn| long): one pass of the
+    /// n-gram over its whole vocabulary (<see cref="NGramModel.Distribution10"/>), then folded.
+    /// </summary>
     public void Distribution(ReadOnlySpan<int> context, Span<double> destination)
     {
-        var share = Math.Exp(UnknownShareLog(context));
-        for (var r = 0; r < destination.Length; r++)
+        var ngram = ArrayPool<double>.Shared.Rent(_ngram.Words.Count);
+        try
         {
-            var id = _ngramIdOf[r];
-            destination[r] = id >= 0 ? Math.Pow(10, _ngram.LogProb10(context, id)) : share;
-        }
+            var log10 = ngram.AsSpan(0, _ngram.Words.Count); // [|V_ngram|] log10 p
+            _ngram.Distribution10(context, log10);
+            var share = _ngram.Unknown < 0 ? 0 : Math.Exp((log10[_ngram.Unknown] * Ln10) + _shareLog);
+            for (var r = 0; r < destination.Length; r++)
+            {
+                var id = _ngramIdOf[r];
+                destination[r] = id >= 0 ? Math.Pow(10, log10[id]) : share;
+            }
 
-        foreach (var n in _ngramOnly)
+            foreach (var n in _ngramOnly)
+            {
+                destination[_rnnUnknown] += Math.Pow(10, log10[n]);
+            }
+        }
+        finally
         {
-            destination[_rnnUnknown] += Math.Pow(10, _ngram.LogProb10(context, n));
+            ArrayPool<double>.Shared.Return(ngram);
         }
     }
 

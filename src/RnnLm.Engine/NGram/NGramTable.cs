@@ -71,13 +71,24 @@ internal sealed class NGramTable
     /// <summary>The hash of an id sequence: each id mixed in, then a final avalanche (MurmurHash3's 64-bit finaliser).</summary>
     public static ulong Hash(ReadOnlySpan<int> ids, int last)
     {
-        var h = 0x9E3779B97F4A7C15UL;
+        var h = Seed;
         foreach (var id in ids)
         {
-            h = BitOperations.RotateLeft((h ^ (uint)id) * 0xBF58476D1CE4E5B9UL, 27);
+            h = Mix(h, id);
         }
 
-        h = BitOperations.RotateLeft((h ^ (uint)last) * 0xBF58476D1CE4E5B9UL, 27);
+        return Finish(Mix(h, last));
+    }
+
+    /// <summary>The state before any id: <see cref="Hash(ReadOnlySpan{int}, int)"/> is Finish(Mix(... Mix(Seed, first) ..., last)).</summary>
+    public const ulong Seed = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>Mixes one more id into a hash state.</summary>
+    public static ulong Mix(ulong h, int id) => BitOperations.RotateLeft((h ^ (uint)id) * 0xBF58476D1CE4E5B9UL, 27);
+
+    /// <summary>The final avalanche that turns a state into a key.</summary>
+    public static ulong Finish(ulong h)
+    {
         h ^= h >> 33;
         h *= 0xFF51AFD7ED558CCDUL;
         h ^= h >> 33;
@@ -85,7 +96,7 @@ internal sealed class NGramTable
         return h ^ (h >> 33);
     }
 
-    /// <summary>The hash of a whole id sequence (at least one id).</summary>
+    /// <summary>The hash of <c>ids[..^1]</c> followed by <c>ids[^1]</c>.</summary>
     public static ulong Hash(ReadOnlySpan<int> ids) => Hash(ids[..^1], ids[^1]);
 
     private void Grow()
