@@ -10,6 +10,7 @@ namespace RnnLm.Engine.Interpolation;
 /// <param name="NGramLogProb">ln of the n-gram's probability folded onto the RNN's vocabulary (<see cref="InterpolatedModel"/> says how); −∞ possible only with a closed-vocabulary n-gram.</param>
 public sealed record TokenComponents(string Token, string ModelToken, double RnnLogProb, double NGramLogProb)
 {
+    /// <summary>Whether the RNN scored the token as <c>&lt;unk&gt;</c>.</summary>
     public bool IsUnknown => ModelToken == Vocabulary.UnknownToken;
 
     /// <summary>ln(λ·P_rnn + (1 − λ)·P_ngram).</summary>
@@ -59,6 +60,7 @@ public sealed class CorpusComponents
         UnknownTokens = unknownTokens;
     }
 
+    /// <summary>Sentences scored.</summary>
     public long Sentences => _starts.Length - 1;
 
     /// <summary>Predicted tokens, one <c>&lt;/s&gt;</c> per sentence included.</summary>

@@ -36,8 +36,10 @@ public sealed class InterpolatedModel
         _bridge = new VocabularyBridge(rnn.Vocabulary, ngram);
     }
 
+    /// <summary>The RNN, weighted λ.</summary>
     public LanguageModel Rnn { get; }
 
+    /// <summary>The n-gram model, weighted 1 − λ.</summary>
     public NGramModel NGram { get; }
 
     /// <summary>Words both models know, <c>&lt;/s&gt;</c> included, <c>&lt;unk&gt;</c> not.</summary>
