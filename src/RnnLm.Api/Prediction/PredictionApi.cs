@@ -22,7 +22,8 @@ public static class PredictionApi
                 + "With an n-gram model (the model's `ngram`), the distribution is the interpolation λ·P_rnn + (1 − λ)·P_ngram over the RNN's vocabulary, λ from `lambda` or RnnLm:Lambda.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithExample(parameters: [("prefix", "The jury"), ("top", 5), ("word", "said")])
-            .WithExample(name: "topOutOfRange", parameters: [("prefix", "The"), ("top", 0)]);
+            .WithExample(name: "topOutOfRange", parameters: [("prefix", "The"), ("top", 0)])
+            .WithExample(name: "lambdaWithoutNGram", parameters: [("prefix", "The jury"), ("top", 5), ("lambda", 0.84)]);
         group.MapPost("generate", Generate)
             .WithName("Generate")
             .WithSummary("Continue a prefix by sampling")
