@@ -123,6 +123,30 @@ public sealed class InterpolationTests : IDisposable
         Assert.Equal("tiny.arpa", models.GetProperty("models")[0].GetProperty("ngram").GetString());
     }
 
+    [Fact]
+    public async Task ATrainedModelCarriesTheArpaFileBesideItAndAMalformedOneIsA409UntilRepaired()
+    {
+        using var app = new RnnLmApplication();
+        app.CreateClient().Dispose();
+        BrokenModelTests.WriteModel(app.Folder, "trained", cardRecordsFile: true);
+        var arpa = Path.Combine(app.Folder, "data", "models", "trained.arpa");
+        File.WriteAllText(arpa, "\\data\\\nngram 1=2\nngram two=3\n");
+
+        var (broken, problem) = await app.SendAsync(HttpMethod.Get, "/next?prefix=The&model=trained");
+
+        Assert.Equal(HttpStatusCode.Conflict, broken.StatusCode);
+        var detail = problem.GetProperty("errors").GetProperty("model")[0].GetString()!;
+        Assert.Contains("N-gram file 'trained.arpa' cannot be read: trained.arpa, line 3: expected 'ngram N=count'", detail);
+        Assert.DoesNotContain(app.Folder, detail);
+
+        WriteNGram(arpa, app.Model.Vocabulary);
+        var json = await app.GetOkAsync("/next?prefix=The&model=trained&lambda=0.5");
+        Assert.Equal("trained.arpa", json.GetProperty("ngram").GetString());
+        var models = await app.GetOkAsync("/models");
+        Assert.Equal("trained.arpa", models.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("id").GetString() == "trained").GetProperty("ngram").GetString());
+        Assert.Equal("ready", models.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("id").GetString() == "trained").GetProperty("status").GetString());
+    }
+
     [Theory]
     [InlineData("/next?prefix=The&lambda=1.5", "Must be a number from 0 (the n-gram model alone) to 1 (the RNN alone).")]
     [InlineData("/next?prefix=The&lambda=-0.5", "Must be a number from 0")]

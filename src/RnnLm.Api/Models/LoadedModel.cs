@@ -46,7 +46,7 @@ public sealed record LoadedModel(string Id, LanguageModel Model, ModelCard? Card
                 Sha256 = ModelCard.HashFile(path),
                 FileBytes = info.Length,
                 LoadedUtc = DateTimeOffset.UtcNow,
-                Mixture = ngramPath is null ? null : Interpolate(model, path, ngramPath),
+                Mixture = ngramPath is null ? null : Interpolate(model, ngramPath),
                 NGram = ngramPath is null ? null : System.IO.Path.GetFileName(ngramPath),
             };
         }
@@ -64,7 +64,8 @@ public sealed record LoadedModel(string Id, LanguageModel Model, ModelCard? Card
         }
     }
 
-    private static InterpolatedModel Interpolate(LanguageModel model, string modelPath, string ngramPath)
+    // A failure names the n-gram file as its path: the registry then leaves the model file's verdict alone.
+    private static InterpolatedModel Interpolate(LanguageModel model, string ngramPath)
     {
         var name = System.IO.Path.GetFileName(ngramPath);
         try
@@ -73,11 +74,11 @@ public sealed record LoadedModel(string Id, LanguageModel Model, ModelCard? Card
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ModelLoadException(modelPath, $"N-gram file '{name}' does not exist. Set RnnLm:NGram (environment variable RnnLm__NGram) to an ARPA file, or leave it unset.", e);
+            throw new ModelLoadException(ngramPath, $"N-gram file '{name}' does not exist. Set RnnLm:NGram (environment variable RnnLm__NGram) to an ARPA file, or leave it unset.", e);
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            throw new ModelLoadException(modelPath, $"N-gram file '{name}' cannot be read: {e.Message.Replace(ngramPath, name, StringComparison.Ordinal)}", e);
+            throw new ModelLoadException(ngramPath, $"N-gram file '{name}' cannot be read: {e.Message.Replace(ngramPath, name, StringComparison.Ordinal)}", e);
         }
     }
 

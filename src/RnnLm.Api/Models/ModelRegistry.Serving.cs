@@ -70,7 +70,7 @@ public sealed partial class ModelRegistry
         {
             loaded = LoadedModel.Load(registered.Path, registered.NGram);
         }
-        catch (ModelLoadException e)
+        catch (ModelLoadException e) when (e.ModelPath == registered.Path)
         {
             throw Unloadable(registered, Remedied(registered.Id, registered.Source, _checker.Failed(registered.Path, e)));
         }
