@@ -21,6 +21,11 @@ public sealed class NGramModel
     {
         _words = words;
         _tables = tables;
+        foreach (var table in tables)
+        {
+            table.Seal();
+        }
+
         _ids = words.Select((w, i) => KeyValuePair.Create(w, i)).ToFrozenDictionary(StringComparer.Ordinal);
         Start = _ids.GetValueOrDefault(Vocabulary.StartOfSentenceToken, -1);
         EndOfSentence = _ids.GetValueOrDefault(Vocabulary.EndOfSentenceToken, -1);

@@ -7,21 +7,45 @@ namespace RnnLm.Engine.NGram;
 /// from the 64-bit hash of an n-gram's word ids to its log10 probability and back-off weight, both single precision as in
 /// ARPA files (7 digits): 16 bytes a slot. Only the hash is kept, as KenLM's
 /// probing structure does: two distinct n-grams sharing a hash (odds about 2⁻⁶⁴ a pair) would be refused as a duplicate.
+/// A one-bit-per-hash filter of 8 bits a slot (a sixteenth of the table) answers most lookups of absent n-grams without
+/// touching the table: back-off queries ask for many, and each would otherwise be a cache miss.
 /// </summary>
 internal sealed class NGramTable
 {
     private const int InitialCapacity = 1 << 10;
 
     private Slot[] _slots = new Slot[InitialCapacity];
+    private ulong[]? _filter; // [8 bits a slot]: the bit of every key held is set; built once all n-grams are in (Seal)
 
     public int Count { get; private set; }
 
-    /// <summary>Bytes held by the table.</summary>
-    public long Bytes => (long)_slots.Length * 16;
+    /// <summary>Bytes held by the table and its filter.</summary>
+    public long Bytes => ((long)_slots.Length * 16) + ((long)(_filter?.Length ?? 0) * 8);
+
+    /// <summary>Builds the filter of absent n-grams; the table takes no more n-grams after it (the model's tables are complete).</summary>
+    public void Seal()
+    {
+        var filter = new ulong[_slots.Length / 8];
+        foreach (var slot in _slots)
+        {
+            if (slot.Key != 0)
+            {
+                Mark(filter, slot.Key);
+            }
+        }
+
+        _filter = filter;
+    }
 
     /// <summary>Adds an n-gram; false when its hash is already there. Grows by doubling as entries arrive, never ahead of them.</summary>
+    /// <exception cref="InvalidOperationException">The table is sealed.</exception>
     public bool TryAdd(ulong hash, float logProb, float logBackoff)
     {
+        if (_filter is not null)
+        {
+            throw new InvalidOperationException("The table is sealed.");
+        }
+
         if ((Count + 1) * 4L > _slots.Length * 3L)
         {
             Grow();
@@ -49,6 +73,12 @@ internal sealed class NGramTable
     public bool TryGet(ulong hash, out float logProb, out float logBackoff)
     {
         var key = hash == 0 ? 1 : hash;
+        if (_filter is { } filter && !IsMarked(filter, key))
+        {
+            (logProb, logBackoff) = (0, 0);
+            return false;
+        }
+
         var slots = _slots;
         var mask = slots.Length - 1;
         for (var i = (int)(key & (ulong)mask); ; i = (i + 1) & mask)
@@ -117,6 +147,21 @@ internal sealed class NGramTable
                 _slots[i] = slot;
             }
         }
+    }
+
+    // The filter's bit of a key: from its high half, which the slot index (its low bits) does not use.
+    private static int BitOf(ulong[] filter, ulong key) => (int)((key >> 32) & (ulong)((filter.Length * 64) - 1));
+
+    private static void Mark(ulong[] filter, ulong key)
+    {
+        var bit = BitOf(filter, key);
+        filter[bit >> 6] |= 1UL << bit;
+    }
+
+    private static bool IsMarked(ulong[] filter, ulong key)
+    {
+        var bit = BitOf(filter, key);
+        return (filter[bit >> 6] & (1UL << bit)) != 0;
     }
 
     private readonly record struct Slot(ulong Key, float LogProb, float LogBackoff);
