@@ -107,8 +107,7 @@ public sealed class NGramModel
     /// <summary>
     /// log10 p(w | <paramref name="context"/>) for every id w into <paramref name="destination"/> (<see cref="Words"/> long), each
     /// value exactly what <see cref="LogProb10"/> gives. The context's hash states and back-off weights are worked out once rather
-    /// than per word (20–25% less time on the Brown 5-gram: what remains is a probe per order a word backs off through, mostly
-    /// cache misses). Allocates nothing for contexts up to order 16. NaN for a word without a
+    /// than per word (about half the time on the Brown 5-gram: what remains is a probe per order a word backs off through). Allocates nothing for contexts up to order 16. NaN for a word without a
     /// unigram (where <see cref="LogProb10"/> throws; a model read from ARPA has none).
     /// </summary>
     /// <exception cref="ArgumentException">The destination is not one entry per word long.</exception>
