@@ -14,6 +14,7 @@ var root = new RootCommand("RnnLm: train, evaluate and query recurrent neural ne
     QueryCommands.Generate(),
     NGramCommands.Train(),
     NGramCommands.Eval(),
+    InterpolationCommands.TuneLambda(),
     BenchCommand.Create(),
 };
 

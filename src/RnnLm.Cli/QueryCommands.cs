@@ -15,34 +15,43 @@ internal static class QueryCommands
         var perToken = new Option<bool>("--per-token") { Description = "Print every token's natural-log probability" };
         var threads = Cli.ThreadsOption(Environment.ProcessorCount);
         var json = Cli.JsonOption();
-        var command = new Command("eval", "Perplexity of a model on a text (sentences independent, </s> predicted)") { model, text, perToken, threads, json };
+        var ngram = new NGramInput();
+        var command = new Command("eval", "Perplexity of a model on a text (sentences independent, </s> predicted)") { model, text, perToken, threads, json, ngram.NGram, ngram.Lambda };
         command.SetAction(parse =>
         {
             var lm = Cli.LoadModel(parse.GetRequiredValue(model));
+            var (mixture, lambda) = ngram.Load(parse, lm);
             var sentences = TextCorpus.Read(parse.GetRequiredValue(text));
+            CorpusScore ScoreAll(IReadOnlyList<IReadOnlyList<string>> all) => mixture?.ScoreCorpus(all, lambda, parse.GetValue(threads)) ?? lm.ScoreCorpus(all, parse.GetValue(threads));
             if (parse.GetValue(perToken))
             {
                 foreach (var sentence in sentences)
                 {
-                    var score = lm.Score(sentence);
+                    var score = mixture?.Score(sentence, lambda) ?? lm.Score(sentence);
                     Console.WriteLine(string.Join(' ', score.Tokens.Select(t => $"{t.Token}{(t.IsUnknown ? "(<unk>)" : "")}:{t.LogProb:F4}")));
                 }
             }
 
             // Touch every kernel once first, so tokens/s measures the scoring, not the compiler.
-            lm.ScoreCorpus([.. sentences.Take(50)], parse.GetValue(threads));
+            ScoreAll([.. sentences.Take(50)]);
             var clock = Stopwatch.StartNew();
-            var result = lm.ScoreCorpus(sentences, parse.GetValue(threads));
+            var result = ScoreAll(sentences);
             var seconds = clock.Elapsed.TotalSeconds;
             if (parse.GetValue(json))
             {
                 var figures = Cli.Figures(result, seconds);
                 figures["threads"] = parse.GetValue(threads);
+                if (mixture is not null)
+                {
+                    figures["lambda"] = lambda;
+                    figures["ngram"] = Path.GetFileName(parse.GetRequiredValue(ngram.NGram));
+                }
+
                 Console.WriteLine(JsonSerializer.Serialize(figures));
             }
             else
             {
-                Console.WriteLine($"{Cli.Describe(result)}, {result.Tokens / seconds:N0} tokens/s");
+                Console.WriteLine($"{Cli.Describe(result)}{NGramInput.Describe(mixture, lambda, parse.GetValue(ngram.NGram))}, {result.Tokens / seconds:N0} tokens/s");
             }
 
             return 0;
@@ -55,12 +64,14 @@ internal static class QueryCommands
         var model = Cli.ModelOption();
         var input = new TextInput();
         var text = new Argument<string>("text") { Description = "Raw text: split into sentences and tokenized as the HTTP API's POST /score does" };
-        var command = new Command("score", "Per-token log-probabilities and the perplexity of text (one sentence or several)") { text, model, input.Pretokenized };
+        var ngram = new NGramInput();
+        var command = new Command("score", "Per-token log-probabilities and the perplexity of text (one sentence or several)") { text, model, input.Pretokenized, ngram.NGram, ngram.Lambda };
         command.SetAction(parse =>
         {
             var sentences = input.Sentences(parse, parse.GetRequiredValue(text));
             var lm = Cli.LoadModel(parse.GetRequiredValue(model));
-            var scores = sentences.Select(lm.Score).ToArray();
+            var (mixture, lambda) = ngram.Load(parse, lm);
+            var scores = sentences.Select(s => mixture?.Score(s, lambda) ?? lm.Score(s)).ToArray();
             foreach (var t in scores.SelectMany(s => s.Tokens))
             {
                 Console.WriteLine($"{t.Token,-20} {(t.IsUnknown ? "<unk>" : ""),-6} {t.LogProb,10:F4}");
@@ -69,7 +80,7 @@ internal static class QueryCommands
             // Token-weighted over all sentences, as the API's top-level figures are.
             var total = CorpusScore.Of(scores);
             Console.WriteLine($"log-probability {total.LogProb:F4} (natural log), perplexity {total.Perplexity:F2} over {total.Tokens} tokens"
-                + (total.Sentences > 1 ? $" in {total.Sentences} sentences" : ""));
+                + (total.Sentences > 1 ? $" in {total.Sentences} sentences" : "") + NGramInput.Describe(mixture, lambda, parse.GetValue(ngram.NGram)));
             return 0;
         });
         return command;
@@ -81,7 +92,8 @@ internal static class QueryCommands
         var input = new TextInput();
         var prefix = new Argument<string>("prefix") { Description = "The text so far, tokenized as the HTTP API's GET /next does (empty for the sentence start)", DefaultValueFactory = _ => "" };
         var top = new Option<int>("--top") { Description = "How many candidates", DefaultValueFactory = _ => 10 };
-        var command = new Command("next", "The most probable next words after a prefix") { prefix, model, top, input.Pretokenized };
+        var ngram = new NGramInput();
+        var command = new Command("next", "The most probable next words after a prefix") { prefix, model, top, input.Pretokenized, ngram.NGram, ngram.Lambda };
         command.SetAction(parse =>
         {
             var k = parse.GetValue(top);
@@ -90,7 +102,10 @@ internal static class QueryCommands
                 throw new CliException("--top must be at least 1.");
             }
 
-            var next = Cli.LoadModel(parse.GetRequiredValue(model)).Next(input.Prefix(parse, parse.GetValue(prefix)), k);
+            var lm = Cli.LoadModel(parse.GetRequiredValue(model));
+            var (mixture, lambda) = ngram.Load(parse, lm);
+            var tokens = input.Prefix(parse, parse.GetValue(prefix));
+            var next = mixture?.Next(tokens, k, lambda) ?? lm.Next(tokens, k);
             foreach (var c in next.Candidates)
             {
                 Console.WriteLine($"{c.Token,-20} {c.Probability,10:F6}");

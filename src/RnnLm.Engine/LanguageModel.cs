@@ -70,6 +70,16 @@ public sealed class LanguageModel
         return Scorer.Corpus(_sessions, Vocabulary, sentences, threads);
     }
 
+    /// <summary>
+    /// The natural-log probability of every predicted token, a row per sentence (its words, then <c>&lt;/s&gt;</c>), batched
+    /// and split between threads as <see cref="ScoreCorpus"/> is; each entry is the one <see cref="Score"/> gives.
+    /// </summary>
+    public float[][] TokenLogProbs(IReadOnlyList<IReadOnlyList<string>> sentences, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        return Scorer.TokenLogProbs(_sessions, Vocabulary, sentences, threads);
+    }
+
     /// <summary>P(w | prefix) for every vocabulary id w (index = id); sums to 1 within float rounding.</summary>
     public float[] NextDistribution(IReadOnlyList<string> prefix)
     {

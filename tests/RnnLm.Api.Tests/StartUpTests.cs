@@ -44,6 +44,25 @@ public sealed class StartUpTests : IDisposable
     }
 
     [Fact]
+    public void AMissingNGramFileStopsStartUpWithOneLogLineNamingItAndTheSetting()
+    {
+        var line = StartWith(new Dictionary<string, string?> { ["RnnLm:NGram"] = "/no/such/folder/brown5.arpa" });
+
+        Assert.Contains("N-gram file 'brown5.arpa' does not exist. Set RnnLm:NGram", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMalformedNGramFileStopsStartUpWithOneLogLineSayingWhereAndWhy()
+    {
+        var bad = Path.Combine(_app.Folder, "bad.arpa");
+        File.WriteAllText(bad, "\\data\\\nngram 1=2\nngram two=3\n");
+
+        var line = StartWith(new Dictionary<string, string?> { ["RnnLm:NGram"] = bad });
+
+        Assert.Contains("N-gram file 'bad.arpa' cannot be read: bad.arpa, line 3: expected 'ngram N=count'", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AChosenModelThatCannotBeLoadedIsReportedInOneWarningAtStartUp()
     {
         BrokenModelTests.WriteModel(_app.Folder, "chosen", cardRecordsFile: true);
@@ -79,13 +98,15 @@ public sealed class StartUpTests : IDisposable
         return log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    // Starts a second application on another model file; expects start-up to fail and returns the one line it logged.
-    private string StartWithModel(string path)
+    private string StartWithModel(string path) => StartWith(new Dictionary<string, string?> { ["RnnLm:ModelPath"] = path });
+
+    // Starts a second application with other settings; expects start-up to fail and returns the one line it logged.
+    private string StartWith(Dictionary<string, string?> settings)
     {
         var lines = Capture(() =>
         {
             using var broken = _app.WithWebHostBuilder(builder => builder.ConfigureAppConfiguration((_, configuration) =>
-                configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["RnnLm:ModelPath"] = path })));
+                configuration.AddInMemoryCollection(settings)));
             Assert.ThrowsAny<Exception>(() => broken.CreateClient());
         });
         var line = Assert.Single(lines);

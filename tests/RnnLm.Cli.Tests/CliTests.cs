@@ -281,7 +281,12 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     public void BadInputGetsOneLineAndANonZeroExitCodeNeverAStackTrace(string commandLine, string expected)
     {
         var args = SplitArgs(commandLine.Replace("EMPTY", _fixture.Empty).Replace("CORRUPT", _fixture.Corrupt).Replace("TEXTFILE", _fixture.Valid).Replace("MODEL", _fixture.Model).Replace("VALID", _fixture.Valid));
-        var result = Run(args);
+        AssertOneLineError(Run(args), expected);
+    }
+
+    /// <summary>A failure as every command must report one: a non-zero exit code and one line on standard error holding <paramref name="expected"/>, no stack trace.</summary>
+    internal static void AssertOneLineError(ProcessResult result, string expected)
+    {
         Assert.NotEqual(0, result.ExitCode);
         var errorLines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(errorLines);

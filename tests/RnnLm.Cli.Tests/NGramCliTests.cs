@@ -82,13 +82,7 @@ public sealed class NGramCliTests : IDisposable
         File.WriteAllText(bad, "\\data\\\nngram 1=2\nngram two=3\n");
         string[] args = [.. commandLine.Split(' ').Select(a => a.Replace("TRAIN", _train).Replace("OUT", Path.Combine(_directory, "x.arpa")).Replace("BAD", bad).Replace("TINY", _tiny))];
 
-        var result = CliTests.Run(args);
-
-        Assert.NotEqual(0, result.ExitCode);
-        var errorLines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(errorLines);
-        Assert.Contains(expected.Replace("BAD", bad), errorLines[0]);
-        Assert.DoesNotContain("   at ", result.Error + result.Output);
+        CliTests.AssertOneLineError(CliTests.Run(args), expected.Replace("BAD", bad));
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

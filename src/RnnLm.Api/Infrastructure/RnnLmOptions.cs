@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RnnLm.Engine.Interpolation;
 using RnnLm.Engine.IO;
 
 namespace RnnLm.Api.Infrastructure;
@@ -24,6 +25,17 @@ public sealed class RnnLmOptions
     /// </summary>
     [Required]
     public string ModelPath { get; set; } = "models/brown-default.rnnlm";
+
+    /// <summary>
+    /// The ARPA n-gram model (plain or gzip) that the model <see cref="ModelPath"/> names is interpolated with:
+    /// P = λ·P_rnn + (1 − λ)·P_ngram per token on /score and /next. Resolved like <see cref="ModelPath"/>. Unset: the ARPA file
+    /// beside the model with its name (<c>brown-default.arpa</c> or <c>.arpa.gz</c>), if there is one, as for trained models.
+    /// </summary>
+    public string? NGram { get; set; }
+
+    /// <summary>λ, the RNN's weight in the mixture, for requests to a model that carries an n-gram and give no <c>lambda</c>.</summary>
+    [Range(0.0, 1.0)]
+    public double Lambda { get; set; } = Mixture.DefaultLambda;
 
     /// <summary>Largest request body accepted; larger bodies get 413.</summary>
     [Range(1024, 1L << 30)]

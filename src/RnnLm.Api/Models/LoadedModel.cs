@@ -1,6 +1,8 @@
 using System.Text.Json;
 using RnnLm.Engine;
+using RnnLm.Engine.Interpolation;
 using RnnLm.Engine.IO;
+using RnnLm.Engine.NGram;
 
 namespace RnnLm.Api.Models;
 
@@ -21,9 +23,19 @@ public sealed record LoadedModel(string Id, LanguageModel Model, ModelCard? Card
 
     public DateTimeOffset LoadedUtc { get; init; }
 
-    /// <summary>Loads a model file and its card.</summary>
-    /// <exception cref="ModelLoadException">The file is missing, unreadable or not a valid model; the message names the file.</exception>
-    public static LoadedModel Load(string path)
+    /// <summary>The model interpolated with the n-gram model it carries; null when it carries none.</summary>
+    public InterpolatedModel? Mixture { get; init; }
+
+    /// <summary>The file name of the n-gram model it carries; null when it carries none.</summary>
+    public string? NGram { get; init; }
+
+    /// <summary>The ARPA file beside a model file with its name (<c>ID.arpa</c>, else <c>ID.arpa.gz</c>), or null when there is none.</summary>
+    public static string? NGramBeside(string modelPath) =>
+        new[] { ".arpa", ".arpa.gz" }.Select(extension => System.IO.Path.ChangeExtension(modelPath, extension)).FirstOrDefault(File.Exists);
+
+    /// <summary>Loads a model file and its card, and the n-gram model it carries, if any.</summary>
+    /// <exception cref="ModelLoadException">The model or the n-gram file is missing, unreadable or not valid; the message names the file, never its folder.</exception>
+    public static LoadedModel Load(string path, string? ngramPath = null)
     {
         try
         {
@@ -34,7 +46,13 @@ public sealed record LoadedModel(string Id, LanguageModel Model, ModelCard? Card
                 Sha256 = ModelCard.HashFile(path),
                 FileBytes = info.Length,
                 LoadedUtc = DateTimeOffset.UtcNow,
+                Mixture = ngramPath is null ? null : Interpolate(model, ngramPath),
+                NGram = ngramPath is null ? null : System.IO.Path.GetFileName(ngramPath),
             };
+        }
+        catch (ModelLoadException)
+        {
+            throw;
         }
         catch (FileNotFoundException e)
         {
@@ -43,6 +61,24 @@ public sealed record LoadedModel(string Id, LanguageModel Model, ModelCard? Card
         catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
         {
             throw new ModelLoadException(path, e is ModelFormatException ? e.Message : $"Model file '{path}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    // A failure names the n-gram file as its path: the registry then leaves the model file's verdict alone.
+    private static InterpolatedModel Interpolate(LanguageModel model, string ngramPath)
+    {
+        var name = System.IO.Path.GetFileName(ngramPath);
+        try
+        {
+            return new InterpolatedModel(model, ArpaReader.Read(ngramPath));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ModelLoadException(ngramPath, $"N-gram file '{name}' does not exist. Set RnnLm:NGram (environment variable RnnLm__NGram) to an ARPA file, or leave it unset.", e);
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(ngramPath, $"N-gram file '{name}' cannot be read: {e.Message.Replace(ngramPath, name, StringComparison.Ordinal)}", e);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Jobs;
@@ -25,7 +26,13 @@ public sealed record ModelResponse(
     [property: Description("Perplexity on the training text, from the card.")] double? TrainPerplexity,
     [property: Description("Perplexity on the validation text, from the card.")] double? ValidPerplexity,
     [property: Description("Perplexity on the test text, from the card.")] double? TestPerplexity,
-    [property: Description("The full model card (name.json beside the model file), or null when there is none.")] ModelCard? Card);
+    [property: Description("The full model card (name.json beside the model file), or null when there is none.")] ModelCard? Card)
+{
+    [Description("The file name of the n-gram model it is interpolated with on /score and /next (RnnLm:NGram, or an ARPA file beside the model file); absent when none.")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName("ngram")]
+    public string? NGram { get; init; }
+}
 
 /// <summary>The optional <c>model</c> query parameter of /score, /next, /generate and /tokenize.</summary>
 public static class ModelParameter
@@ -63,9 +70,18 @@ public sealed record ModelSummary(
     [property: Description("When the model was made (UTC).")] DateTimeOffset CreatedUtc,
     [property: Description("The full model card, or null when there is none.")] ModelCard? Card)
 {
+    [Description("The file name of the n-gram model it carries, interpolated with on /score and /next (RnnLm:NGram for the shipped model, else "
+        + "ID.arpa or ID.arpa.gz beside the model file); absent when none.")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName("ngram")]
+    public string? NGram { get; init; }
+
     internal static ModelSummary From(RegisteredModel model, string? activeId, string chosenId) => new(
         model.Id, model.Source, model.Problem is null ? ModelStatus.Ready : ModelStatus.Unreadable, model.Problem, model.Id == activeId, model.Id == chosenId, model.Card?.Name, model.Card?.Architecture, model.Card?.TrainingData,
-        model.Card?.ValidPerplexity, model.Card?.TestPerplexity, model.FileBytes, model.CreatedUtc, model.Card);
+        model.Card?.ValidPerplexity, model.Card?.TestPerplexity, model.FileBytes, model.CreatedUtc, model.Card)
+    {
+        NGram = model.NGram is null ? null : Path.GetFileName(model.NGram),
+    };
 }
 
 [Description("The registered models: the shipped one first, then trained ones, oldest first.")]
@@ -216,6 +232,9 @@ public static class ModelApi
             card?.TrainPerplexity,
             card?.ValidPerplexity,
             card?.TestPerplexity,
-            card));
+            card)
+        {
+            NGram = active.NGram,
+        });
     }
 }

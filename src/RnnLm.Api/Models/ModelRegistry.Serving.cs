@@ -68,9 +68,9 @@ public sealed partial class ModelRegistry
         LoadedModel loaded;
         try
         {
-            loaded = LoadedModel.Load(registered.Path);
+            loaded = LoadedModel.Load(registered.Path, registered.NGram);
         }
-        catch (ModelLoadException e)
+        catch (ModelLoadException e) when (e.ModelPath == registered.Path)
         {
             throw Unloadable(registered, Remedied(registered.Id, registered.Source, _checker.Failed(registered.Path, e)));
         }
@@ -119,7 +119,7 @@ public sealed partial class ModelRegistry
 
         try
         {
-            Announce(LoadedModel.Load(_shippedPath));
+            Announce(LoadedModel.Load(_shippedPath, NGramOf(ModelSource.Shipped, _shippedPath)));
         }
         catch (ModelLoadException e)
         {
@@ -175,6 +175,10 @@ public sealed partial class ModelRegistry
         Serve(model);
         var shape = model.Model.Shape;
         LogLoaded(_logger, model.Id, model.Path, shape.VocabularySize, shape.Hidden, shape.Output, model.Sha256[..12]);
+        if (model.Mixture is { } mixture)
+        {
+            LogNGram(_logger, model.Id, model.NGram!, mixture.NGram.Order, mixture.SharedWords, mixture.RnnOnlyWords, mixture.NGramOnlyWords);
+        }
     }
 
     // The one place the active model changes. The one it replaces stays cached: a request that names it by id need not reload it.
@@ -219,6 +223,9 @@ public sealed partial class ModelRegistry
 
     [LoggerMessage(LogLevel.Information, "Serving model {ModelId} from {ModelPath}: {VocabularySize} words, hidden {Hidden}, {Output} output, sha256 {Sha256}…")]
     private static partial void LogLoaded(ILogger logger, string modelId, string modelPath, int vocabularySize, int hidden, Engine.Model.OutputKind output, string sha256);
+
+    [LoggerMessage(LogLevel.Information, "Model {ModelId} carries the {Order}-gram model {NGram}: {SharedWords} words shared, {RnnOnlyWords} only the RNN's, {NGramOnlyWords} only the n-gram's")]
+    private static partial void LogNGram(ILogger logger, string modelId, string nGram, int order, int sharedWords, int rnnOnlyWords, int nGramOnlyWords);
 
     [LoggerMessage(LogLevel.Warning, "The model chosen by the last activation (active-model.json), {ChosenId}, cannot serve; serving {ServingId} instead until a model is activated. {Reason}")]
     private static partial void LogChosenNotServed(ILogger logger, string chosenId, string servingId, string reason);

@@ -19,7 +19,11 @@ public enum ModelSource
 
 /// <summary>A model the registry knows: its file and card, loaded or not.</summary>
 /// <param name="Problem">Why the file cannot be loaded and what to do about it (no path), or null when it can.</param>
-public sealed record RegisteredModel(string Id, ModelSource Source, string Path, ModelCard? Card, long FileBytes, DateTimeOffset CreatedUtc, string? Problem);
+public sealed record RegisteredModel(string Id, ModelSource Source, string Path, ModelCard? Card, long FileBytes, DateTimeOffset CreatedUtc, string? Problem)
+{
+    /// <summary>The full path of the ARPA n-gram model it carries (RnnLm:NGram for the shipped one, else <see cref="LoadedModel.NGramBeside"/>); null for none.</summary>
+    public string? NGram { get; init; }
+}
 
 /// <summary>The model the last activation chose (recorded in <c>active-model.json</c>; the shipped one when none was made), as registered now.</summary>
 /// <param name="Model">Null when no model with that id is registered any more.</param>
@@ -46,6 +50,7 @@ public sealed partial class ModelRegistry
 {
     private const string ActiveFileName = "active-model.json";
     private readonly string _shippedPath;
+    private readonly string? _shippedNGram;
     private readonly int _maxLoaded;
     private readonly ModelChecker _checker = new();
     private readonly ILogger<ModelRegistry> _logger;
@@ -55,6 +60,7 @@ public sealed partial class ModelRegistry
         _logger = logger;
         var settings = options.Value;
         _shippedPath = RnnLmOptionsSetup.Resolve(settings.ModelPath, environment.ContentRootPath);
+        _shippedNGram = string.IsNullOrWhiteSpace(settings.NGram) ? null : RnnLmOptionsSetup.Resolve(settings.NGram, environment.ContentRootPath);
         DataDirectory = Path.GetFullPath(settings.DataDirectory);
         ModelsDirectory = Path.Combine(DataDirectory, "models");
         _maxLoaded = settings.MaxLoadedModels;
@@ -183,10 +189,13 @@ public sealed partial class ModelRegistry
         var card = LoadedModel.CardFor(path);
         var created = card is { CreatedUtc: var c } && c != default ? c : new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero);
         var problem = _checker.ProblemOf(file.FullName, card) is { } reason ? Remedied(id, source, reason) : null;
-        return new RegisteredModel(id, source, file.FullName, card, file.Length, created, problem);
+        return new RegisteredModel(id, source, file.FullName, card, file.Length, created, problem) { NGram = NGramOf(source, path) };
     }
 
     // What is wrong, then what the user can do about it.
+    // The n-gram a model carries: the configured one for the shipped model, else the ARPA file beside it.
+    private string? NGramOf(ModelSource source, string path) => source == ModelSource.Shipped && _shippedNGram is not null ? _shippedNGram : LoadedModel.NGramBeside(path);
+
     private static string Remedied(string id, ModelSource source, string reason) => source == ModelSource.Shipped
         ? $"{reason} Restore the file RnnLm:ModelPath names, or set RnnLm:ModelPath to a good model file."
         : $"{reason} Delete the model (DELETE /models/{id}) and train it again, or restore its file.";

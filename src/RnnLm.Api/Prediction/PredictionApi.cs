@@ -18,10 +18,12 @@ public static class PredictionApi
             .WithSummary("The most probable next words after a prefix")
             .WithDescription("Tokenizes `prefix` (an empty prefix means the start of a sentence) and returns the `top` most probable next tokens "
                 + "with their probabilities and natural-log probabilities, most probable first, and the probability that the sentence ends here (</s>). "
-                + "With `word`, also returns that word's probability: the same number POST /score gives the word after the same prefix.")
+                + "With `word`, also returns that word's probability: the same number POST /score gives the word after the same prefix. "
+                + "With an n-gram model (the model's `ngram`), the distribution is the interpolation λ·P_rnn + (1 − λ)·P_ngram over the RNN's vocabulary, λ from `lambda` or RnnLm:Lambda.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithExample(parameters: [("prefix", "The jury"), ("top", 5), ("word", "said")])
-            .WithExample(name: "topOutOfRange", parameters: [("prefix", "The"), ("top", 0)]);
+            .WithExample(name: "topOutOfRange", parameters: [("prefix", "The"), ("top", 0)])
+            .WithExample(name: "lambdaWithoutNGram", parameters: [("prefix", "The jury"), ("top", 5), ("lambda", 0.84)]);
         group.MapPost("generate", Generate)
             .WithName("Generate")
             .WithSummary("Continue a prefix by sampling")
@@ -38,6 +40,7 @@ public static class PredictionApi
         [Description("How many candidates to return, from 1 to RnnLm:MaxTop.")][DefaultValue(10)] int? top,
         [Description("Optional: a word whose probability after the prefix to report as well (one token, used as given).")] string? word,
         [Description(ModelParameter.Description)] string? model,
+        [Description(LambdaParameter.Description)] double? lambda,
         ModelRegistry models,
         IOptions<RnnLmOptions> options)
     {
@@ -56,22 +59,24 @@ public static class PredictionApi
         }
 
         var loaded = errors.IsEmpty ? models.Resolve(model) : null;
-        if (loaded is null)
+        var mixing = loaded is null ? null : LambdaParameter.For(loaded, lambda, limits, errors);
+        if (loaded is null || !errors.IsEmpty)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The prediction cannot be made.");
         }
 
-        var next = loaded.Model.Next(tokens, count);
+        var next = mixing?.Model.Next(tokens, count, mixing.Lambda) ?? loaded.Model.Next(tokens, count);
         var candidates = next.Candidates.Select(ToCandidate).ToArray();
         WordResult? asked = null;
         if (word is not null)
         {
             // Scoring prefix + word gives the word's log-probability exactly as /score computes it, finite even when tiny.
-            var score = loaded.Model.Score([.. tokens, word]).Tokens[tokens.Length];
+            string[] sentence = [.. tokens, word];
+            var score = (mixing?.Model.Score(sentence, mixing.Lambda) ?? loaded.Model.Score(sentence)).Tokens[tokens.Length];
             asked = new WordResult(word, Math.Exp(score.LogProb), score.LogProb, score.IsUnknown);
         }
 
-        return TypedResults.Ok(new NextResponse(loaded.Id, next.Prefix, candidates, next.EndOfSentenceProbability, asked));
+        return TypedResults.Ok(new NextResponse(loaded.Id, next.Prefix, candidates, next.EndOfSentenceProbability, asked) { Lambda = mixing?.Lambda, NGram = mixing?.NGram });
     }
 
     public static Results<Ok<GenerateResponse>, ValidationProblem> Generate(

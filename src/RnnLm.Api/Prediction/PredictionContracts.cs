@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Models;
 
 namespace RnnLm.Api.Prediction;
 
@@ -22,7 +23,7 @@ public sealed record NextResponse(
     [property: Description("The prefix tokens as the model saw them: words outside the vocabulary appear as <unk>. Empty for the sentence start.")] IReadOnlyList<string> Prefix,
     [property: Description("The most probable next tokens, most probable first (</s> may be among them).")] IReadOnlyList<Candidate> Candidates,
     [property: Description("P(</s> | prefix): the probability that the sentence ends here.")] double EndOfSentenceProbability,
-    [property: Description("The probability of the word given in `word`, when one was given.")] WordResult? Word);
+    [property: Description("The probability of the word given in `word`, when one was given.")] WordResult? Word) : MixingAnswer;
 
 [Description("How to continue a prefix by sampling.")]
 public sealed record GenerateRequest : IDocumentedExample<GenerateRequest>

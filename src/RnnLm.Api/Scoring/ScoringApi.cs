@@ -18,6 +18,7 @@ public static class ScoringApi
                 + "or as token lists. Returns the token-weighted perplexity over all sentences, the total natural-log probability, the cross-entropy "
                 + "in nats and bits, and for each sentence every token with its log-probability and whether it was out of vocabulary. "
                 + "Each sentence's </s> is predicted and counted; unknown words are scored as <unk>. "
+                + "With an n-gram model (the model's `ngram`), every token is scored by the interpolation P = λ·P_rnn + (1 − λ)·P_ngram, λ from `lambda` or RnnLm:Lambda. "
                 + "Limits: RnnLm:MaxSentences sentences per request, RnnLm:MaxTokensPerSentence tokens per sentence, RnnLm:MaxBodyBytes per body.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -26,12 +27,17 @@ public static class ScoringApi
     }
 
     public static Results<Ok<ScoreResponse>, ValidationProblem> Score(
-        ScoreRequest request, [Description(ModelParameter.Description)] string? model, ModelRegistry models, IOptions<RnnLmOptions> options)
+        ScoreRequest request,
+        [Description(ModelParameter.Description)] string? model,
+        [Description(LambdaParameter.Description)] double? lambda,
+        ModelRegistry models,
+        IOptions<RnnLmOptions> options)
     {
         var errors = new ValidationErrors();
         var sentences = request.ToSentences(options.Value, errors);
         var loaded = errors.IsEmpty ? models.Resolve(model) : null;
-        if (loaded is null)
+        var mixing = loaded is null ? null : LambdaParameter.For(loaded, lambda, options.Value, errors);
+        if (loaded is null || !errors.IsEmpty)
         {
             return TypedResults.ValidationProblem(errors.ToDictionary(), title: "The text cannot be scored.");
         }
@@ -41,12 +47,17 @@ public static class ScoringApi
         int tokenCount = 0, unknownCount = 0;
         for (var i = 0; i < results.Length; i++)
         {
-            var score = loaded.Model.Score(sentences[i]);
+            var components = mixing?.Model.Components(sentences[i]);
+            var score = components?.Mix(mixing!.Lambda) ?? loaded.Model.Score(sentences[i]);
             var tokens = new TokenResult[score.Tokens.Count];
             for (var t = 0; t < tokens.Length; t++)
             {
                 var token = score.Tokens[t];
-                tokens[t] = new TokenResult(token.Token, token.LogProb, token.IsUnknown);
+                tokens[t] = new TokenResult(token.Token, token.LogProb, token.IsUnknown)
+                {
+                    RnnLogProb = components?.Tokens[t].RnnLogProb,
+                    NGramLogProb = components?.Tokens[t].NGramLogProb,
+                };
                 unknownCount += token.IsUnknown ? 1 : 0;
             }
 
@@ -58,6 +69,10 @@ public static class ScoringApi
         RnnLmMetrics.TokensScored.Inc(tokenCount);
         var nats = -logProb / tokenCount;
         return TypedResults.Ok(new ScoreResponse(
-            loaded.Id, ScoringConventions.Instance, results.Length, tokenCount, unknownCount, logProb, new CrossEntropy(nats, nats / Math.Log(2)), Math.Exp(nats), results));
+            loaded.Id, ScoringConventions.Instance, results.Length, tokenCount, unknownCount, logProb, new CrossEntropy(nats, nats / Math.Log(2)), Math.Exp(nats), results)
+        {
+            Lambda = mixing?.Lambda,
+            NGram = mixing?.NGram,
+        });
     }
 }

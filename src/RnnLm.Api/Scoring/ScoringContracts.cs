@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using System.Text.Json.Serialization;
 using RnnLm.Api.Infrastructure;
+using RnnLm.Api.Models;
 using RnnLm.Engine.Text;
 
 namespace RnnLm.Api.Scoring;
@@ -151,8 +153,19 @@ public sealed record CrossEntropy(
 [Description("One predicted token.")]
 public sealed record TokenResult(
     [property: Description("The token as the model saw it after tokenization (the word as written, or </s>).")] string Token,
-    [property: Description("Natural log of P(token | the sentence so far).")] double LogProb,
-    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown);
+    [property: Description("Natural log of P(token | the sentence so far); with an n-gram, of the interpolation λ·P_rnn + (1 − λ)·P_ngram.")] double LogProb,
+    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown)
+{
+    [Description("With an n-gram only: natural log of the RNN's P(token | the sentence so far).")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? RnnLogProb { get; init; }
+
+    [Description("With an n-gram only: natural log of the n-gram's probability of the token, over the RNN's vocabulary (a word outside it counts as <unk>, "
+        + "which takes the n-gram's probability of every word the RNN lacks).")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonPropertyName("ngramLogProb")]
+    public double? NGramLogProb { get; init; }
+}
 
 [Description("The score of one sentence.")]
 public sealed record SentenceResult(
@@ -171,4 +184,4 @@ public sealed record ScoreResponse(
     [property: Description("Natural log of the probability of all sentences: the sum of their logProb.")] double LogProb,
     [property: Description("-logProb / tokenCount, in nats and bits.")] CrossEntropy CrossEntropy,
     [property: Description("exp(crossEntropy.nats): the token-weighted perplexity over all sentences.")] double Perplexity,
-    [property: Description("Each sentence with its tokens.")] IReadOnlyList<SentenceResult> Sentences);
+    [property: Description("Each sentence with its tokens.")] IReadOnlyList<SentenceResult> Sentences) : MixingAnswer;

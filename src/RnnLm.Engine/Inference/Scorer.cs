@@ -27,10 +27,37 @@ internal static class Scorer
     }
 
     /// <summary>
-    /// Splits the sentences between threads in chunks of whole sentences of about the same length, which a session steps
-    /// in lock-step; the sum runs in sentence order, so the result depends neither on the threads nor on the chunks.
+    /// Token-weighted score of many sentences; the sum runs in sentence order, so the result depends neither on the threads
+    /// nor on the chunks.
     /// </summary>
     public static CorpusScore Corpus(SessionPool sessions, Vocabulary vocabulary, IReadOnlyList<IReadOnlyList<string>> sentences, int threads)
+    {
+        var (ids, tokens, unknown) = Map(vocabulary, sentences);
+        var sentenceLogProbs = new double[ids.Length];
+        Batched(sessions, ids, threads, (sentence, logProbs) =>
+        {
+            double sum = 0;
+            foreach (var logProb in logProbs)
+            {
+                sum += logProb;
+            }
+
+            sentenceLogProbs[sentence] = sum;
+        });
+
+        return new CorpusScore(ids.Length, tokens, unknown, sentenceLogProbs.Sum());
+    }
+
+    /// <summary>Every predicted token's log-probability, a row per sentence (its words, then <c>&lt;/s&gt;</c>), batched as <see cref="Corpus"/> is.</summary>
+    public static float[][] TokenLogProbs(SessionPool sessions, Vocabulary vocabulary, IReadOnlyList<IReadOnlyList<string>> sentences, int threads)
+    {
+        var (ids, _, _) = Map(vocabulary, sentences);
+        var rows = new float[ids.Length][];
+        Batched(sessions, ids, threads, (sentence, logProbs) => rows[sentence] = logProbs.ToArray());
+        return rows;
+    }
+
+    private static (int[][] Ids, long Tokens, long Unknown) Map(Vocabulary vocabulary, IReadOnlyList<IReadOnlyList<string>> sentences)
     {
         var ids = new int[sentences.Count][];
         long tokens = 0, unknown = 0;
@@ -41,8 +68,19 @@ internal static class Scorer
             unknown += ids[i].Count(id => id == vocabulary.Unknown);
         }
 
+        return (ids, tokens, unknown);
+    }
+
+    private delegate void SentenceLogProbs(int sentence, ReadOnlySpan<float> logProbs);
+
+    /// <summary>
+    /// Splits the sentences between threads in chunks of whole sentences of about the same length, which a session steps
+    /// in lock-step, and hands each sentence's log-probabilities (its words, then <c>&lt;/s&gt;</c>) to <paramref name="done"/>,
+    /// from any thread, each sentence once.
+    /// </summary>
+    private static void Batched(SessionPool sessions, int[][] ids, int threads, SentenceLogProbs done)
+    {
         var byLength = Enumerable.Range(0, ids.Length).OrderBy(i => ids[i].Length).ToArray();
-        var sentenceLogProbs = new double[ids.Length];
         Parallel.ForEach(Chunks(ids, byLength, Session.BatchRows(sessions.Output)), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, chunk =>
         {
             var batch = byLength[chunk.Start..chunk.End].Select(i => ids[i]).ToArray();
@@ -55,18 +93,10 @@ internal static class Scorer
             var offset = 0;
             for (var i = 0; i < batch.Length; i++)
             {
-                double sum = 0;
-                for (var k = 0; k <= batch[i].Length; k++)
-                {
-                    sum += logProbs[offset + k];
-                }
-
-                sentenceLogProbs[byLength[chunk.Start + i]] = sum;
+                done(byLength[chunk.Start + i], logProbs.AsSpan(offset, batch[i].Length + 1));
                 offset += batch[i].Length + 1;
             }
         });
-
-        return new CorpusScore(ids.Length, tokens, unknown, sentenceLogProbs.Sum());
     }
 
     // Chunks of whole sentences, in the order given, holding about a session's batch of predictions each.

@@ -21,6 +21,11 @@ public sealed class NGramModel
     {
         _words = words;
         _tables = tables;
+        foreach (var table in tables)
+        {
+            table.Seal();
+        }
+
         _ids = words.Select((w, i) => KeyValuePair.Create(w, i)).ToFrozenDictionary(StringComparer.Ordinal);
         Start = _ids.GetValueOrDefault(Vocabulary.StartOfSentenceToken, -1);
         EndOfSentence = _ids.GetValueOrDefault(Vocabulary.EndOfSentenceToken, -1);
@@ -97,6 +102,60 @@ public sealed class NGramModel
         }
 
         throw new ArgumentOutOfRangeException(nameof(word), $"Word id {word} has no unigram in the model.");
+    }
+
+    /// <summary>
+    /// log10 p(w | <paramref name="context"/>) for every id w into <paramref name="destination"/> (<see cref="Words"/> long), each
+    /// value exactly what <see cref="LogProb10"/> gives. The context's hash states and back-off weights are worked out once rather
+    /// than per word (about half the time on the Brown 5-gram: what remains is a probe per order a word backs off through). Allocates nothing for contexts up to order 16. NaN for a word without a
+    /// unigram (where <see cref="LogProb10"/> throws; a model read from ARPA has none).
+    /// </summary>
+    /// <exception cref="ArgumentException">The destination is not one entry per word long.</exception>
+    public void Distribution10(ReadOnlySpan<int> context, Span<double> destination)
+    {
+        if (destination.Length != _words.Length)
+        {
+            throw new ArgumentException($"The destination must hold {_words.Length} values.", nameof(destination));
+        }
+
+        if (context.Length >= Order)
+        {
+            context = context[^(Order - 1)..];
+        }
+
+        // For each start of the history, longest first: its hash state, and the back-off weights of the longer histories skipped before it.
+        var starts = context.Length + 1;
+        Span<ulong> states = starts <= 16 ? stackalloc ulong[starts] : new ulong[starts];
+        Span<double> backoffs = starts <= 16 ? stackalloc double[starts] : new double[starts];
+        double backoff = 0;
+        for (var start = 0; start < starts; start++)
+        {
+            var history = context[start..];
+            var state = NGramTable.Seed;
+            foreach (var id in history)
+            {
+                state = NGramTable.Mix(state, id);
+            }
+
+            (states[start], backoffs[start]) = (state, backoff);
+            if (history.Length > 0 && _tables[history.Length - 1].TryGet(NGramTable.Hash(history), out _, out var logBackoff))
+            {
+                backoff += logBackoff;
+            }
+        }
+
+        for (var word = 0; word < destination.Length; word++)
+        {
+            destination[word] = double.NaN;
+            for (var start = 0; start < starts; start++)
+            {
+                if (_tables[context.Length - start].TryGet(NGramTable.Finish(NGramTable.Mix(states[start], word)), out var logProb, out _))
+                {
+                    destination[word] = backoffs[start] + logProb;
+                    break;
+                }
+            }
+        }
     }
 
     /// <summary>Natural-log probabilities of each token of a sentence and of its <c>&lt;/s&gt;</c>.</summary>

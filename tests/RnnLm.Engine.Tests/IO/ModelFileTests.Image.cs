@@ -96,6 +96,13 @@ public sealed partial class ModelFileTests
         var vocabulary = new Vocabulary(words, counts);
         var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 5], words.Length) : null;
         var parameters = new Parameters<float>(new ModelShape(words.Length, 3, 5, output, classes?.ClassCount ?? 0));
+        Randomize(parameters, seed);
+        return new LanguageModel(vocabulary, classes, parameters, Metadata);
+    }
+
+    /// <summary>Weights uniform in ±0.8 and biases uniform in ±0.5, so that a tiny model's distributions are far from uniform.</summary>
+    internal static void Randomize(Parameters<float> parameters, int seed)
+    {
         parameters.Initialize(seed, scale: 0.8);
         var random = new Random(seed);
         foreach (var (name, values) in parameters.Tensors())
@@ -108,8 +115,6 @@ public sealed partial class ModelFileTests
                 }
             }
         }
-
-        return new LanguageModel(vocabulary, classes, parameters, Metadata);
     }
 
     private static string[][] Sentences(LanguageModel model) =>

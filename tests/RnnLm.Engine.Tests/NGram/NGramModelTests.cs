@@ -105,6 +105,11 @@ public sealed class NGramModelTests
         var ids = context.Select(w => w == "<s>" ? model.Start : model.IdOf(w)).ToArray();
         var sum = Enumerable.Range(0, model.Words.Count).Where(id => id != model.Start).Sum(id => Math.Pow(10, model.LogProb10(ids, id)));
         Assert.True(Math.Abs(sum - 1) < 1e-6, $"After '{string.Join(' ', context)}' the probabilities sum to {sum:R}.");
+
+        // The whole distribution at once is the same, value for value.
+        var all = new double[model.Words.Count];
+        model.Distribution10(ids, all);
+        Assert.Equal(Enumerable.Range(0, model.Words.Count).Select(id => model.LogProb10(ids, id)), all);
     }
 
     private double LogProb10(string[] context, string word) =>
