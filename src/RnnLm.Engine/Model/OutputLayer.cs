@@ -31,7 +31,8 @@ internal sealed class OutputSink<T>(Parameters<T> target, T scale)
 /// <summary>
 /// The output layer over many hidden states at once: log-probabilities of the targets and, when training,
 /// the gradients. Rows are independent, so a batch of R rows turns R matrix-vector products into one
-/// matrix-matrix product, which is what makes the full softmax affordable.
+/// matrix-matrix product, which is what makes the full softmax affordable. A row's log-probability has the same bits
+/// whatever rows share the call (<see cref="Gemm.MultiplyRowStable{T}"/>), so one token at a time gives a sentence's scores.
 /// </summary>
 /// <remarks>
 /// With direct connections (<see cref="DirectFeatures"/>) each row comes with its context, and the features' weights join
@@ -108,7 +109,7 @@ internal sealed partial class OutputLayer<T>
     {
         var (rows, v, dh) = (targets.Length, _p.Shape.VocabularySize, _p.Shape.Hidden);
         var logits = Ensure(ref _logits, rows * v);
-        Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, logits, v, rows, v, dh, false, _team.Size);
+        Gemm.MultiplyRowStable<T>(hidden, dh, _p.Output, dh, true, logits, v, rows, v, dh, false, _team.Size);
         if (_team.Size > 1 && rows > 1)
         {
             // Rows are independent: halves of them on separate threads give the same bits as one thread.
@@ -234,7 +235,7 @@ internal sealed partial class OutputLayer<T>
         var (rows, c, dh, sink) = (call.Rows, call.Classes.ClassCount, _p.Shape.Hidden, call.Sink);
         var sortedHidden = _sortedHidden.AsSpan(0, rows * dh);
         var logits = Ensure(ref _logits, rows * c); // [R, C] in sorted order
-        Gemm.Multiply<T>(sortedHidden, dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, threads);
+        Gemm.MultiplyRowStable<T>(sortedHidden, dh, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, threads);
         AddSortedClassWeights(logits, rows, c);
         SoftmaxRows(logits, _p.ClassBias, _classTargets.AsSpan(0, rows), _classLogProbs, c, sink is not null);
         if (sink is not null)
