@@ -27,9 +27,9 @@ public static partial class SessionApi
 
     public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/sessions").WithDescribedTag("Sessions",
+        var group = app.MapGroup("/").WithDescribedTag("Sessions",
             "Streaming: a running text fed a few tokens at a time, the model's state kept on the server between calls, so that a call costs its new tokens only.");
-        group.MapPost("", Create)
+        group.MapPost("sessions", Create)
             .WithName("CreateSession")
             .WithSummary("Start a streaming session")
             .WithDescription("Starts a running text with the active model (or `model`), optionally reading `prefix`, and answers its id, the prefix's "
@@ -40,7 +40,7 @@ public static partial class SessionApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithExample(body: CreateSessionRequest.Example);
-        group.MapPost("{id}/tokens", AddTokens)
+        group.MapPost("sessions/{id}/tokens", AddTokens)
             .WithName("AddSessionTokens")
             .WithSummary("Add tokens to a session: each one's log-probability, and the next words")
             .WithDescription("Scores each token given everything before it in its sentence and moves the session's state past it; the cost is the new "
@@ -52,7 +52,7 @@ public static partial class SessionApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithExample(body: SessionTokensRequest.Example, parameters: [("id", "demo")]);
-        group.MapGet("{id}", Get)
+        group.MapGet("sessions/{id}", Get)
             .WithName("GetSession")
             .WithSummary("A session's state")
             .WithDescription("The session's model, every token so far with its log-probability, the sentence under way, counts, perplexity so far, "
@@ -60,7 +60,7 @@ public static partial class SessionApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithExample(parameters: [("id", "demo")])
             .WithExample(name: "unknownSession", parameters: [("id", "no-such-session")]);
-        group.MapDelete("{id}", Delete)
+        group.MapDelete("sessions/{id}", Delete)
             .WithName("DeleteSession")
             .WithSummary("End a session")
             .WithDescription("Lets the session go and frees its memory; its id then answers 404.")
