@@ -72,7 +72,7 @@ public sealed class SessionStore : IDisposable
         var session = new StreamSession(id ?? NewId(), model, top, Now);
         if (!TryReserve(session.Bytes))
         {
-            Interlocked.Decrement(ref _count);
+            AddCount(-1);
             return (null, MemoryFull());
         }
 
@@ -113,7 +113,7 @@ public sealed class SessionStore : IDisposable
     internal void Settle(StreamSession session, long reserved)
     {
         var now = session.Measure();
-        Interlocked.Add(ref _bytes, now - session.Bytes - reserved);
+        AddBytes(now - session.Bytes - reserved);
         session.Bytes = now;
     }
 
@@ -155,22 +155,37 @@ public sealed class SessionStore : IDisposable
 
     public void Dispose() => _sweeper.Dispose();
 
+    // Every change of the count and the total passes here, so that /metrics shows them.
+    private int AddCount(int change)
+    {
+        var count = Interlocked.Add(ref _count, change);
+        RnnLmMetrics.Sessions.Inc(change);
+        return count;
+    }
+
+    private long AddBytes(long change)
+    {
+        var bytes = Interlocked.Add(ref _bytes, change);
+        RnnLmMetrics.SessionBytes.Inc(change);
+        return bytes;
+    }
+
     private void Release(StreamSession session)
     {
-        Interlocked.Add(ref _bytes, -session.Bytes);
-        Interlocked.Decrement(ref _count);
+        AddBytes(-session.Bytes);
+        AddCount(-1);
     }
 
     private bool TryCount()
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            if (Interlocked.Increment(ref _count) <= _options.MaxSessions)
+            if (AddCount(1) <= _options.MaxSessions)
             {
                 return true;
             }
 
-            Interlocked.Decrement(ref _count);
+            AddCount(-1);
             if (attempt == 0)
             {
                 RemoveExpired();
@@ -184,12 +199,12 @@ public sealed class SessionStore : IDisposable
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            if (Interlocked.Add(ref _bytes, bytes) <= _options.MaxSessionBytes)
+            if (AddBytes(bytes) <= _options.MaxSessionBytes)
             {
                 return true;
             }
 
-            Interlocked.Add(ref _bytes, -bytes);
+            AddBytes(-bytes);
             if (attempt == 0)
             {
                 RemoveExpired();
@@ -241,7 +256,9 @@ public sealed class SessionLease(SessionStore store, StreamSession session) : ID
 
         try
         {
-            return (Session.Feed(tokens, Store.Now), null);
+            var scores = Session.Feed(tokens, Store.Now);
+            RnnLmMetrics.SessionTokens.Inc(scores.Count);
+            return (scores, null);
         }
         finally
         {
