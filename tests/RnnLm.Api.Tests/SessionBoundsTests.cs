@@ -145,12 +145,4 @@ public sealed class SessionBoundsTests
         Assert.Equal(workers * calls / 5, state.GetProperty("sentenceCount").GetInt64());
         Assert.Equal(workers * calls, answers.Sum(a => a.Count));
     }
-
-    private static async Task<System.Text.Json.JsonElement> GetOkAsync(HttpClient client, string path)
-    {
-        var response = await client.GetAsync(path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
-    }
 }

@@ -51,6 +51,15 @@ internal static class SessionKit
         return json;
     }
 
+    /// <summary>GETs a path and returns its answer, failing on anything but 200.</summary>
+    public static async Task<JsonElement> GetOkAsync(HttpClient client, string path)
+    {
+        var response = await client.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     public static double[] LogProbs(JsonElement answer) => [.. answer.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("logProb").GetDouble())];
 
     public static string[] Tokens(JsonElement answer) => [.. answer.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("token").GetString()!)];

@@ -15,7 +15,7 @@ namespace RnnLm.Api.Sessions;
 
 public static partial class SessionApi
 {
-    private const string IdDescription = "The session's id, as POST /sessions answered it.";
+    private const string IdDescription = "The session's id, as POST /sessions answered it. The example, demo, is the session that POST /sessions's example makes.";
 
     /// <summary>The session store, and the clock its expiry reads (tests bring their own).</summary>
     public static IServiceCollection AddSessions(this IServiceCollection services)

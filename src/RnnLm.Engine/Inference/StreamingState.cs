@@ -142,7 +142,10 @@ public sealed class StreamingState
     /// The <paramref name="top"/> most probable next tokens after everything fed so far, most probable first, and
     /// P(<c>&lt;/s&gt;</c>): the probabilities <see cref="LanguageModel.Next"/> gives after the sentence under way.
     /// </summary>
-    /// <remarks>Single precision, as <see cref="LanguageModel.Next"/>: within about 1e-6 of exp of the log-probability <see cref="Feed"/> would give.</remarks>
+    /// <remarks>
+    /// Single precision, as <see cref="LanguageModel.Next"/>: a word's probability here and exp of the log-probability
+    /// <see cref="Feed"/> would give it agree to float rounding, not bit for bit (a softmax against a log-sum-exp).
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="top"/> is below 1.</exception>
     public NextWords Next(int top)
     {
