@@ -41,7 +41,13 @@ public class GemmRowStableTests
     [Fact]
     public void PlainMultiplyGivesOneRowOtherBitsWhichIsWhyRowStableExists()
     {
-        // The check above must be able to fail: the direct path of a one-row product sums in another order.
+        // The check above must be able to fail: with vector kernels the direct path of a one-row product sums in another
+        // order (the scalar kind, one chain over p either way, happens to agree).
+        if (KernelKinds.Default == KernelKind.Scalar)
+        {
+            return;
+        }
+
         var random = new Random(3);
         var (n, k) = (100, 100);
         var a = Enumerable.Range(0, 8 * k).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
