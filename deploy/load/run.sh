@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test of GET /next and POST /score on loopback, with wrk (Debian: apt-get install -y wrk).
+# Load test of GET /next, POST /score and POST /sessions/{id}/tokens on loopback, with wrk (Debian: apt-get install -y wrk).
 #
 # Starts the API on 127.0.0.1:$PORT with the model given (or RnnLm__ModelPath, or models/brown-default.rnnlm),
 # waits for /health/ready, warms up ($WARMUP flat out on each endpoint, 15 s: with 5 s the first paced run still met the
@@ -9,12 +9,16 @@
 #          measured from the actual send). The summary shows the rate reached.
 #   max    as many requests/s as $MAX_CONNECTIONS connections get
 # Every run is bounded by $DURATION and by $MAX_REQUESTS requests. Prints a summary and stops the API.
+# The sessions scenario first creates $SESSIONS sessions (fresh ones for each run), then each request adds one token to
+# one of them, the sessions in turn, each reading the tokens of $SESSION_TOKENS over and over (sentences ended by </s>).
+# $SCENARIOS picks the scenarios (default: next score sessions).
 # With WITH_JOB=1 it measures GET /next instead with and without a training job running in the same process: the
 # paced and max runs first idle, then again while a Brown job ($JOB_SETTINGS) trains, after which the job is cancelled.
 #
 #   deploy/load/run.sh [model.rnnlm]
 #   RATE=500 DURATION=30s deploy/load/run.sh /tmp/model.rnnlm
 #   WITH_JOB=1 deploy/load/run.sh
+#   SCENARIOS=sessions deploy/load/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,6 +36,9 @@ JOB_SETTINGS=${JOB_SETTINGS:-'{"name":"load test","corpus":"brown","threads":1}'
 MODEL=${1:-${RnnLm__ModelPath:-models/brown-default.rnnlm}}
 BASE="http://127.0.0.1:$PORT"
 NEXT_PATH="/next?prefix=The%20jury&top=10"
+SCENARIOS=${SCENARIOS:-next score sessions}
+SESSIONS=${SESSIONS:-32}
+SESSION_TOKENS=${SESSION_TOKENS:-'The jury said it did find no evidence that any irregularities took place . </s>'}
 HERE=deploy/load
 LOG=$(mktemp -t rnnlm-load-api.XXXXXX.log)
 DATA=$(mktemp -d -t rnnlm-load-data.XXXXXX)
@@ -67,12 +74,27 @@ run() {
         wrk -t"$THREADS" -c"$5" -d"$6" --timeout 5s -s "$HERE/wrk.lua" "$BASE$2" | grep '^RESULT' || true
 }
 
+# sessions_run LABEL RATE CONNECTIONS DURATION: $SESSIONS new sessions, then one token a request.
+sessions_run() {
+    local ids=() id
+    for _ in $(seq 1 "$SESSIONS"); do
+        id=$(curl -s -X POST "$BASE/sessions" -H 'Content-Type: application/json' -d '{"top":10}' | grep -oE '"id":"[^"]+"' | cut -d'"' -f4)
+        [ -n "$id" ] || { echo "no session was created" >&2; return 1; }
+        ids+=("$id")
+    done
+    WRK_SESSIONS="${ids[*]}" WRK_TOKENS=$SESSION_TOKENS run "$1" /sessions "" "$2" "$3" "$4"
+    for id in "${ids[@]}"; do curl -s -X DELETE "$BASE/sessions/$id" >/dev/null; done
+}
+
+wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
 model_json=$(curl -s "$BASE/model")
 field() { grep -oE "\"$1\":(\"[^\"]*\"|[^,}]*)" <<<"$model_json" | head -n 1 | cut -d: -f2- | tr -d '"'; }
 echo "model:   $(field id) from $(realpath "$MODEL"): $(field architecture), |V| $(field vocabularySize), hidden $(field hidden), sha256 $(field sha256)"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs; request logging $REQUEST_LOGGING"
-run warmup-next "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null
-run warmup-score /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null
+if wants next || [ "$WITH_JOB" = 1 ]; then run warmup-next "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null; fi
+if wants score; then run warmup-score /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null; fi
+if wants sessions; then sessions_run warmup-sessions 0 "$MAX_CONNECTIONS" "$WARMUP" >/dev/null; fi
 
 if [ "$WITH_JOB" = 1 ]; then
     results=$(
@@ -93,10 +115,18 @@ if [ "$WITH_JOB" = 1 ]; then
     )
 else
     results=$(
-        run "next-paced-$RATE" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
-        run next-max "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
-        run "score-paced-$RATE" /score "$HERE/score-body.json" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
-        run score-max /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$DURATION"
+        if wants next; then
+            run "next-paced-$RATE" "$NEXT_PATH" "" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+            run next-max "$NEXT_PATH" "" 0 "$MAX_CONNECTIONS" "$DURATION"
+        fi
+        if wants score; then
+            run "score-paced-$RATE" /score "$HERE/score-body.json" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+            run score-max /score "$HERE/score-body.json" 0 "$MAX_CONNECTIONS" "$DURATION"
+        fi
+        if wants sessions; then
+            sessions_run "sessions-paced-$RATE" "$RATE" "$PACED_CONNECTIONS" "$DURATION"
+            sessions_run sessions-max 0 "$MAX_CONNECTIONS" "$DURATION"
+        fi
     )
 fi
 
@@ -107,6 +137,6 @@ echo "$results" | sed -E 's/RESULT ([^ ]+) requests=([^ ]+) seconds=[^ ]+ rps=([
         printf '%-18s %10s %9s %9s %9s %9s %8s %8s\n' "$label" "$requests" "$rps" "$p50" "$p99" "$max" "$non2xx" "$sockerr"
     done
 echo
-echo "GET $NEXT_PATH and POST /score with $HERE/score-body.json; paced runs: $PACED_CONNECTIONS connections, max runs: $MAX_CONNECTIONS; $THREADS wrk thread(s), $DURATION each."
+echo "GET $NEXT_PATH, POST /score with $HERE/score-body.json, POST /sessions/{id}/tokens with one token ($SESSIONS sessions in turn); paced runs: $PACED_CONNECTIONS connections, max runs: $MAX_CONNECTIONS; $THREADS wrk thread(s), $DURATION each."
 echo "Paced runs schedule $RATE requests/s (wrk with a Lua scheduler, not wrk2): latencies are measured from each request's actual send."
 echo "Server 5xx responses during the runs: $(curl -s "$BASE/metrics" | awk '/^http_requests_received_total\{code="5/ {s += $2} END {print s + 0}')"

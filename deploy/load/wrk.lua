@@ -8,11 +8,18 @@
 --   WRK_THREADS       the -t given to wrk (to share the request cap)
 --   WRK_MAX_REQUESTS  stop after about this many requests in all; 0 or unset: no cap (wrk -d bounds the time)
 --   WRK_LABEL         name printed on the RESULT line
+--   WRK_SESSIONS      space-separated session ids: each request POSTs one token to /sessions/ID/tokens, the sessions in
+--                     turn, the tokens of WRK_TOKENS in turn for each session (a running text of sentences)
+--   WRK_TOKENS        space-separated tokens for WRK_SESSIONS ("</s>" among them ends a sentence)
 local body_file = os.getenv("WRK_BODY")
 local rate = tonumber(os.getenv("WRK_RATE") or "0") or 0
 local threads = tonumber(os.getenv("WRK_THREADS") or "1") or 1
 local max_requests = tonumber(os.getenv("WRK_MAX_REQUESTS") or "0") or 0
 local label = os.getenv("WRK_LABEL") or "run"
+local sessions = {}
+for id in string.gmatch(os.getenv("WRK_SESSIONS") or "", "%S+") do sessions[#sessions + 1] = id end
+local tokens = {}
+for token in string.gmatch(os.getenv("WRK_TOKENS") or "", "%S+") do tokens[#tokens + 1] = token end
 
 function init(args)
    if body_file and body_file ~= "" then
@@ -25,12 +32,28 @@ function init(args)
    sent = 0
    cap = max_requests / threads
    request_text = wrk.format()
+   if #sessions > 0 then
+      -- One request per session and token, formatted once: [session][token].
+      session_requests = {}
+      local headers = { ["Content-Type"] = "application/json" }
+      for i, id in ipairs(sessions) do
+         session_requests[i] = {}
+         for j, token in ipairs(tokens) do
+            session_requests[i][j] = wrk.format("POST", "/sessions/" .. id .. "/tokens", headers, '{"tokens":["' .. token .. '"]}')
+         end
+      end
+   end
 end
 
 function request()
    sent = sent + 1
    if cap > 0 and sent > cap then
       wrk.thread:stop()
+   end
+   if session_requests then
+      local session = (sent - 1) % #sessions + 1
+      local token = math.floor((sent - 1) / #sessions) % #tokens + 1
+      return session_requests[session][token]
    end
    return request_text
 end

@@ -4,6 +4,7 @@ using RnnLm.Api.Jobs;
 using RnnLm.Api.Models;
 using RnnLm.Api.Prediction;
 using RnnLm.Api.Scoring;
+using RnnLm.Api.Sessions;
 using RnnLm.Api.Text;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ builder.Services.AddKestrelRejections();   // requests Kestrel refuses before th
 builder.Services.AddApiJson();             // strict camelCase JSON: unknown fields and "5" for 5 are errors
 builder.Services.AddApiDocumentation();    // Swagger UI at /swagger with an example for every endpoint
 builder.Services.AddModelRegistry();       // the registry of models: loads the one to serve before the server listens (a bad file stops start-up), follows a trainer
+builder.Services.AddSessions();            // streaming sessions: running states in memory, bounded in number and bytes, expiring when idle
 builder.Services.AddJobs();                // background training jobs: SQLite records, a bounded queue, checkpoints, resume after a restart
 builder.Services.AddApiHealthChecks();     // /health/live and /health/ready (ready once a model is active)
 
@@ -28,6 +30,7 @@ app.UseQueryParameterCheck();              // 400 for a query parameter the endp
 app.MapApiDocumentation();
 app.MapScoring();
 app.MapPrediction();
+app.MapSessions();
 app.MapText();
 app.MapModels();
 app.MapJobs();

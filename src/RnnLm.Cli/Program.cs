@@ -12,6 +12,7 @@ var root = new RootCommand("RnnLm: train, evaluate and query recurrent neural ne
     QueryCommands.Score(),
     QueryCommands.Next(),
     QueryCommands.Generate(),
+    StreamCommand.Create(),
     NGramCommands.Train(),
     NGramCommands.Eval(),
     InterpolationCommands.TuneLambda(),

@@ -123,6 +123,12 @@ public sealed class LanguageModel
     }
 
     /// <summary>
+    /// Starts a running text at the start of a sentence, to feed a few tokens at a time, each call costing the new tokens only
+    /// (<see cref="StreamingState"/>): the same log-probabilities as <see cref="Score"/>, bit for bit.
+    /// </summary>
+    public StreamingState BeginStream() => new(this, _sessions);
+
+    /// <summary>
     /// Continues <paramref name="prefix"/> by sampling, stopping at <c>&lt;/s&gt;</c> or after
     /// <see cref="SamplingOptions.MaxTokens"/>. Deterministic for a seed. <c>&lt;unk&gt;</c> may be sampled.
     /// </summary>

@@ -90,6 +90,11 @@ public sealed class ApiExampleTests(ApiExampleRun run) : IClassFixture<ApiExampl
             }
 
             var stored = ApiExampleSetup.StoredAnswers[example.Key];
+            if (stored.Body is null)
+            {
+                continue; // an answer without a body (204) has no example to show
+            }
+
             var media = operation["responses"]![stored.Status.ToString(CultureInfo.InvariantCulture)]!["content"]!.AsObject().Single().Value!;
             Assert.Equal(ApiExampleKit.Text(stored.Body), ApiExampleKit.Text(media["examples"]?[example.Example.Name ?? "shippedModel"]?["value"]));
         }

@@ -20,7 +20,8 @@ public sealed partial class OpenApiTests(RnnLmApplication app)
             .ToArray();
         Assert.Equal(
             new HashSet<(string, string)>([.. Endpoints, ("post", "/jobs"), ("get", "/jobs"), ("get", "/jobs/{id}"), ("get", "/jobs/{id}/events"), ("delete", "/jobs/{id}"),
-                ("get", "/models"), ("get", "/models/{id}"), ("post", "/models/{id}/activate"), ("delete", "/models/{id}")]),
+                ("get", "/models"), ("get", "/models/{id}"), ("post", "/models/{id}/activate"), ("delete", "/models/{id}"),
+                ("post", "/sessions"), ("post", "/sessions/{id}/tokens"), ("get", "/sessions/{id}"), ("delete", "/sessions/{id}")]),
             new HashSet<(string, string)>(operations));
 
         foreach (var (method, path) in operations)

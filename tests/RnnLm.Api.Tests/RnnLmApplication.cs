@@ -50,14 +50,14 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
 
     public string ModelPath { get; }
 
-    /// <summary>Writes the tiny model (seeded random weights, so always the same bytes) and its card.</summary>
-    public static void WriteTinyModel(string path)
+    /// <summary>Writes the tiny model (seeded random weights, so always the same bytes for a seed) and its card.</summary>
+    public static void WriteTinyModel(string path, int seed = 1)
     {
         var sentences = Subjects.SelectMany(s => Verbs.Select(v => $"{s} {v} {Objects[(s.Length + v.Length) % Objects.Length]} .".Split(' '))).ToArray();
         var vocabulary = Vocabulary.Build(sentences, minCount: 1);
         var classes = new ClassMap([0, 4, 12], vocabulary.Count);
         var parameters = new Parameters<float>(new ModelShape(vocabulary.Count, 8, 12, OutputKind.Classes, classes.ClassCount));
-        parameters.Initialize(seed: 1, scale: 0.5);
+        parameters.Initialize(seed, scale: 0.5);
         ModelFile.Save(new LanguageModel(vocabulary, classes, parameters), path);
         new ModelCard { Name = "tiny", Architecture = "Elman RNN (sigmoid hidden layer), class-factorized softmax (3 classes)", TrainingData = "synthetic test sentences", ValidPerplexity = 12.5 }
             .Save(ModelCard.PathFor(path));

@@ -105,6 +105,34 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
             Lines(result.Output));
     }
 
+    [Fact]
+    public void StreamReadsLinesAsOneRunningTextAndScoresASentenceAsScoreDoes()
+    {
+        string[][] lines = [["the", "cat", "sees"], ["the", "red", "ball", ".", "</s>"], ["a", "zyx", "dog"]];
+        var result = RunWithInput(string.Join('\n', lines.Select(l => string.Join(' ', l))) + "\n", "stream", "--top", "3", "--model", _fixture.Model);
+
+        var model = ModelFile.Load(_fixture.Model);
+        var stream = model.BeginStream();
+        var expected = new List<string>();
+        foreach (var line in lines)
+        {
+            expected.AddRange(stream.Feed(line).Select(Printed));
+            var next = stream.Next(3);
+            expected.Add($"next: {string.Join("  ", next.Candidates.Select(c => $"{c.Token} {c.Probability:F4}"))}  (</s> {next.EndOfSentenceProbability:F4})");
+        }
+
+        expected.Add($"log-probability {stream.LogProb:F4} (natural log), perplexity {stream.Perplexity:F2} over 11 tokens in 1 sentences");
+        Assert.Equal(0, result.ExitCode);
+        var printed = Lines(result.Output);
+        Assert.Equal(expected, printed);
+
+        // The first sentence, fed in two lines with its </s>, prints what `score` prints for it.
+        Assert.Equal(model.Score(["the", "cat", "sees", "the", "red", "ball", "."]).Tokens.Select(Printed), [.. printed[0..3], .. printed[4..9]]);
+        Assert.Contains("<unk>", printed[11]);
+
+        static string Printed(TokenScore t) => $"{t.Token,-20} {(t.IsUnknown ? "<unk>" : ""),-6} {t.LogProb,10:F4}";
+    }
+
     [Theory]
     [InlineData("the dog's", new[] { "the", "dog's" }, new string[0])]
     [InlineData("the dog's", new[] { "the", "dog's" }, new[] { "--pretokenized" })]
@@ -326,7 +354,10 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
 
     private static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    public static ProcessResult Run(params string[] args)
+    public static ProcessResult Run(params string[] args) => RunWithInput(null, args);
+
+    /// <summary>Runs rnnlm with <paramref name="input"/> (or nothing) on its standard input.</summary>
+    public static ProcessResult RunWithInput(string? input, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -342,6 +373,11 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
         }
 
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+        }
+
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

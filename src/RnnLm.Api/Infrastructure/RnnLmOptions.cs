@@ -102,6 +102,29 @@ public sealed class RnnLmOptions
     /// <summary>How many models besides the active one stay loaded for requests with <c>model=ID</c> (least recently used go first).</summary>
     [Range(1, 256)]
     public int MaxLoadedModels { get; set; } = 4;
+
+    /// <summary>Most streaming sessions held at once; creating one more gets 429.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxSessions { get; set; } = 10_000;
+
+    /// <summary>
+    /// Most memory all streaming sessions together may hold (their model states and the tokens they keep, estimated); a request
+    /// that would pass it gets 429. The models the sessions pin are not counted.
+    /// </summary>
+    [Range(65_536, 1L << 40)]
+    public long MaxSessionBytes { get; set; } = 256L << 20;
+
+    /// <summary>Minutes a streaming session lives after its last POST; then it is gone (404).</summary>
+    [Range(0.001, 525_600)]
+    public double SessionIdleMinutes { get; set; } = 30;
+
+    /// <summary>Most tokens one streaming session takes in all (prefix included); a call that would pass it gets 413.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxSessionTokens { get; set; } = 20_000;
+
+    /// <summary>Most tokens one call to a streaming session sends (<c>tokens</c>, or the tokens of <c>prefix</c>); more get 413.</summary>
+    [Range(1, 100_000)]
+    public int MaxSessionTokensPerCall { get; set; } = 512;
 }
 
 public static class RnnLmOptionsSetup

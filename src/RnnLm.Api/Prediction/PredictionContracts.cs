@@ -8,7 +8,11 @@ namespace RnnLm.Api.Prediction;
 public sealed record Candidate(
     [property: Description("The token (a vocabulary word, <unk> or </s>).")] string Token,
     [property: Description("P(token | prefix).")] double Probability,
-    [property: Description("Natural log of the probability.")] double LogProb);
+    [property: Description("Natural log of the probability.")] double LogProb)
+{
+    /// <summary>The engine's word and probability; below float's smallest probability, log(float.Epsilon) ≈ -103.3 rather than -infinity.</summary>
+    public static Candidate Of(RnnLm.Engine.Inference.WordProbability word) => new(word.Token, word.Probability, Math.Log(Math.Max(word.Probability, float.Epsilon)));
+}
 
 [Description("The probability of a word the caller asked about.")]
 public sealed record WordResult(

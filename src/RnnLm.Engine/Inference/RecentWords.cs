@@ -24,6 +24,9 @@ internal sealed class RecentWords(int capacity)
         Push(start);
     }
 
+    /// <summary>Copies these words into <paramref name="destination"/>, of the same capacity: how a running state is kept between calls.</summary>
+    public void CopyTo(RecentWords destination) => _ids.CopyTo(destination._ids, 0);
+
     /// <summary>The word just read becomes the most recent; the oldest falls out.</summary>
     public void Push(int id)
     {

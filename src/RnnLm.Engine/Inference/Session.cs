@@ -127,6 +127,34 @@ internal sealed class Session
         _recent.Push(id);
     }
 
+    /// <summary>Continues from a running state kept between calls (<see cref="StreamingState"/>): copies it in.</summary>
+    public void Resume(RecurrentState state, RecentWords recent)
+    {
+        state.CopyTo(_state);
+        recent.CopyTo(_recent);
+    }
+
+    /// <summary>Copies the running state out, to <see cref="Resume"/> from it in a later call.</summary>
+    public void Keep(RecurrentState state, RecentWords recent)
+    {
+        _state.CopyTo(state);
+        _recent.CopyTo(recent);
+    }
+
+    /// <summary>
+    /// log P(<paramref name="id"/> | the running state), by the output layer's <see cref="OutputLayer{T}.Run"/> over one row:
+    /// the bits <see cref="ScoreSentences"/> gives the same prediction inside a sentence.
+    /// </summary>
+    public float LogProbability(int id)
+    {
+        var targets = Grow(ref _targets, 1);
+        targets[0] = id;
+        _recent.Ids.CopyTo(Grow(ref _contexts, _contextWidth));
+        Span<float> logProb = stackalloc float[1];
+        _output.Run(_state.Hidden, _targets, _contexts, 1, logProb, null, null);
+        return logProb[0];
+    }
+
     /// <summary>The running state: h(t), and an LSTM's c(t).</summary>
     internal RecurrentState State => _state;
 

@@ -31,7 +31,8 @@ internal sealed class OutputSink<T>(Parameters<T> target, T scale)
 /// <summary>
 /// The output layer over many hidden states at once: log-probabilities of the targets and, when training,
 /// the gradients. Rows are independent, so a batch of R rows turns R matrix-vector products into one
-/// matrix-matrix product, which is what makes the full softmax affordable.
+/// matrix-matrix product, which is what makes the full softmax affordable. Without a sink (inference), a row's
+/// log-probability has the same bits whatever rows share the call, so one token at a time gives a sentence's scores.
 /// </summary>
 /// <remarks>
 /// With direct connections (<see cref="DirectFeatures"/>) each row comes with its context, and the features' weights join
@@ -108,7 +109,7 @@ internal sealed partial class OutputLayer<T>
     {
         var (rows, v, dh) = (targets.Length, _p.Shape.VocabularySize, _p.Shape.Hidden);
         var logits = Ensure(ref _logits, rows * v);
-        Gemm.Multiply<T>(hidden, dh, false, _p.Output, dh, true, logits, v, rows, v, dh, false, _team.Size);
+        ForwardLogits(hidden, _p.Output, logits, rows, v, _team.Size, sink is null);
         if (_team.Size > 1 && rows > 1)
         {
             // Rows are independent: halves of them on separate threads give the same bits as one thread.
@@ -234,7 +235,7 @@ internal sealed partial class OutputLayer<T>
         var (rows, c, dh, sink) = (call.Rows, call.Classes.ClassCount, _p.Shape.Hidden, call.Sink);
         var sortedHidden = _sortedHidden.AsSpan(0, rows * dh);
         var logits = Ensure(ref _logits, rows * c); // [R, C] in sorted order
-        Gemm.Multiply<T>(sortedHidden, dh, false, _p.ClassOutput, dh, true, logits, c, rows, c, dh, false, threads);
+        ForwardLogits(sortedHidden, _p.ClassOutput, logits, rows, c, threads, sink is null);
         AddSortedClassWeights(logits, rows, c);
         SoftmaxRows(logits, _p.ClassBias, _classTargets.AsSpan(0, rows), _classLogProbs, c, sink is not null);
         if (sink is not null)
@@ -426,6 +427,22 @@ internal sealed partial class OutputLayer<T>
         public Span<T> Logits(int length) => Ensure(ref _logits, length).AsSpan(0, length);
 
         public int[] Targets(int length) => Ensure(ref _targets, length);
+    }
+
+    // logits [rows, n] = hidden [rows, Dh] · weightsᵀ ([n, Dh]). Inference takes the product whose rows do not depend on the
+    // rows beside them (a stream scores one row a call, /score a sentence's rows at once); training keeps the plain
+    // product, so that its results stay what they were.
+    private void ForwardLogits(ReadOnlySpan<T> hidden, T[] weights, Span<T> logits, int rows, int n, int threads, bool inference)
+    {
+        var dh = _p.Shape.Hidden;
+        if (inference)
+        {
+            Gemm.MultiplyRowStable<T>(hidden, dh, weights, dh, true, logits, n, rows, n, dh, false, threads);
+        }
+        else
+        {
+            Gemm.Multiply<T>(hidden, dh, false, weights, dh, true, logits, n, rows, n, dh, false, threads);
+        }
     }
 
     // Adds the bias to each row of logits, writes log P(target) per row, and (for gradients) leaves yhat − y in place.
