@@ -66,7 +66,7 @@ public static class PredictionApi
         }
 
         var next = mixing?.Model.Next(tokens, count, mixing.Lambda) ?? loaded.Model.Next(tokens, count);
-        var candidates = next.Candidates.Select(ToCandidate).ToArray();
+        var candidates = next.Candidates.Select(Candidate.Of).ToArray();
         WordResult? asked = null;
         if (word is not null)
         {
@@ -107,15 +107,11 @@ public static class PredictionApi
         }
 
         var generation = loaded.Model.Generate(tokens, new SamplingOptions(request.MaxTokens, request.Temperature, request.TopK, request.Seed));
-        var sampled = generation.Tokens.Select(ToCandidate).ToArray();
+        var sampled = generation.Tokens.Select(Candidate.Of).ToArray();
         RnnLmMetrics.TokensGenerated.Inc(sampled.Length);
         var text = string.Join(' ', generation.Tokens.Select(t => t.Token).Where(t => t != Engine.Model.Vocabulary.EndOfSentenceToken));
         return TypedResults.Ok(new GenerateResponse(loaded.Id, generation.Prefix, sampled, text, generation.EndedSentence));
     }
-
-    // A probability below float's smallest value reports log(float.Epsilon) ≈ -103.3 rather than -infinity.
-    private static Candidate ToCandidate(WordProbability word) =>
-        new(word.Token, word.Probability, Math.Log(Math.Max(word.Probability, float.Epsilon)));
 
     private static string[] Prefix(string field, string? text, RnnLmOptions limits, ValidationErrors errors)
     {
