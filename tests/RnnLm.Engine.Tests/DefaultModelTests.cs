@@ -9,16 +9,17 @@ public class DefaultModelTests
 {
     private static readonly string Root = FindRoot();
 
-    // A shipped model stays small enough for the repository and the container image (float16 weights where needed).
-    private const long MaxFileBytes = 40_000_000;
-
     /// <summary>Each shipped model and the test perplexity it must reach (issue 13: the default ≤ 105, the best ≤ 95).</summary>
     public static TheoryData<string, double> Shipped => new()
     {
         { "brown-default", 105 },
         { "brown-elman", 125 },
-        { "brown-full-h200", 115 },
+        { "brown-best", 95 },
     };
+
+    // A shipped model stays small enough for the repository (float16 weights where needed); the default, which the
+    // container image serves, stays smaller still.
+    private static long MaxFileBytes(string name) => name == "brown-default" ? 40_000_000 : 64_000_000;
 
     [Theory]
     [MemberData(nameof(Shipped))]
@@ -30,7 +31,7 @@ public class DefaultModelTests
         Assert.Equal(name, card.Name);
         Assert.Equal(card.Sha256, ModelCard.HashFile(path));
         Assert.Equal(card.FileBytes, new FileInfo(path).Length);
-        Assert.True(card.FileBytes < MaxFileBytes, $"a shipped model must stay under {MaxFileBytes:N0} bytes");
+        Assert.True(card.FileBytes < MaxFileBytes(name), $"{name} must stay under {MaxFileBytes(name):N0} bytes");
         Assert.Contains($"--out models/{name}.rnnlm ", card.Command);
 
         var model = ModelFile.Load(path);
@@ -71,6 +72,7 @@ public class DefaultModelTests
     [Theory]
     [InlineData("brown-default")]
     [InlineData("brown-elman")]
+    [InlineData("brown-best")]
     public void AShippedModelsCardHoldsTheRecipeOfThePresetOfItsName(string name)
     {
         // One definition of each recipe: --preset NAME (and the jobs API's preset) trains what the card says was trained.
@@ -79,8 +81,10 @@ public class DefaultModelTests
         var expected = ModelCard.HyperparametersOf(preset);
         var defaults = ModelCard.HyperparametersOf(TrainingSettings.Standard.Defaults);
         Assert.NotEmpty(card.Hyperparameters);
-        foreach (var (setting, value) in expected)
+        foreach (var (setting, value) in expected.Where(pair => pair.Key != "threads"))
         {
+            // The thread count is not part of the recipe: the bytes are the same whatever it is (TrainerTests), and a
+            // card records the count its run used.
             // A card written before a setting existed does not name it: its model was trained at that setting's default.
             var carded = card.Hyperparameters.TryGetValue(setting, out var named) ? named : defaults[setting];
             Assert.True(value.ToString() == carded.ToString(), $"{setting}: the preset says {value}, the card {carded}");
