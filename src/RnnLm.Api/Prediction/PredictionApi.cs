@@ -109,7 +109,7 @@ public static class PredictionApi
     }
 
     // A probability below float's smallest value reports log(float.Epsilon) ≈ -103.3 rather than -infinity.
-    private static Candidate ToCandidate(WordProbability word) =>
+    internal static Candidate ToCandidate(WordProbability word) =>
         new(word.Token, word.Probability, Math.Log(Math.Max(word.Probability, float.Epsilon)));
 
     private static string[] Prefix(string field, string? text, RnnLmOptions limits, ValidationErrors errors)

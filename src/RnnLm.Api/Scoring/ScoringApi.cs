@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Models;
+using RnnLm.Api.Prediction;
 
 namespace RnnLm.Api.Scoring;
 
@@ -17,7 +18,8 @@ public static class ScoringApi
             .WithDescription("Scores one or more sentences given as raw text (split into sentences and tokenized), as one string per sentence, "
                 + "or as token lists. Returns the token-weighted perplexity over all sentences, the total natural-log probability, the cross-entropy "
                 + "in nats and bits, and for each sentence every token with its log-probability and whether it was out of vocabulary. "
-                + "Each sentence's </s> is predicted and counted; unknown words are scored as <unk>. "
+                + "Each sentence's </s> is predicted and counted; unknown words are scored as <unk>. With `alternatives`: k, each token also has its rank in the "
+                + "model's distribution at its position and the k most probable words there. "
                 + "Limits: RnnLm:MaxSentences sentences per request, RnnLm:MaxTokensPerSentence tokens per sentence, RnnLm:MaxBodyBytes per body.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -30,6 +32,12 @@ public static class ScoringApi
     {
         var errors = new ValidationErrors();
         var sentences = request.ToSentences(options.Value, errors);
+        var alternatives = request.Alternatives ?? 0;
+        if (alternatives < 0 || alternatives > options.Value.MaxAlternatives)
+        {
+            errors.Add("alternatives", $"Must be between 0 and {options.Value.MaxAlternatives:N0} (RnnLm:MaxAlternatives).");
+        }
+
         var loaded = errors.IsEmpty ? models.Resolve(model) : null;
         if (loaded is null)
         {
@@ -42,11 +50,13 @@ public static class ScoringApi
         for (var i = 0; i < results.Length; i++)
         {
             var score = loaded.Model.Score(sentences[i]);
+            var rankings = alternatives > 0 ? loaded.Model.Rank(sentences[i], alternatives) : null;
             var tokens = new TokenResult[score.Tokens.Count];
             for (var t = 0; t < tokens.Length; t++)
             {
                 var token = score.Tokens[t];
-                tokens[t] = new TokenResult(token.Token, token.LogProb, token.IsUnknown);
+                tokens[t] = rankings is null ? new TokenResult(token.Token, token.LogProb, token.IsUnknown)
+                    : new TokenResult(token.Token, token.LogProb, token.IsUnknown, rankings[t].Rank, [.. rankings[t].Alternatives.Select(PredictionApi.ToCandidate)]);
                 unknownCount += token.IsUnknown ? 1 : 0;
             }
 

@@ -1,0 +1,106 @@
+// Showing what the service said next to what it is about: each field of a problem's `errors` goes to the element
+// marked data-field with its name (or its root: "tokens[0][3]" to "tokens"), anything else to the form's own message.
+
+export function clearErrors(container) {
+  for (const box of container.querySelectorAll('.error')) box.textContent = '';
+  for (const box of container.querySelectorAll('.invalid')) box.classList.remove('invalid');
+  for (const input of container.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+/** Shows an ApiError (or any error) in container; returns the message shown for the form as a whole. */
+export function showError(container, error) {
+  clearErrors(container);
+  const problem = error?.problem ?? { title: 'Something went wrong', detail: String(error?.message ?? error) };
+  const elsewhere = [];
+  for (const [field, messages] of Object.entries(problem.errors ?? {})) {
+    const text = [].concat(messages).join(' ');
+    const box = fieldBox(container, field);
+    if (box) {
+      box.classList.add('invalid');
+      box.querySelector('input, textarea, select')?.setAttribute('aria-invalid', 'true');
+      const slot = box.querySelector('.error');
+      slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
+    } else {
+      elsewhere.push(`${field}: ${text}`);
+    }
+  }
+  const general = container.querySelector('.form-error');
+  const placed = Object.keys(problem.errors ?? {}).length > elsewhere.length;
+  const message = [problem.title ?? 'The request failed', placed ? null : problem.detail, ...elsewhere].filter(Boolean).join(' — ');
+  if (general) general.textContent = message;
+  return message;
+}
+
+function fieldBox(container, field) {
+  const root = field.replace(/\[.*$/, '');
+  return container.querySelector(`[data-field="${CSS.escape(field)}"]`) ?? container.querySelector(`[data-field="${CSS.escape(root)}"]`);
+}
+
+/** A number input's value as JSON should carry it: absent when empty, a number when it is one, else the text (the service names the field). */
+export function numberOf(input) {
+  const raw = input.value.trim();
+  if (raw === '') return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : raw;
+}
+
+/**
+ * A view that answers as you type: run after a pause in typing into any of inputs, at once on submit (Enter) and when
+ * another model is picked, and once now.
+ */
+export function liveForm(form, inputs, run, milliseconds) {
+  const later = debounce(run, milliseconds);
+  for (const input of inputs) input.addEventListener('input', later);
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    run();
+  });
+  document.addEventListener('rnnlm:model', run);
+  run();
+}
+
+export function debounce(action, milliseconds) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => action(...args), milliseconds);
+  };
+}
+
+/**
+ * Wraps an async call so that only the latest of overlapping calls counts: it resolves to { value } or throws, while an
+ * earlier call that finishes after a later one was made resolves to null (its answer, or its error, is out of date).
+ */
+export function latest(action) {
+  let turn = 0;
+  return async (...args) => {
+    const mine = ++turn;
+    try {
+      const value = await action(...args);
+      return mine === turn ? { value } : null;
+    } catch (e) {
+      if (mine === turn) throw e;
+      return null;
+    }
+  };
+}
+
+/** Numbers for people: 4 significant digits, no exponent above 1e-4. */
+export function fmt(value, digits = 4) {
+  if (value === null || value === undefined || Number.isNaN(value)) return '–';
+  if (value !== 0 && Math.abs(value) < 1e-4) return value.toExponential(2);
+  return Number(value.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+}
+
+export function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') node.className = value;
+    else if (name === 'text') node.textContent = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  node.append(...children.filter(c => c !== null && c !== undefined));
+  return node;
+}
