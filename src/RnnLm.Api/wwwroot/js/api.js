@@ -1,7 +1,7 @@
 // The one way the page talks to the service: JSON in and out, and every failure as an ApiError holding the
 // RFC 9457 problem details the service answered (or one made here when it could not be reached).
 
-/** What the views share: the model picked for them (empty: the active one) and the API key typed in. */
+/** What the views share: the model picked for them (empty: the active one) and the API key typed in (main.js binds it to its box). */
 export const settings = { model: '', apiKey: '' };
 
 export class ApiError extends Error {

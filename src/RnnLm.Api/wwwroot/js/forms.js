@@ -2,31 +2,47 @@
 // marked data-field with its name (or its root: "tokens[0][3]" to "tokens"), anything else to the form's own message.
 
 export function clearErrors(container) {
-  for (const box of container.querySelectorAll('.error')) box.textContent = '';
-  for (const box of container.querySelectorAll('.invalid')) box.classList.remove('invalid');
-  for (const input of container.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  // The page header's boxes (API key, model) only where this container's last error put a message.
+  const owned = [...document.querySelectorAll('header [data-error-owner]')].filter(box => box.dataset.errorOwner === ownerOf(container));
+  for (const scope of [container, ...owned]) {
+    for (const box of scope.querySelectorAll('.error')) box.textContent = '';
+    for (const input of scope.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+    for (const box of [scope, ...scope.querySelectorAll('.invalid')]) box.classList.remove('invalid');
+  }
+  for (const box of owned) delete box.dataset.errorOwner;
 }
 
-/** Shows an ApiError (or any error) in container; returns the message shown for the form as a whole. */
+function ownerOf(container) {
+  container.dataset.errorScope ??= `scope-${Math.random().toString(36).slice(2)}`;
+  return container.dataset.errorScope;
+}
+
+/**
+ * Shows an ApiError (or any error) in container: each field's message beside its field (the page header's for the
+ * API key and the model), and the problem's title, with whatever has no field here, as the container's own message.
+ * Returns that message.
+ */
 export function showError(container, error) {
   clearErrors(container);
   const problem = error?.problem ?? { title: 'Something went wrong', detail: String(error?.message ?? error) };
-  const elsewhere = [];
+  const unplaced = [];
+  let placedHere = 0;
   for (const [field, messages] of Object.entries(problem.errors ?? {})) {
     const text = [].concat(messages).join(' ');
-    const box = fieldBox(container, field);
+    const box = fieldBox(container, field) ?? fieldBox(document.querySelector('header'), field);
     if (box) {
       box.classList.add('invalid');
       box.querySelector('input, textarea, select')?.setAttribute('aria-invalid', 'true');
       const slot = box.querySelector('.error');
       slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
-    } else {
-      elsewhere.push(`${field}: ${text}`);
     }
+    if (box && container.contains(box)) placedHere++;
+    else unplaced.push(box ? text : `${field}: ${text}`);
+    if (box && !container.contains(box)) box.dataset.errorOwner = ownerOf(container);
   }
   const general = container.querySelector('.form-error');
-  const placed = Object.keys(problem.errors ?? {}).length > elsewhere.length;
-  const message = [problem.title ?? 'The request failed', placed ? null : problem.detail, ...elsewhere].filter(Boolean).join(' — ');
+  const message = [problem.title ?? 'The request failed', placedHere ? null : problem.detail, ...unplaced]
+    .filter((part, i, all) => part && all.indexOf(part) === i).join(' — ');
   if (general) general.textContent = message;
   return message;
 }

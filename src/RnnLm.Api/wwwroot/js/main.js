@@ -19,13 +19,13 @@ function show() {
   }
 }
 
+// The key is read from its box at each request (whatever changed the box), and kept for this tab only.
 const key = document.getElementById('api-key');
 key.value = sessionStorage.getItem('rnnlm-api-key') ?? '';
-settings.apiKey = key.value;
-key.addEventListener('input', () => {
-  settings.apiKey = key.value;
-  sessionStorage.setItem('rnnlm-api-key', key.value);
-});
+Object.defineProperty(settings, 'apiKey', { get: () => key.value });
+for (const change of ['input', 'change']) {
+  key.addEventListener(change, () => sessionStorage.setItem('rnnlm-api-key', key.value));
+}
 
 window.addEventListener('hashchange', show);
 show();

@@ -21,9 +21,14 @@ function pick(id) {
   picker.value = id;
   clearErrors(picker.parentElement);
   for (const card of list.querySelectorAll('.card')) {
-    card.querySelector('.badge.picked')?.toggleAttribute('hidden', card.dataset.id !== id);
+    card.querySelector('.badge.picked')?.toggleAttribute('hidden', !usedByViews(card.dataset.id, card.classList.contains('active')));
   }
   document.dispatchEvent(new CustomEvent('rnnlm:model'));
+}
+
+// The model the views answer with: the one picked, or the active one when none is.
+function usedByViews(id, active) {
+  return settings.model ? settings.model === id : active;
 }
 
 /** Reads the registry again and redraws the cards and the picker. */
@@ -51,7 +56,7 @@ function card(model) {
   const box = element('article', { class: `card${model.active ? ' active' : ''}`, 'data-id': model.id, 'aria-label': `model ${model.id}` },
     element('h3', {}, model.id,
       model.active ? element('span', { class: 'badge', text: 'active' }) : null,
-      element('span', { class: 'badge picked', text: 'used by the views', hidden: settings.model !== model.id }),
+      element('span', { class: 'badge picked', text: 'used by the views', hidden: !usedByViews(model.id, model.active) }),
       model.status !== 'ready' ? element('span', { class: 'badge bad', text: model.status }) : null),
     element('dl', {}, ...facts(model).flatMap(([term, value]) => [element('dt', { text: term }), element('dd', { text: value })])),
     model.problem ? element('p', { class: 'error', text: model.problem }) : null,
@@ -73,7 +78,7 @@ function facts(model) {
     ['test perplexity', model.testPerplexity == null ? null : fmt(model.testPerplexity)],
     ['vocabulary', card.vocabularySize?.toLocaleString('en-US')],
     ['hidden', card.hidden],
-    ['file', `${(model.fileBytes / 1e6).toFixed(1)} MB`],
+    ['file', model.fileBytes >= 1e6 ? `${(model.fileBytes / 1e6).toFixed(1)} MB` : `${Math.ceil(model.fileBytes / 1e3)} kB`],
     ['created', new Date(model.createdUtc).toLocaleString()],
   ].filter(([, value]) => value !== null && value !== undefined && value !== '');
 }
