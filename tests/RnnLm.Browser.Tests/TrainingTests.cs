@@ -39,6 +39,9 @@ public sealed class TrainingTests(Playground page)
         var points = page.Browser.FindElements(By.CssSelector("#train-chart .point.series-valid"));
         Assert.Equal(perplexities, points.Select(p => double.Parse(p.Attr("data-value"), CultureInfo.InvariantCulture)));
         Assert.Equal(["1", "2"], points.Select(p => p.Attr("data-epoch")));
+        var training = job.GetProperty("progress").GetProperty("trainPerplexity").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+        Assert.Equal(2, training.Length);
+        Assert.Equal(training, page.Browser.FindElements(By.CssSelector("#train-chart .point.series-train")).Select(p => double.Parse(p.Attr("data-value"), CultureInfo.InvariantCulture)));
         Assert.Contains(job.GetProperty("result").GetProperty("modelId").GetString()!, page.Browser.FindElement(By.Id("train-status")).Text, StringComparison.Ordinal);
         page.Screenshot("train");
 

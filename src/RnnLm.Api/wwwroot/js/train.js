@@ -1,5 +1,5 @@
 // Train: start a job from pasted text or an uploaded file (needs the API key), then follow its event stream
-// (GET /jobs/{id}/events): training and validation perplexity per epoch, words/s, ETA; cancel; the model then in Models.
+// (GET /jobs/{id}/events): training and validation perplexity per finished epoch, words/s, ETA; cancel; the model then in Models.
 import { request } from './api.js';
 import { lineChart } from './charts.js';
 import { clearErrors, fmt, numberOf, showError } from './forms.js';
@@ -53,7 +53,7 @@ function follow(job) {
   panel.hidden = false;
   document.getElementById('train-cancel').hidden = false;
   document.getElementById('train-cancel-error').textContent = '';
-  const state = { id: job.id, trainPerplexity: [], source: new EventSource(`/jobs/${encodeURIComponent(job.id)}/events`) };
+  const state = { id: job.id, source: new EventSource(`/jobs/${encodeURIComponent(job.id)}/events`) };
   watching = state;
   update(state, job);
   state.source.addEventListener('job', message => update(state, JSON.parse(message.data)));
@@ -69,13 +69,12 @@ function update(state, job) {
   if (watching !== state) return;
   const panel = document.getElementById('train-job');
   const progress = job.progress;
-  if (progress && progress.trainEntropy > 0) state.trainPerplexity[progress.epoch - 1] = 2 ** progress.trainEntropy;
   panel.dataset.job = job.id;
   panel.dataset.status = job.status;
   document.getElementById('train-status').textContent = describe(job);
   document.getElementById('train-progress').value = progress ? progress.fraction : 0;
   const valid = (progress?.validPerplexity ?? []).map((y, i) => ({ x: i + 1, y }));
-  const train = state.trainPerplexity.map((y, i) => (y ? { x: i + 1, y } : null)).filter(p => p && (Ended.has(job.status) ? p.x <= valid.length : true));
+  const train = (progress?.trainPerplexity ?? []).map((y, i) => ({ x: i + 1, y }));
   lineChart(document.getElementById('train-chart'), [
     { name: 'training', cls: 'series-train', points: train },
     { name: 'validation', cls: 'series-valid', points: valid },
