@@ -2,6 +2,7 @@ using Prometheus;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Jobs;
 using RnnLm.Api.Models;
+using RnnLm.Api.Playground;
 using RnnLm.Api.Prediction;
 using RnnLm.Api.Scoring;
 using RnnLm.Api.Sessions;
@@ -28,6 +29,7 @@ app.UseApiProblemDetails();                // exceptions and empty 4xx/5xx becom
 app.UseRequestBodyLimit();                 // 413 above RnnLm:MaxBodyBytes
 app.UseQueryParameterCheck();              // 400 for a query parameter the endpoint does not declare, or one given twice
 app.MapApiDocumentation();
+app.UsePlayground();                       // the page at / (wwwroot): score, next word, generate, models, train; links to /swagger
 app.MapScoring();
 app.MapPrediction();
 app.MapSessions();

@@ -61,6 +61,20 @@ public sealed class LanguageModel
     }
 
     /// <summary>
+    /// For each predicted token of one tokenized sentence (its words, then <c>&lt;/s&gt;</c>, as <see cref="Score"/> lists them): its rank
+    /// in the next-word distribution after the words before it, and the <paramref name="alternatives"/> most probable words there,
+    /// the candidates <see cref="Next"/> gives for that prefix. A word outside the vocabulary is ranked as <c>&lt;unk&gt;</c>.
+    /// </summary>
+    /// <remarks>Computes the whole distribution at every position: about the cost of one <see cref="Next"/> per token.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alternatives"/> is negative.</exception>
+    public IReadOnlyList<TokenRanking> Rank(IReadOnlyList<string> tokens, int alternatives)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(alternatives);
+        return Ranker.Sentence(_sessions, Vocabulary, tokens, alternatives);
+    }
+
+    /// <summary>
     /// Token-weighted score of many sentences, batched so that the output layer runs as matrix products;
     /// <paramref name="threads"/> splits the sentences between threads without changing the result.
     /// </summary>

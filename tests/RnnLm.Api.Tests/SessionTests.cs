@@ -71,6 +71,20 @@ public sealed class SessionTests(RnnLmApplication app)
         Assert.Equal(nextWords.GetProperty("endOfSentenceProbability").GetDouble(), next.GetProperty("endOfSentenceProbability").GetDouble());
     }
 
+    [Fact]
+    public async Task TextSentToASessionIsTokenizedAsThePrefixIs()
+    {
+        var client = app.CreateClient();
+        var byTokens = (await CreateAsync(client, new { prefix = "The jury" })).GetProperty("id").GetString()!;
+        var byText = (await CreateAsync(client, new { prefix = "The jury" })).GetProperty("id").GetString()!;
+        var fed = await FeedAsync(client, byTokens, "said", ",", "``", "no", "''", "Mr.", "Allen", ".");
+        var (response, json) = await PostAsync(client, $"/sessions/{byText}/tokens", new { text = "said, \"no\" Mr. Allen." });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Tokens(fed), Tokens(json));
+        Assert.Equal(LogProbs(fed), LogProbs(json));
+        Assert.Equal(fed.GetProperty("next").ToString(), json.GetProperty("next").ToString());
+    }
+
     [Theory]
     [InlineData("brown-default")]
     [InlineData("brown-elman")]
@@ -153,6 +167,10 @@ public sealed class SessionTests(RnnLmApplication app)
             (new { tokens = Array.Empty<string>() }, HttpStatusCode.BadRequest, "tokens", "at least one"),
             (new { top = 3 }, HttpStatusCode.BadRequest, "tokens", "at least one"),
             (new { tokens = new[] { "jury" }, top = 0 }, HttpStatusCode.BadRequest, "top", "RnnLm:MaxTop"),
+            (new { tokens = new[] { "jury" }, text = "jury" }, HttpStatusCode.BadRequest, "text", "not both"),
+            (new { text = "  " }, HttpStatusCode.BadRequest, "text", "at least one word"),
+            (new { text = "a\u0001b" }, HttpStatusCode.BadRequest, "text", "control"),
+            (new { text = string.Join(' ', Enumerable.Repeat("jury", 513)) }, HttpStatusCode.RequestEntityTooLarge, "text", "RnnLm:MaxSessionTokensPerCall"),
             (new { tokens = Enumerable.Repeat("jury", 513).ToArray() }, HttpStatusCode.RequestEntityTooLarge, "tokens", "RnnLm:MaxSessionTokensPerCall"),
         };
         foreach (var (body, status, field, says) in cases)

@@ -339,6 +339,17 @@ public sealed partial class TrainerTests : IDisposable
         Assert.All(epochEnds, r => Assert.Equal(1.0, r.Fraction, 6));
         Assert.Equal(2, epochEnds[^1].ValidPerplexity.Count);
         Assert.All(epochEnds, r => Assert.True(r.WordsPerSecond > 0 && r.TrainEntropy > 0));
+
+        // Each finished epoch's training perplexity is what its closing report's entropy says.
+        Assert.Equal(epochEnds.Select(r => Math.Pow(2, r.TrainEntropy)), epochEnds[^1].TrainPerplexity!, new Tolerance(1e-9));
+        Assert.Equal(epochEnds[0].TrainPerplexity, epochEnds[^1].TrainPerplexity!.Take(1));
+    }
+
+    private sealed class Tolerance(double relative) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= relative * Math.Max(Math.Abs(x), Math.Abs(y));
+
+        public int GetHashCode(double obj) => 0;
     }
 
     [Theory]

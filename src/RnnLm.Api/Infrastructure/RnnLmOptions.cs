@@ -53,6 +53,10 @@ public sealed class RnnLmOptions
     [Range(1, 1_000_000)]
     public int MaxTop { get; set; } = 1000;
 
+    /// <summary>Largest <c>alternatives</c> accepted by /score: the most probable words listed beside each token.</summary>
+    [Range(1, 1_000)]
+    public int MaxAlternatives { get; set; } = 20;
+
     /// <summary>Largest <c>maxTokens</c> accepted by /generate.</summary>
     [Range(1, 100_000)]
     public int MaxGenerateTokens { get; set; } = 200;

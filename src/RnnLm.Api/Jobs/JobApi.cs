@@ -50,7 +50,7 @@ public static class JobApi
             .WithName("GetJob")
             .WithSummary("One job: status, progress, result")
             .WithDescription("Status (queued, running, succeeded, failed, cancelled); progress (epoch, fraction of the epoch, words/s, train entropy, alpha, "
-                + "validation perplexity after each epoch, ETA); timestamps; the result and the registered model's id once it has succeeded; the error when it failed; "
+                + "validation and training perplexity after each epoch, ETA); timestamps; the result and the registered model's id once it has succeeded; the error when it failed; "
                 + "when its stored text was removed.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);

@@ -90,7 +90,9 @@ public sealed record JobProgress(
     [property: Description("The learning rate now.")] double Alpha,
     [property: Description("Validation perplexity after each finished epoch.")] IReadOnlyList<double> ValidPerplexity,
     [property: Description("Estimated seconds to the end of this epoch.")] double EtaSeconds,
-    [property: Description("When this progress was reported (UTC).")] DateTimeOffset UpdatedUtc);
+    [property: Description("When this progress was reported (UTC).")] DateTimeOffset UpdatedUtc,
+    [property: Description("Training perplexity of each finished epoch, over its own pass: 2^trainEntropy of its last report. Null in records from before it was kept.")]
+    IReadOnlyList<double>? TrainPerplexity = null);
 
 [Description("What promote did: the two perplexities on the job's validation text and whether the new model became active.")]
 public sealed record PromotionResult(
@@ -141,7 +143,7 @@ public sealed record JobResponse(
     public static JobResponse Example => new(
         "j20250101120000a1b2c3", "tiny example", JobStatus.Running, new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero), new DateTimeOffset(2025, 1, 1, 12, 0, 1, TimeSpan.Zero), null,
         new JobData("text", 4, 1, "sent text"), JobSettings.Example,
-        new JobProgress(2, 0.5, 1_200, 3.1, 0.15, [9.8], 0.2, new DateTimeOffset(2025, 1, 1, 12, 0, 2, TimeSpan.Zero)), null, null, 0, null);
+        new JobProgress(2, 0.5, 1_200, 3.1, 0.15, [9.8], 0.2, new DateTimeOffset(2025, 1, 1, 12, 0, 2, TimeSpan.Zero), [11.2]), null, null, 0, null);
 }
 
 /// <summary>

@@ -117,7 +117,7 @@ public sealed partial class JobRunner
             _board.Publish(live, live.Record with
             {
                 Progress = new JobProgress(progress.Epoch, progress.Fraction, progress.WordsPerSecond, progress.TrainEntropy, progress.Alpha,
-                    [.. progress.ValidPerplexity], progress.Eta.TotalSeconds, DateTimeOffset.UtcNow),
+                    [.. progress.ValidPerplexity], progress.Eta.TotalSeconds, DateTimeOffset.UtcNow, progress.TrainPerplexity is { } train ? [.. train] : null),
             }, persist);
         };
     }

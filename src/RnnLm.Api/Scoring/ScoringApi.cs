@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Models;
+using RnnLm.Api.Prediction;
 
 namespace RnnLm.Api.Scoring;
 
@@ -19,6 +20,8 @@ public static class ScoringApi
                 + "in nats and bits, and for each sentence every token with its log-probability and whether it was out of vocabulary. "
                 + "Each sentence's </s> is predicted and counted; unknown words are scored as <unk>. "
                 + "With an n-gram model (the model's `ngram`), every token is scored by the interpolation P = λ·P_rnn + (1 − λ)·P_ngram, λ from `lambda` or RnnLm:Lambda. "
+                + "With `alternatives`: k, each token also has its rank in the RNN's distribution at its position and the k most probable words there "
+                + "(the RNN's alone, as GET /next without an n-gram gives them). "
                 + "Limits: RnnLm:MaxSentences sentences per request, RnnLm:MaxTokensPerSentence tokens per sentence, RnnLm:MaxBodyBytes per body.")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -35,6 +38,12 @@ public static class ScoringApi
     {
         var errors = new ValidationErrors();
         var sentences = request.ToSentences(options.Value, errors);
+        var alternatives = request.Alternatives ?? 0;
+        if (alternatives < 0 || alternatives > options.Value.MaxAlternatives)
+        {
+            errors.Add("alternatives", $"Must be between 0 and {options.Value.MaxAlternatives:N0} (RnnLm:MaxAlternatives).");
+        }
+
         var loaded = errors.IsEmpty ? models.Resolve(model) : null;
         var mixing = loaded is null ? null : LambdaParameter.For(loaded, lambda, options.Value, errors);
         if (loaded is null || !errors.IsEmpty)
@@ -49,11 +58,12 @@ public static class ScoringApi
         {
             var components = mixing?.Model.Components(sentences[i]);
             var score = components?.Mix(mixing!.Lambda) ?? loaded.Model.Score(sentences[i]);
+            var rankings = alternatives > 0 ? loaded.Model.Rank(sentences[i], alternatives) : null;
             var tokens = new TokenResult[score.Tokens.Count];
             for (var t = 0; t < tokens.Length; t++)
             {
                 var token = score.Tokens[t];
-                tokens[t] = new TokenResult(token.Token, token.LogProb, token.IsUnknown)
+                tokens[t] = new TokenResult(token.Token, token.LogProb, token.IsUnknown, rankings?[t].Rank, rankings is null ? null : [.. rankings[t].Alternatives.Select(Candidate.Of)])
                 {
                     RnnLogProb = components?.Tokens[t].RnnLogProb,
                     NGramLogProb = components?.Tokens[t].NGramLogProb,

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json.Serialization;
 using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Models;
+using RnnLm.Api.Prediction;
 using RnnLm.Engine.Text;
 
 namespace RnnLm.Api.Scoring;
@@ -17,6 +18,11 @@ public sealed record ScoreRequest : IDocumentedExample<ScoreRequest>
 
     [Description("Sentences already tokenized, scored exactly as given (case matters; use `` and '' for double quotes).")]
     public string[][]? Tokens { get; init; }
+
+    [Description("Also give each token its rank in the model's distribution at its position and this many of the most probable words there "
+        + "(what GET /next lists after the words before it); 0 or absent for none. At most RnnLm:MaxAlternatives. Costs about one GET /next per token.")]
+    [DefaultValue(0)]
+    public int? Alternatives { get; init; }
 
     public static ScoreRequest Example => new() { Text = "The jury said it did find no evidence. It was a Zyxqv." };
 
@@ -154,7 +160,11 @@ public sealed record CrossEntropy(
 public sealed record TokenResult(
     [property: Description("The token as the model saw it after tokenization (the word as written, or </s>).")] string Token,
     [property: Description("Natural log of P(token | the sentence so far); with an n-gram, of the interpolation λ·P_rnn + (1 − λ)·P_ngram.")] double LogProb,
-    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown)
+    [property: Description("True when the word is not in the vocabulary and was scored as <unk>.")] bool Unknown,
+    [property: Description("With `alternatives`: 1 + the words more probable than this one at its position (an unknown word ranked as <unk>; ties by vocabulary order).")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Rank = null,
+    [property: Description("With `alternatives`: the most probable words at this position, most probable first, as GET /next gives them for the words before it.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Candidate>? Alternatives = null)
 {
     [Description("With an n-gram only: natural log of the RNN's P(token | the sentence so far).")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -46,7 +46,7 @@ public static partial class SessionApi
             .WithDescription("Scores each token given everything before it in its sentence and moves the session's state past it; the cost is the new "
                 + "tokens only. \"</s>\" ends a sentence: it is scored like a word, and the model starts the next sentence afresh, as POST /score scores "
                 + "each sentence on its own, so feeding a sentence and </s> token by token gives POST /score's log-probabilities exactly. Unknown words are "
-                + "scored as <unk> and flagged. Calls to one session run one at a time. Limits: RnnLm:MaxSessionTokensPerCall tokens a call and "
+                + "scored as <unk> and flagged. `text` instead of `tokens` sends raw words, tokenized like the prefix. Calls to one session run one at a time. Limits: RnnLm:MaxSessionTokensPerCall tokens a call and "
                 + "RnnLm:MaxSessionTokens a session (413 naming `tokens`).")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -80,7 +80,7 @@ public static partial class SessionApi
         }
 
         CheckTop(request.Top, limits, errors);
-        var prefix = Prefix(request.Prefix, limits, errors);
+        var prefix = Tokenize("prefix", request.Prefix, limits, errors);
         var loaded = errors.IsEmpty ? models.Resolve(request.Model) : null;
         if (loaded is null)
         {
@@ -112,12 +112,19 @@ public static partial class SessionApi
     {
         var limits = options.Value;
         var errors = new ValidationErrors();
-        var tokens = request.Tokens;
-        if (tokens is null || tokens.Length == 0)
+        var tokens = request.Text is { } text ? Tokenize("text", text, limits, errors) : request.Tokens;
+        if (request.Text is not null && request.Tokens is not null)
         {
-            errors.Add("tokens", "Must hold at least one token.");
+            errors.Add("text", "Send tokens or text, not both.");
         }
-        else
+        else if (tokens is null || tokens.Length == 0)
+        {
+            if (errors.IsEmpty)
+            {
+                errors.Add(request.Text is null ? "tokens" : "text", request.Text is null ? "Must hold at least one token." : "Must hold at least one word.");
+            }
+        }
+        else if (request.Text is null)
         {
             CheckCall("tokens", tokens.Length, limits);
             for (var i = 0; i < tokens.Length && !errors.IsFull; i++)
@@ -203,22 +210,23 @@ public static partial class SessionApi
         }
     }
 
-    private static string[] Prefix(string? text, RnnLmOptions limits, ValidationErrors errors)
+    // A prefix, or the text of a call: tokenized as one running piece of a sentence; too many tokens is a 413.
+    private static string[] Tokenize(string field, string? text, RnnLmOptions limits, ValidationErrors errors)
     {
-        if (string.IsNullOrWhiteSpace(text) || !errors.CheckText("prefix", text))
+        if (string.IsNullOrWhiteSpace(text) || !errors.CheckText(field, text))
         {
             return [];
         }
 
         var tokens = BrownTokenizer.Tokenize(text);
-        CheckCall("prefix", tokens.Length, limits);
+        CheckCall(field, tokens.Length, limits);
         if (tokens.Length > limits.MaxSessionTokens)
         {
-            throw new SessionTooLargeException("prefix", string.Create(CultureInfo.InvariantCulture,
+            throw new SessionTooLargeException(field, string.Create(CultureInfo.InvariantCulture,
                 $"Has {tokens.Length:N0} tokens; a session holds at most {limits.MaxSessionTokens:N0} (RnnLm:MaxSessionTokens)."));
         }
 
-        return errors.CheckSentence("prefix", tokens, limits.MaxSessionTokensPerCall, allowEmpty: true) ? tokens : [];
+        return errors.CheckSentence(field, tokens, limits.MaxSessionTokensPerCall, allowEmpty: true) ? tokens : [];
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

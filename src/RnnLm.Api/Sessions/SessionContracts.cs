@@ -37,6 +37,10 @@ public sealed record SessionTokensRequest : IDocumentedExample<SessionTokensRequ
         + "and the next token starts a new sentence. At most RnnLm:MaxSessionTokensPerCall tokens a call.")]
     public string[]? Tokens { get; init; }
 
+    [Description("Instead of tokens: raw text, tokenized like the session's prefix (POST /tokenize's rules, not split into sentences). "
+        + "It is tokenized on its own, so send whole words: text cut inside a word, or inside quotes, is not tokenized as the whole would be.")]
+    public string? Text { get; init; }
+
     [Description("Optional: how many next words to return this time, from 1 to RnnLm:MaxTop. Absent: the session's number.")]
     public int? Top { get; init; }
 

@@ -36,6 +36,11 @@ public sealed record CorpusScore(long Sentences, long Tokens, long UnknownTokens
     public double Perplexity => Math.Exp(CrossEntropy);
 }
 
+/// <summary>Where a predicted token stands in the model's distribution at its position.</summary>
+/// <param name="Rank">1 for the most probable word; ties are ordered by lower vocabulary id, as the alternatives are.</param>
+/// <param name="Alternatives">The most probable words at that position, most probable first: what <see cref="LanguageModel.Next"/> gives for the words before it.</param>
+public sealed record TokenRanking(int Rank, IReadOnlyList<WordProbability> Alternatives);
+
 /// <summary>A candidate next word.</summary>
 public sealed record WordProbability(string Token, double Probability)
 {

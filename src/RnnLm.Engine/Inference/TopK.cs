@@ -4,7 +4,10 @@ namespace RnnLm.Engine.Inference;
 internal static class TopK
 {
     /// <summary>Ids of the <paramref name="k"/> largest probabilities, most probable first (ties by lower id).</summary>
-    public static int[] Ids(ReadOnlySpan<float> probabilities, int k)
+    public static int[] Ids(ReadOnlySpan<float> probabilities, int k) => [.. Of(probabilities, k).Select(x => x.Id)];
+
+    /// <summary>The <paramref name="k"/> largest probabilities with their ids, most probable first (ties by lower id).</summary>
+    public static (int Id, float Probability)[] Of(ReadOnlySpan<float> probabilities, int k)
     {
         var best = new Best(Math.Min(k, probabilities.Length));
         for (var id = 0; id < probabilities.Length; id++)
@@ -12,7 +15,7 @@ internal static class TopK
             best.Offer(id, probabilities[id]);
         }
 
-        return [.. best.Drain().Select(x => x.Id)];
+        return best.Drain();
     }
 
     /// <summary>

@@ -27,6 +27,9 @@ internal sealed class CheckpointState
 
     public List<double> ValidPerplexity { get; set; } = [];
 
+    /// <summary>Training perplexity of each finished epoch, over its own pass (a checkpoint without it: empty).</summary>
+    public List<double> TrainPerplexity { get; set; } = [];
+
     public TrainingOptions? Options { get; set; }
 
     /// <summary>The weights file of this epoch, beside the state (older checkpoints used a fixed name).</summary>

@@ -86,6 +86,7 @@ public sealed class Trainer
             var (words, logProb, elapsed) = TrainEpoch(run, epoch, state, cancellationToken);
             state.TrainingSeconds += elapsed.TotalSeconds;
             state.TrainingWords += words;
+            state.TrainPerplexity.Add(Math.Exp(-logProb / Math.Max(words, 1)));
 
             var validScore = new LanguageModel(vocabulary, classes, parameters).ScoreCorpus(valid, o.Threads);
             state.ValidPerplexity.Add(validScore.Perplexity);
@@ -183,7 +184,7 @@ public sealed class Trainer
     {
         var speed = words / Math.Max(elapsed.TotalSeconds, 1e-9);
         var eta = TimeSpan.FromSeconds(Math.Max(0, trainWords - words) / Math.Max(speed, 1e-9));
-        return new TrainingProgress(epoch, (double)words / trainWords, speed, -logProb / Math.Max(words, 1) / Math.Log(2), state.Alpha, [.. state.ValidPerplexity], eta, done);
+        return new TrainingProgress(epoch, (double)words / trainWords, speed, -logProb / Math.Max(words, 1) / Math.Log(2), state.Alpha, [.. state.ValidPerplexity], eta, done, [.. state.TrainPerplexity]);
     }
 
     // The settings every model's metadata has named since the first model file (version 1).

@@ -98,7 +98,9 @@ public sealed record TrainingOptions
 /// <param name="ValidPerplexity">Validation perplexity after each finished epoch so far.</param>
 /// <param name="Eta">Estimated time to the end of this epoch.</param>
 /// <param name="EpochDone">True for the report that closes an epoch (after validation).</param>
-public sealed record TrainingProgress(int Epoch, double Fraction, double WordsPerSecond, double TrainEntropy, double Alpha, IReadOnlyList<double> ValidPerplexity, TimeSpan Eta, bool EpochDone);
+/// <param name="TrainPerplexity">Training perplexity of each finished epoch so far (2^<paramref name="TrainEntropy"/> of its last report).</param>
+public sealed record TrainingProgress(int Epoch, double Fraction, double WordsPerSecond, double TrainEntropy, double Alpha, IReadOnlyList<double> ValidPerplexity, TimeSpan Eta, bool EpochDone,
+                                      IReadOnlyList<double>? TrainPerplexity = null);
 
 /// <summary>The outcome of a training run.</summary>
 public sealed record TrainingResult(LanguageModel Model, int Epochs, double Seconds, double TrainingSeconds, long TrainingWords, double WordsPerSecond, double ValidPerplexity, IReadOnlyList<double> ValidPerplexityPerEpoch)

@@ -28,6 +28,13 @@ internal static partial class ResponseProperty
                 : new Violation("no answer", answer.Error);
         }
 
+        // A path whose dot segments climb back to the root (GET /models/..) is, once the server has removed them, a request
+        // for the playground page at /: its answer is that page, not the operation's.
+        if (answer.Status == 200 && answer.MediaType == "text/html" && request.Method == "GET" && LeadsToRoot(request.Target))
+        {
+            return Leak(answer.Body, serverPaths);
+        }
+
         var status = answer.Status;
         var violation = status switch
         {
@@ -38,6 +45,12 @@ internal static partial class ResponseProperty
             _ => new Violation("unexpected status", $"{status}"),
         };
         return violation ?? Leak(answer.Body, serverPaths);
+    }
+
+    private static bool LeadsToRoot(string target)
+    {
+        var path = target.Split('?')[0].Replace("%2E", ".", StringComparison.OrdinalIgnoreCase);
+        return Uri.TryCreate(new Uri("http://localhost"), path, out var resolved) && resolved.AbsolutePath == "/";
     }
 
     /// <summary>A server path or a stack trace in any answer.</summary>
