@@ -3,6 +3,7 @@ using RnnLm.Api.Infrastructure;
 using RnnLm.Api.Jobs;
 using RnnLm.Api.Models;
 using RnnLm.Api.Prediction;
+using RnnLm.Api.Rescoring;
 using RnnLm.Api.Scoring;
 using RnnLm.Api.Sessions;
 using RnnLm.Api.Text;
@@ -30,6 +31,7 @@ app.UseQueryParameterCheck();              // 400 for a query parameter the endp
 app.MapApiDocumentation();
 app.MapScoring();
 app.MapPrediction();
+app.MapRescoring();
 app.MapSessions();
 app.MapText();
 app.MapModels();

@@ -20,6 +20,9 @@ public static class Rescorer
     /// <summary>The most problems <see cref="Check"/> reports.</summary>
     public const int MaxProblems = 20;
 
+    /// <summary>The most first-pass scores one hypothesis may carry.</summary>
+    public const int MaxScores = 16;
+
     /// <summary>The longest name a first-pass score may have.</summary>
     public const int MaxScoreNameLength = 64;
 
@@ -196,6 +199,11 @@ public static class Rescorer
                 var hypothesis = utterance.Hypotheses[h];
                 var field = $"{at}.hypotheses[{h}]";
                 CheckTokens(hypothesis.Tokens, $"{field}.tokens", (f, m) => Add(u, h, f, m));
+                if (hypothesis.Scores.Count > MaxScores)
+                {
+                    Add(u, h, $"{field}.scores", $"Has {hypothesis.Scores.Count} scores; at most {MaxScores} are allowed.");
+                }
+
                 foreach (var (name, value) in hypothesis.Scores)
                 {
                     names.Add(name);
