@@ -27,7 +27,6 @@ internal static class RescoreCommand
         var model = Cli.ModelOption();
         var nbest = new Option<string>("--nbest") { Description = "The n-best lists: rnnlm's -nbest format ('ID word word ...', an utterance's lines consecutive), Kaldi's ('UTT-N word ...') or JSON Lines (one utterance a line, as in POST /rescore)", Required = true };
         var format = new Option<string>("--format") { Description = "auto (JSON Lines when the first line starts with '{', else rnnlm), rnnlm, kaldi or jsonl", DefaultValueFactory = _ => "auto" };
-        format.AcceptOnlyFromAmong([.. Formats.Keys]);
         var lmWeight = new Option<double>("--lm-weight") { Description = "Weight of the language model's natural-log probability in the combined score", DefaultValueFactory = _ => 1 };
         var penalty = new Option<double>("--word-insertion-penalty", "--wip") { Description = "Added to the combined score once per word (</s> not counted)", DefaultValueFactory = _ => 0 };
         var weights = new Option<string[]>("--weight") { Description = $"NAME=W: the weight of the first-pass score NAME (JSON Lines 'scores'); a score not named counts with weight {RescoringWeights.DefaultScoreWeight}. Repeat for each score" };
@@ -42,7 +41,9 @@ internal static class RescoreCommand
         command.SetAction(parse =>
         {
             var path = parse.GetRequiredValue(nbest);
-            var input = NBestFile.Read(path, Formats[parse.GetRequiredValue(format)]);
+            var input = NBestFile.Read(path, Formats.TryGetValue(parse.GetRequiredValue(format), out var chosen)
+                ? chosen
+                : throw new CliException($"--format: '{parse.GetRequiredValue(format)}' is not one of {string.Join(", ", Formats.Keys.SkipLast(1))} or {Formats.Keys.Last()}."));
             var rescoring = new RescoringWeights
             {
                 Lm = parse.GetValue(lmWeight),
