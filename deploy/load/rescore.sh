@@ -25,16 +25,9 @@ fi
 
 dotnet src/RnnLm.Cli/bin/Release/net10.0/rnnlm.dll bench --rescore --model "$MODEL" --utterances 100 --hypotheses 10 --threads 1 \
     --request-out "$BODY" --json >/dev/null
-RnnLm__ModelPath="$(realpath "$MODEL")" RnnLm__DataDirectory="$DATA" ASPNETCORE_ENVIRONMENT=Production \
-    dotnet src/RnnLm.Api/bin/Release/net10.0/RnnLm.Api.dll --urls "$BASE" --contentRoot "$PWD/src/RnnLm.Api" >"$LOG" 2>&1 &
-API_PID=$!
-trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
-
-for _ in $(seq 1 120); do
-    if curl -sf "$BASE/health/ready" >/dev/null; then break; fi
-    if ! kill -0 "$API_PID" 2>/dev/null; then echo "the API did not start:" >&2; cat "$LOG" >&2; exit 1; fi
-    sleep 0.5
-done
+# shellcheck source=deploy/load/api.sh
+. deploy/load/api.sh
+start_api RnnLm__ModelPath="$(realpath "$MODEL")" RnnLm__DataDirectory="$DATA" ASPNETCORE_ENVIRONMENT=Production
 
 post() { curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST "$BASE/rescore" -H 'Content-Type: application/json' --data-binary "@$BODY"; }
 for _ in $(seq 1 "$WARMUP"); do post >/dev/null; done
