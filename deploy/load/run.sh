@@ -56,17 +56,9 @@ if [ "$REQUEST_LOGGING" = off ]; then
     # Request lines are logged at Information: raising this category's level silences them.
     settings+=("Serilog__MinimumLevel__Override__Serilog.AspNetCore.RequestLoggingMiddleware=Warning")
 fi
-env "${settings[@]}" dotnet src/RnnLm.Api/bin/Release/net10.0/RnnLm.Api.dll \
-    --urls "$BASE" --contentRoot "$PWD/src/RnnLm.Api" >"$LOG" 2>&1 &
-API_PID=$!
-trap 'kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; rm -rf "$DATA"' EXIT
-
-for _ in $(seq 1 120); do
-    if curl -sf "$BASE/health/ready" >/dev/null; then break; fi
-    if ! kill -0 "$API_PID" 2>/dev/null; then echo "the API did not start:" >&2; cat "$LOG" >&2; exit 1; fi
-    sleep 0.5
-done
-curl -sf "$BASE/health/ready" >/dev/null || { echo "the API was not ready after 60 s" >&2; cat "$LOG" >&2; exit 1; }
+# shellcheck source=deploy/load/api.sh
+. "$HERE/api.sh"
+start_api "${settings[@]}"
 
 # run LABEL PATH BODY RATE CONNECTIONS DURATION
 run() {

@@ -4,6 +4,7 @@ using RnnLm.Api.Jobs;
 using RnnLm.Api.Models;
 using RnnLm.Api.Playground;
 using RnnLm.Api.Prediction;
+using RnnLm.Api.Rescoring;
 using RnnLm.Api.Scoring;
 using RnnLm.Api.Sessions;
 using RnnLm.Api.Text;
@@ -32,6 +33,7 @@ app.MapApiDocumentation();
 app.UsePlayground();                       // the page at / (wwwroot): score, next word, generate, models, train; links to /swagger
 app.MapScoring();
 app.MapPrediction();
+app.MapRescoring();
 app.MapSessions();
 app.MapText();
 app.MapModels();

@@ -16,7 +16,15 @@ internal static class BenchCommand
         // bench's own recipe (TrainingPresets.Bench): 16 streams at alpha 0.1, every core, a fixed number of epochs.
         var model = new TrainingOptionsBinder(TrainingSettings.Standard, "bench", new Dictionary<string, string> { ["maxEpochs"] = "--epochs" });
         var json = Cli.JsonOption();
-        var command = new Command("bench", "Train for a fixed number of epochs on Brown and print words/s and perplexity, then scoring speed") { data, json };
+        var rescore = new Option<bool>("--rescore") { Description = "Instead of training: n-best rescoring throughput of --model on a synthetic n-best list made from test.txt (tokens/s with 1 and --threads threads, and one 1,000-hypothesis batch)" };
+        var rescoreModel = Cli.ModelOption();
+        var hypotheses = new Option<int>("--hypotheses") { Description = "With --rescore: hypotheses per utterance", DefaultValueFactory = _ => 10 };
+        var utterances = new Option<int>("--utterances") { Description = "With --rescore: how many test sentences become utterances (at most all)", DefaultValueFactory = _ => int.MaxValue };
+        var requestOut = new Option<string>("--request-out") { Description = "With --rescore: write the first 100 utterances as a POST /rescore body to this file" };
+        var command = new Command("bench", "Train for a fixed number of epochs on Brown and print words/s and perplexity, then scoring speed; or, with --rescore, n-best rescoring speed")
+        {
+            data, json, rescore, rescoreModel, hypotheses, utterances, requestOut,
+        };
         foreach (var option in model.Options)
         {
             command.Options.Add(option);
@@ -25,6 +33,13 @@ internal static class BenchCommand
         command.SetAction(parse =>
         {
             var directory = Cli.Locate(parse.GetRequiredValue(data));
+            if (parse.GetValue(rescore))
+            {
+                return RescoreBench.Run(
+                    Cli.LoadModel(parse.GetRequiredValue(rescoreModel)), TextCorpus.Read(Path.Combine(directory, "test.txt")), parse.GetValue(hypotheses),
+                    parse.GetValue(utterances), model.Read(parse).Threads, parse.GetValue(requestOut), parse.GetValue(json));
+            }
+
             var train = TextCorpus.Read(Path.Combine(directory, "train.txt"));
             var valid = TextCorpus.Read(Path.Combine(directory, "valid.txt"));
             var test = TextCorpus.Read(Path.Combine(directory, "test.txt"));

@@ -16,6 +16,7 @@ var root = new RootCommand("RnnLm: train, evaluate and query recurrent neural ne
     NGramCommands.Train(),
     NGramCommands.Eval(),
     InterpolationCommands.TuneLambda(),
+    RescoreCommand.Create(),
     BenchCommand.Create(),
 };
 

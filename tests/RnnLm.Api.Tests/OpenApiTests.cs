@@ -9,7 +9,7 @@ namespace RnnLm.Api.Tests;
 public sealed partial class OpenApiTests(RnnLmApplication app)
 {
     private static readonly (string Method, string Path)[] Endpoints =
-        [("post", "/score"), ("get", "/next"), ("post", "/generate"), ("get", "/model"), ("post", "/tokenize")];
+        [("post", "/score"), ("post", "/rescore"), ("get", "/next"), ("post", "/generate"), ("get", "/model"), ("post", "/tokenize")];
 
     [Fact]
     public async Task TheOpenApiDocumentListsEveryEndpointWithASummaryAndADescription()

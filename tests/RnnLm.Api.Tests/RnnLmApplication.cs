@@ -20,6 +20,9 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
     public const int MaxTokensPerSentence = 32;
     public const int MaxTop = 50;
     public const int MaxGenerateTokens = 30;
+    public const int MaxRescoreUtterances = 4;
+    public const int MaxHypothesesPerUtterance = 5;
+    public const int MaxRescoreTokens = 60;
     public const string ApiKey = "test-key";
 
     private static readonly string[] Subjects = ["The jury", "The city", "It", "The committee", "Mr. Allen", "The state"];
@@ -119,6 +122,9 @@ public sealed class RnnLmApplication : WebApplicationFactory<Program>
             ["RnnLm:MaxTokensPerSentence"] = $"{MaxTokensPerSentence}",
             ["RnnLm:MaxTop"] = $"{MaxTop}",
             ["RnnLm:MaxGenerateTokens"] = $"{MaxGenerateTokens}",
+            ["RnnLm:MaxRescoreUtterances"] = $"{MaxRescoreUtterances}",
+            ["RnnLm:MaxHypothesesPerUtterance"] = $"{MaxHypothesesPerUtterance}",
+            ["RnnLm:MaxRescoreTokens"] = $"{MaxRescoreTokens}",
             ["RnnLm:DataDirectory"] = Path.Combine(_folder, "data"),
             ["RnnLm:ApiKey"] = ApiKey,
             ["Serilog:MinimumLevel:Default"] = "Warning",

@@ -49,6 +49,18 @@ public sealed class RnnLmOptions
     [Range(1, 100_000)]
     public int MaxTokensPerSentence { get; set; } = 512;
 
+    /// <summary>Most utterances one /rescore request may hold.</summary>
+    [Range(1, 100_000)]
+    public int MaxRescoreUtterances { get; set; } = 1000;
+
+    /// <summary>Most hypotheses one utterance of a /rescore request may hold.</summary>
+    [Range(1, 100_000)]
+    public int MaxHypothesesPerUtterance { get; set; } = 1000;
+
+    /// <summary>Most words all the hypotheses of one /rescore request may hold together (each hypothesis also at most <see cref="MaxTokensPerSentence"/>).</summary>
+    [Range(1, 10_000_000)]
+    public int MaxRescoreTokens { get; set; } = 100_000;
+
     /// <summary>Largest <c>top</c> accepted by /next.</summary>
     [Range(1, 1_000_000)]
     public int MaxTop { get; set; } = 1000;

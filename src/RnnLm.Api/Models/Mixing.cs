@@ -33,14 +33,15 @@ public static class LambdaParameter
     /// The mixing for <paramref name="loaded"/>: null when it carries no n-gram (the RNN alone), else its n-gram with the λ asked
     /// for or the configured one. Records in <paramref name="errors"/> a λ outside [0, 1], or below 1 for a model without an n-gram.
     /// </summary>
-    public static Mixing? For(LoadedModel loaded, double? lambda, RnnLmOptions options, ValidationErrors errors)
+    /// <param name="field">The field errors are recorded under: the query parameter <c>lambda</c>, or where a body holds it.</param>
+    public static Mixing? For(LoadedModel loaded, double? lambda, RnnLmOptions options, ValidationErrors errors, string field = "lambda")
     {
         ArgumentNullException.ThrowIfNull(loaded);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(errors);
         if (lambda is { } asked && !Mixture.IsValidLambda(asked))
         {
-            errors.Add("lambda", Mixture.LambdaRule);
+            errors.Add(field, Mixture.LambdaRule);
             return null;
         }
 
@@ -48,7 +49,7 @@ public static class LambdaParameter
         {
             if (lambda < 1)
             {
-                errors.Add("lambda", $"Model '{loaded.Id}' carries no n-gram model, so only 1 (the RNN alone) is accepted. "
+                errors.Add(field, $"Model '{loaded.Id}' carries no n-gram model, so only 1 (the RNN alone) is accepted. "
                     + "Start the service with RnnLm:NGram (environment variable RnnLm__NGram) naming an ARPA file, or put ID.arpa beside a trained model's file.");
             }
 
@@ -59,7 +60,7 @@ public static class LambdaParameter
         if (weight == 0 && loaded.Mixture.NGram.Unknown < 0)
         {
             // Such a model gives a word it lacks probability 0: alone, it cannot score every text.
-            errors.Add("lambda", $"The n-gram model {loaded.NGram} has a closed vocabulary (no <unk>), so it cannot be used alone; give a lambda above 0.");
+            errors.Add(field, $"The n-gram model {loaded.NGram} has a closed vocabulary (no <unk>), so it cannot be used alone; give a lambda above 0.");
             return null;
         }
 

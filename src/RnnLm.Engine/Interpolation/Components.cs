@@ -83,18 +83,32 @@ public sealed class CorpusComponents
         double total = 0;
         for (var s = 0; s + 1 < _starts.Length; s++)
         {
-            double sentence = 0;
-            for (var t = _starts[s]; t < _starts[s + 1]; t++)
-            {
-                sentence += Mixture.LogProb(_rnn[t], _ngram[t], lambda);
-            }
-
-            total += sentence;
+            total += Sentence(s, lambda).Mixed;
         }
 
         return double.IsNegativeInfinity(total)
             ? throw new InvalidDataException("A token of the text has probability 0 under the mixture: the n-gram model has a closed vocabulary without it; use a λ above 0.")
             : new CorpusScore(Sentences, Tokens, UnknownTokens, total);
+    }
+
+    /// <summary>
+    /// Sentence <paramref name="sentence"/>'s log-probability under each component and under the mixture, each summed over its
+    /// tokens in order, as <see cref="SentenceComponents.Mix"/> sums them (−∞ possible for the mixture, as for the n-gram).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">λ is not in [0, 1].</exception>
+    public (double Rnn, double NGram, double Mixed) Sentence(int sentence, double lambda)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sentence);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sentence, _starts.Length - 1);
+        double rnn = 0, ngram = 0, mixed = 0;
+        for (var t = _starts[sentence]; t < _starts[sentence + 1]; t++)
+        {
+            rnn += _rnn[t];
+            ngram += _ngram[t];
+            mixed += Mixture.LogProb(_rnn[t], _ngram[t], lambda);
+        }
+
+        return (rnn, ngram, mixed);
     }
 
     /// <summary>The λ that maximizes the text's likelihood under the mixture (<see cref="LambdaTuner.Fit"/>).</summary>
