@@ -41,8 +41,9 @@ public sealed class ApiExampleRun : IAsyncLifetime
 
 /// <summary>
 /// README's and the OpenAPI document's examples are what the shipped model answers: each example request is declared once
-/// on its endpoint (<see cref="ApiExample"/>), its answer stored in src/RnnLm.Api/Infrastructure/ApiExamples.json, and these
-/// tests fail when an answer, the document or README drifts. RNNLM_UPDATE_EXAMPLES=1 rewrites the answers file and README.
+/// on its endpoint (<see cref="ApiExample"/>), its answer stored in src/RnnLm.Api/Infrastructure/ApiExamples/{Tag}.json by its
+/// endpoint's OpenAPI tag, and these tests fail when an answer, the document or README drifts. RNNLM_UPDATE_EXAMPLES=1 rewrites
+/// the answers files and README.
 /// </summary>
 public sealed class ApiExampleTests(ApiExampleRun run) : IClassFixture<ApiExampleRun>
 {
@@ -56,13 +57,48 @@ public sealed class ApiExampleTests(ApiExampleRun run) : IClassFixture<ApiExampl
             Assert.True(status is >= 200 and < 300, $"{example.Method} {example.Target}, the example request of {example.Key}, answers {status}");
         }
 
-        var path = Path.Combine(run.App.ContentRoot, ApiExampleSetup.AnswersSource);
-        ApiExampleKit.CheckOrWrite(path, ApiExampleKit.FileText(run.Answers), "A stored answer");
+        // One file per tag, each holding the answers of its endpoints' examples.
+        var folder = Path.Combine(run.App.ContentRoot, ApiExampleSetup.AnswersSource);
+        var tags = run.Examples.Select(e => e.Tag).Distinct().ToArray();
+        foreach (var tag in tags)
+        {
+            var answers = run.Answers.Where(a => run.Examples.Single(e => e.Key == a.Key).Tag == tag);
+            ApiExampleKit.CheckOrWrite(Path.Combine(folder, $"{tag}.json"), ApiExampleKit.FileText(answers), "A stored answer", ApiExampleKit.SortedFileText);
+        }
+
+        foreach (var stale in Directory.GetFiles(folder, "*.json").Where(f => !tags.Contains(Path.GetFileNameWithoutExtension(f))))
+        {
+            if (ApiExampleKit.Updating)
+            {
+                File.Delete(stale);
+                continue;
+            }
+
+            Assert.Fail($"{stale} holds answers of no endpoint's tag: its tag's endpoints declare no example any more, or were renamed. Rewrite the answers with: {ApiExampleKit.UpdateVariable}=1");
+        }
+
         if (!ApiExampleKit.Updating)
         {
-            // What the build embedded (and the document shows) is the file just checked.
-            Assert.Equal(ApiExampleKit.FileText(run.Answers), ApiExampleKit.FileText(ApiExampleSetup.StoredAnswers.Select(a => KeyValuePair.Create(a.Key, a.Value))));
+            // What the build embedded (and the document shows) is the files just checked.
+            Assert.Equal(ApiExampleKit.SortedText(run.Answers), ApiExampleKit.SortedText(ApiExampleSetup.StoredAnswers));
         }
+    }
+
+    [Fact]
+    public void AnAnswerStoredInTwoTagFilesIsRefused()
+    {
+        var answer = new JsonObject { ["status"] = 200, ["body"] = new JsonObject { ["tokens"] = 3 } };
+        var files = new[]
+        {
+            KeyValuePair.Create("ApiExamples/Scoring.json", new JsonObject { ["Score"] = answer.DeepClone() }),
+            KeyValuePair.Create("ApiExamples/Text.json", new JsonObject { ["Tokenize"] = answer.DeepClone(), ["Score"] = answer.DeepClone() }),
+        };
+
+        var error = Assert.Throws<InvalidOperationException>(() => ApiExampleSetup.MergeAnswers(files));
+        Assert.Contains("Score", error.Message);
+        Assert.Contains("ApiExamples/Scoring.json", error.Message);
+        Assert.Contains("ApiExamples/Text.json", error.Message);
+        Assert.Equal(2, ApiExampleSetup.MergeAnswers(files.Take(1).Append(KeyValuePair.Create("ApiExamples/Text.json", new JsonObject { ["Tokenize"] = answer.DeepClone() }))).Count);
     }
 
     [Fact]
