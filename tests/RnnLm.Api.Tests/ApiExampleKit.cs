@@ -22,7 +22,7 @@ internal sealed record SentExample(string Key, string Tag, string Method, string
 /// <summary>Finds the examples the endpoints declare, sends them, and brings the answers to the form they are stored in.</summary>
 internal static partial class ApiExampleKit
 {
-    /// <summary>Set to 1 to rewrite the stored answers and README's example blocks instead of checking them.</summary>
+    /// <summary>Set to 1 to rewrite the stored answers and the docs' example blocks instead of checking them.</summary>
     public const string UpdateVariable = "RNNLM_UPDATE_EXAMPLES";
 
     public static bool Updating => Environment.GetEnvironmentVariable(UpdateVariable) == "1";

@@ -11,9 +11,9 @@ namespace RnnLm.Api.Infrastructure;
 
 /// <summary>
 /// An example request of an operation, declared once on its endpoint with <see cref="ApiExampleSetup.WithExample"/>. Swagger UI
-/// pre-fills it, the answer the shipped model gave to it (stored in ApiExamples/{Tag}.json, by its endpoint's tag) is the operation's example response, and
-/// README shows both. <c>ApiExampleTests</c> sends every example to the shipped model and fails when the stored answer or README
-/// has drifted; <c>RNNLM_UPDATE_EXAMPLES=1</c> rewrites them.
+/// pre-fills it, the answer the shipped model gave to it (stored in ApiExamples/{Tag}.json, by its endpoint's tag) is the
+/// operation's example response, and docs/http.md shows both. <c>ApiExampleTests</c> sends every example to the shipped model
+/// and fails when the stored answer or the docs have drifted; <c>RNNLM_UPDATE_EXAMPLES=1</c> rewrites them.
 /// </summary>
 /// <param name="Name">Null for the operation's example request (the one Swagger UI pre-fills); a name for a further one, such as a refused request.</param>
 /// <param name="Parameters">Route and query parameters, in the order a URL shows them.</param>
