@@ -86,6 +86,15 @@ public static partial class PageKit
         Assert.Equal(candidates.Select(c => c.GetProperty("probability").GetDouble()), bars.Select(b => Number(b.Attr("data-probability"))));
     }
 
+    /// <summary>The Generate view shows <paramref name="expected"/> (POST /generate's answer): its text, and each token's probability to the last bit.</summary>
+    public static void AssertGenerationShows(this Playground page, JsonElement expected)
+    {
+        Assert.Equal(expected.GetProperty("text").GetString(), page.Browser.FindElement(By.Id("generate-output")).GetDomAttribute("data-text"));
+        var tokens = page.Browser.FindElements(By.CssSelector("#generate-output .gen-tok"));
+        Assert.Equal(expected.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("probability").GetDouble()),
+            tokens.Select(t => Number(t.Attr("data-probability"))));
+    }
+
     /// <summary>
     /// The Score view's detail (the tooltip of a hovered or focused token) explains <paramref name="token"/>, one token of
     /// POST /score's answer with alternatives: its probability as shown (4 significant digits), its rank, and the
@@ -118,8 +127,26 @@ public static partial class PageKit
     [GeneratedRegex(@"probability ([0-9.e+-]+),")]
     private static partial Regex ShownProbability();
 
+    /// <summary>True once the element has left the page (a view drew its output again).</summary>
+    public static bool IsStale(this IWebElement element)
+    {
+        try
+        {
+            _ = element.Enabled;
+            return false;
+        }
+        catch (StaleElementReferenceException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Presses keys as a person would, into whatever has the focus.</summary>
     public static void Press(this Playground page, string keys) => new Actions(page.Browser).SendKeys(keys).Perform();
+
+    /// <summary>Replaces what the focused box holds by <paramref name="text"/>: Ctrl+A, then the text typed.</summary>
+    public static void ReplaceByKeyboard(this Playground page, string text) =>
+        new Actions(page.Browser).KeyDown(Keys.Control).SendKeys("a").KeyUp(Keys.Control).SendKeys(text).Perform();
 
     /// <summary>
     /// Presses Tab (Shift+Tab with <paramref name="back"/>) until the element matching <paramref name="css"/> has the
