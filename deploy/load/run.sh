@@ -8,7 +8,8 @@
 #          each request in a slot 1/RATE apart; unlike wrk2 it does not correct coordinated omission (latency is
 #          measured from the actual send). The summary shows the rate reached.
 #   max    as many requests/s as $MAX_CONNECTIONS connections get
-# Every run is bounded by $DURATION and by $MAX_REQUESTS requests. Prints a summary and stops the API.
+# Every run is bounded by $DURATION and by $MAX_REQUESTS requests (a run that reaches the cap still divides by $DURATION:
+# its req/s is then a floor, and the summary says so). Prints a summary and stops the API.
 # The sessions scenario first creates $SESSIONS sessions (fresh ones for each run), then each request adds one token to
 # one of them, the sessions in turn, each reading the tokens of $SESSION_TOKENS over and over (sentences ended by </s>).
 # $SCENARIOS picks the scenarios (default: next score sessions).
@@ -26,7 +27,7 @@ PORT=${PORT:-5099}
 RATE=${RATE:-1000}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-15s}
-MAX_REQUESTS=${MAX_REQUESTS:-200000}
+MAX_REQUESTS=${MAX_REQUESTS:-2000000}
 PACED_CONNECTIONS=${PACED_CONNECTIONS:-16}
 MAX_CONNECTIONS=${MAX_CONNECTIONS:-16}
 THREADS=${THREADS:-1}
@@ -127,6 +128,9 @@ printf '%-18s %10s %9s %9s %9s %9s %8s %8s\n' run requests req/s p50_ms p99_ms m
 echo "$results" | sed -E 's/RESULT ([^ ]+) requests=([^ ]+) seconds=[^ ]+ rps=([^ ]+) p50_ms=([^ ]+) p90_ms=[^ ]+ p99_ms=([^ ]+) p999_ms=[^ ]+ max_ms=([^ ]+) non2xx=([^ ]+) socket_errors=([^ ]+)/\1 \2 \3 \4 \5 \6 \7 \8/' |
     while read -r label requests rps p50 p99 max non2xx sockerr; do
         printf '%-18s %10s %9s %9s %9s %9s %8s %8s\n' "$label" "$requests" "$rps" "$p50" "$p99" "$max" "$non2xx" "$sockerr"
+        if [ "$requests" -ge $((MAX_REQUESTS * 95 / 100)) ]; then
+            echo "  ^ $label reached MAX_REQUESTS ($MAX_REQUESTS) before $DURATION: wrk divides by $DURATION, so its req/s is a floor; raise MAX_REQUESTS"
+        fi
     done
 echo
 echo "GET $NEXT_PATH, POST /score with $HERE/score-body.json, POST /sessions/{id}/tokens with one token ($SESSIONS sessions in turn); paced runs: $PACED_CONNECTIONS connections, max runs: $MAX_CONNECTIONS; $THREADS wrk thread(s), $DURATION each."

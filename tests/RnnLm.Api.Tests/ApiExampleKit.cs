@@ -13,13 +13,16 @@ using RnnLm.Api.Infrastructure;
 
 namespace RnnLm.Api.Tests;
 
-/// <summary>An endpoint's example request as it is sent: method, target, JSON body, and whether it needs the API key.</summary>
-internal sealed record SentExample(string Key, string Method, string Target, JsonNode? Body, bool NeedsApiKey, ApiExample Example);
+/// <summary>
+/// An endpoint's example request as it is sent: method, target, JSON body, and whether it needs the API key; with the endpoint's
+/// (first) OpenAPI tag, which names the file its answer is stored in.
+/// </summary>
+internal sealed record SentExample(string Key, string Tag, string Method, string Target, JsonNode? Body, bool NeedsApiKey, ApiExample Example);
 
 /// <summary>Finds the examples the endpoints declare, sends them, and brings the answers to the form they are stored in.</summary>
 internal static partial class ApiExampleKit
 {
-    /// <summary>Set to 1 to rewrite the stored answers and README's example blocks instead of checking them.</summary>
+    /// <summary>Set to 1 to rewrite the stored answers and the docs' example blocks instead of checking them.</summary>
     public const string UpdateVariable = "RNNLM_UPDATE_EXAMPLES";
 
     public static bool Updating => Environment.GetEnvironmentVariable(UpdateVariable) == "1";
@@ -34,6 +37,8 @@ internal static partial class ApiExampleKit
         return [.. services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().SelectMany(endpoint =>
             endpoint.Metadata.GetOrderedMetadata<ApiExample>().Select(example => new SentExample(
                 example.Key(endpoint.Metadata.GetRequiredMetadata<IEndpointNameMetadata>().EndpointName),
+                endpoint.Metadata.GetOrderedMetadata<ITagsMetadata>().SelectMany(t => t.Tags).FirstOrDefault()
+                    ?? throw new InvalidOperationException($"{endpoint.RoutePattern.RawText} declares an example but has no tag to file its answer under."),
                 endpoint.Metadata.GetRequiredMetadata<IHttpMethodMetadata>().HttpMethods[0],
                 example.Target(endpoint.RoutePattern.RawText!),
                 example.Body is null ? null : OpenApiSetup.ToNode(example.Body, example.Body.GetType(), json),
@@ -85,9 +90,17 @@ internal static partial class ApiExampleKit
     private static bool IsCircumstance(string? name, JsonValue value) =>
         name == "traceId" || (value.GetValueKind() == JsonValueKind.String && Timestamp().IsMatch(value.GetValue<string>()));
 
-    /// <summary>The stored answers' file text: indented, readable, one entry per example in endpoint order.</summary>
+    /// <summary>A stored answers file's text: indented, readable, one entry per example in endpoint order.</summary>
     public static string FileText(IEnumerable<KeyValuePair<string, ApiExampleAnswer>> answers) =>
         ApiExampleSetup.FormatAnswers(answers).ToJsonString(Readable) + "\n";
+
+    /// <summary>Answers as text to compare: entries in key order, so that neither the order within a file nor the order of the files matters.</summary>
+    public static string SortedText(IEnumerable<KeyValuePair<string, ApiExampleAnswer>> answers) =>
+        FileText(answers.OrderBy(a => a.Key, StringComparer.Ordinal));
+
+    /// <summary><see cref="SortedText"/> of an answers file's text; an empty text (no file yet) stays empty.</summary>
+    public static string SortedFileText(string text) =>
+        text.Length == 0 ? text : SortedText(ApiExampleSetup.ParseAnswers(JsonNode.Parse(text)!.AsObject()));
 
     /// <summary>JSON text to compare: numbers as .NET writes doubles, since another writer may spell one differently (-8.4E-05, -0.000084).</summary>
     public static string Text(JsonNode? node) => Numbers(node)?.ToJsonString(Readable) ?? "null";
@@ -100,11 +113,15 @@ internal static partial class ApiExampleKit
         _ => node?.DeepClone(),
     };
 
-    /// <summary>A repository file, or (updating) the file rewritten to what it should hold, with the parts that differ described.</summary>
-    public static void CheckOrWrite(string path, string expected, string what)
+    /// <summary>
+    /// A repository file, or (updating) the file written or rewritten to what it should hold, with the parts that differ described.
+    /// With <paramref name="comparable"/>, the file and what it should hold are compared in that form.
+    /// </summary>
+    public static void CheckOrWrite(string path, string expected, string what, Func<string, string>? comparable = null)
     {
-        var actual = File.ReadAllText(path);
-        if (actual == expected)
+        comparable ??= text => text;
+        var actual = comparable(File.Exists(path) ? File.ReadAllText(path) : "");
+        if (actual == comparable(expected))
         {
             return;
         }
@@ -114,6 +131,8 @@ internal static partial class ApiExampleKit
             File.WriteAllText(path, expected);
             return;
         }
+
+        expected = comparable(expected);
 
         var line = actual.Split('\n').Zip(expected.Split('\n')).TakeWhile(pair => pair.First == pair.Second).Count();
         Assert.Fail($"{what} in {path} no longer matches what the shipped model answers, from line {line + 1}:\n  is:        {Line(actual, line)}\n  should be: {Line(expected, line)}\n"

@@ -40,9 +40,10 @@ public sealed class ApiExampleRun : IAsyncLifetime
 }
 
 /// <summary>
-/// README's and the OpenAPI document's examples are what the shipped model answers: each example request is declared once
-/// on its endpoint (<see cref="ApiExample"/>), its answer stored in src/RnnLm.Api/Infrastructure/ApiExamples.json, and these
-/// tests fail when an answer, the document or README drifts. RNNLM_UPDATE_EXAMPLES=1 rewrites the answers file and README.
+/// The docs' (README.md and docs/*.md) and the OpenAPI document's examples are what the shipped model answers: each example
+/// request is declared once on its endpoint (<see cref="ApiExample"/>), its answer stored in
+/// src/RnnLm.Api/Infrastructure/ApiExamples/{Tag}.json by its endpoint's OpenAPI tag, and these tests fail when an answer, the
+/// document or the docs drift. RNNLM_UPDATE_EXAMPLES=1 rewrites the answers files and the docs.
 /// </summary>
 public sealed class ApiExampleTests(ApiExampleRun run) : IClassFixture<ApiExampleRun>
 {
@@ -56,13 +57,48 @@ public sealed class ApiExampleTests(ApiExampleRun run) : IClassFixture<ApiExampl
             Assert.True(status is >= 200 and < 300, $"{example.Method} {example.Target}, the example request of {example.Key}, answers {status}");
         }
 
-        var path = Path.Combine(run.App.ContentRoot, ApiExampleSetup.AnswersSource);
-        ApiExampleKit.CheckOrWrite(path, ApiExampleKit.FileText(run.Answers), "A stored answer");
+        // One file per tag, each holding the answers of its endpoints' examples.
+        var folder = Path.Combine(run.App.ContentRoot, ApiExampleSetup.AnswersSource);
+        var tags = run.Examples.Select(e => e.Tag).Distinct().ToArray();
+        foreach (var tag in tags)
+        {
+            var answers = run.Answers.Where(a => run.Examples.Single(e => e.Key == a.Key).Tag == tag);
+            ApiExampleKit.CheckOrWrite(Path.Combine(folder, $"{tag}.json"), ApiExampleKit.FileText(answers), "A stored answer", ApiExampleKit.SortedFileText);
+        }
+
+        foreach (var stale in Directory.GetFiles(folder, "*.json").Where(f => !tags.Contains(Path.GetFileNameWithoutExtension(f))))
+        {
+            if (ApiExampleKit.Updating)
+            {
+                File.Delete(stale);
+                continue;
+            }
+
+            Assert.Fail($"{stale} holds answers of no endpoint's tag: its tag's endpoints declare no example any more, or were renamed. Rewrite the answers with: {ApiExampleKit.UpdateVariable}=1");
+        }
+
         if (!ApiExampleKit.Updating)
         {
-            // What the build embedded (and the document shows) is the file just checked.
-            Assert.Equal(ApiExampleKit.FileText(run.Answers), ApiExampleKit.FileText(ApiExampleSetup.StoredAnswers.Select(a => KeyValuePair.Create(a.Key, a.Value))));
+            // What the build embedded (and the document shows) is the files just checked.
+            Assert.Equal(ApiExampleKit.SortedText(run.Answers), ApiExampleKit.SortedText(ApiExampleSetup.StoredAnswers));
         }
+    }
+
+    [Fact]
+    public void AnAnswerStoredInTwoTagFilesIsRefused()
+    {
+        var answer = new JsonObject { ["status"] = 200, ["body"] = new JsonObject { ["tokens"] = 3 } };
+        var files = new[]
+        {
+            KeyValuePair.Create("ApiExamples/Scoring.json", new JsonObject { ["Score"] = answer.DeepClone() }),
+            KeyValuePair.Create("ApiExamples/Text.json", new JsonObject { ["Tokenize"] = answer.DeepClone(), ["Score"] = answer.DeepClone() }),
+        };
+
+        var error = Assert.Throws<InvalidOperationException>(() => ApiExampleSetup.MergeAnswers(files));
+        Assert.Contains("Score", error.Message);
+        Assert.Contains("ApiExamples/Scoring.json", error.Message);
+        Assert.Contains("ApiExamples/Text.json", error.Message);
+        Assert.Equal(2, ApiExampleSetup.MergeAnswers(files.Take(1).Append(KeyValuePair.Create("ApiExamples/Text.json", new JsonObject { ["Tokenize"] = answer.DeepClone() }))).Count);
     }
 
     [Fact]
@@ -101,32 +137,38 @@ public sealed class ApiExampleTests(ApiExampleRun run) : IClassFixture<ApiExampl
     }
 
     [Fact]
-    public void ReadmeShowsEachExampleRequestAndItsAnswer()
+    public void TheDocsShowEachExampleRequestAndItsAnswer()
     {
-        var readme = run.App.RepositoryFile("README.md");
-        var text = File.ReadAllText(readme);
-        var shown = ReadmeExamples.Generated(text).Keys.Where(key => key != EvalKey).ToArray();
-        Assert.All(shown, key => Assert.Contains(key, run.Examples.Select(e => e.Key)));
         var answers = ApiExampleKit.Updating ? run.Answers.ToDictionary() : ApiExampleSetup.StoredAnswers;
-        ApiExampleKit.CheckOrWrite(
-            readme,
-            ReadmeExamples.Rewrite(text, key => key == EvalKey ? ReadmeExamples.Generated(text)[key] : ReadmeExamples.Render(run.Examples.Single(e => e.Key == key), answers[key].Body)),
-            "An example");
+        var shown = new List<string>();
+        foreach (var file in RepositoryDocs.Files)
+        {
+            var text = File.ReadAllText(file);
+            var keys = ReadmeExamples.Generated(text).Keys.Where(key => key != EvalKey).ToArray();
+            Assert.All(keys, key => Assert.Contains(key, run.Examples.Select(e => e.Key)));
+            shown.AddRange(keys);
+            ApiExampleKit.CheckOrWrite(
+                file,
+                ReadmeExamples.Rewrite(text, key => key == EvalKey ? ReadmeExamples.Generated(text)[key] : ReadmeExamples.Render(run.Examples.Single(e => e.Key == key), answers[key].Body)),
+                "An example");
+        }
+
+        Assert.NotEmpty(shown);
+        Assert.Equal(shown.Count, shown.Distinct().Count());
     }
 
     [Fact]
-    public void ReadmeGivesTheShippedModelsPerplexityOnTheBrownTestSetAsEvalComputesIt()
+    public void TheDocsGiveTheShippedModelsPerplexityOnTheBrownTestSetAsEvalComputesIt()
     {
         var model = ModelFile.Load(run.App.RepositoryFile("models/brown-default.rnnlm"));
         var score = model.ScoreCorpus([.. TextCorpus.Read(run.App.RepositoryFile("data/brown/test.txt"))], Environment.ProcessorCount);
-        var readme = run.App.RepositoryFile("README.md");
-        var text = File.ReadAllText(readme);
-        Assert.Contains(EvalKey, ReadmeExamples.Generated(text).Keys);
+        var page = Assert.Single(RepositoryDocs.Files, file => ReadmeExamples.Generated(File.ReadAllText(file)).ContainsKey(EvalKey));
+        var text = File.ReadAllText(page);
 
         var figure = ApiExampleKit.Invariant($"perplexity **{score.Perplexity:F2}** over {score.Tokens:N0} tokens ({score.Sentences:N0} sentences, {score.UnknownTokens:N0} `<unk>`)");
-        ApiExampleKit.CheckOrWrite(readme, ReadmeExamples.Rewrite(text, key => key == EvalKey ? figure : ReadmeExamples.Generated(text)[key]), "The eval figure");
+        ApiExampleKit.CheckOrWrite(page, ReadmeExamples.Rewrite(text, key => key == EvalKey ? figure : ReadmeExamples.Generated(text)[key]), "The eval figure");
     }
 
-    /// <summary>The key of README's phrase that `rnnlm eval --json` on the Brown test set gives.</summary>
+    /// <summary>The key of the docs' phrase that `rnnlm eval --json` on the Brown test set gives.</summary>
     private const string EvalKey = "rnnlm eval";
 }

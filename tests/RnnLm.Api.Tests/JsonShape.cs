@@ -5,7 +5,7 @@ namespace RnnLm.Api.Tests;
 
 /// <summary>
 /// The shape of JSON: each value's path (<c>result.promotion.reason</c>, <c>models[].id</c>) and kind (object, array, string,
-/// number, boolean, null), read from a real answer or from the abridged JSON README shows ("..." for what it leaves out).
+/// number, boolean, null), read from a real answer or from the abridged JSON the docs show ("..." for what it leaves out).
 /// </summary>
 internal static class JsonShape
 {

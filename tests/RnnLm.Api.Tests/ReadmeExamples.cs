@@ -5,16 +5,16 @@ using System.Text.RegularExpressions;
 namespace RnnLm.Api.Tests;
 
 /// <summary>
-/// README's generated parts: each sits between <c>&lt;!-- example: KEY --&gt;</c> and <c>&lt;!-- /example --&gt;</c> (a fenced
+/// The generated parts of the docs (README.md and docs/*.md, <see cref="RepositoryDocs"/>): each sits between <c>&lt;!-- example: KEY --&gt;</c> and <c>&lt;!-- /example --&gt;</c> (a fenced
 /// block, or a phrase inside a sentence), and parts only checked for their shape between <c>&lt;!-- example-shape --&gt;</c>
 /// and <c>&lt;!-- /example-shape --&gt;</c>.
 /// </summary>
 internal static partial class ReadmeExamples
 {
-    /// <summary>Where README's commands send their requests (the port of launchSettings.json).</summary>
+    /// <summary>Where the docs' commands send their requests (the port of launchSettings.json).</summary>
     public const string Server = "localhost:5080";
 
-    /// <summary>The key README's commands send where an endpoint needs one.</summary>
+    /// <summary>The key the docs' commands send where an endpoint needs one.</summary>
     public const string ApiKey = "change-me";
 
     private const int Width = 120;
@@ -22,11 +22,11 @@ internal static partial class ReadmeExamples
     private const int MaxItems = 3;
     private const int MaxProperties = 6;
 
-    /// <summary>The generated parts by key, as README holds them now.</summary>
+    /// <summary>The generated parts by key, as a page holds them now.</summary>
     public static IReadOnlyDictionary<string, string> Generated(string readme) =>
         Block().Matches(readme).ToDictionary(m => m.Groups["key"].Value, m => m.Groups["body"].Value);
 
-    /// <summary>README with every generated part replaced by what <paramref name="render"/> makes of its key.</summary>
+    /// <summary>A page with every generated part replaced by what <paramref name="render"/> makes of its key.</summary>
     public static string Rewrite(string readme, Func<string, string> render) =>
         Block().Replace(readme, m => $"<!-- example: {m.Groups["key"].Value} -->{render(m.Groups["key"].Value)}<!-- /example -->");
 
@@ -40,7 +40,7 @@ internal static partial class ReadmeExamples
     /// <summary>The JSON bodies a part's commands send: <c>-d '{...}'</c> and a form field <c>settings={...}</c>.</summary>
     public static string RequestBodies(string part) => string.Join('\n', RequestBody().Matches(part).Select(m => m.Groups["json"].Value));
 
-    /// <summary>An example as README shows it: the curl command, then the answer as a shell comment, abridged.</summary>
+    /// <summary>An example as the docs show it: the curl command, then the answer as a shell comment, abridged.</summary>
     public static string Render(SentExample example, JsonNode? answer)
     {
         var text = new StringBuilder("\n```bash\n").Append(Curl(example)).Append('\n');

@@ -9,7 +9,7 @@ namespace RnnLm.Api.Tests;
 
 /// <summary>
 /// The API as it ships: its own configuration, so the shipped model (<c>models/brown-default.rnnlm</c>) and the default limits,
-/// with a throwaway data directory and an API key. What README and the OpenAPI document show comes from this one.
+/// with a throwaway data directory and an API key. What the docs and the OpenAPI document show comes from this one.
 /// </summary>
 public sealed class ShippedModelApplication : WebApplicationFactory<Program>
 {

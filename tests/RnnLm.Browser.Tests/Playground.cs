@@ -24,7 +24,7 @@ public sealed class Playground : IAsyncLifetime
     /// </summary>
     public const string SecondModel = "brown-elman";
 
-    /// <summary>Set to 1 to write a screenshot of each view to docs/screenshots/ (README shows them).</summary>
+    /// <summary>Set to 1 to write a screenshot of each view to docs/screenshots/ (docs/playground.md shows them).</summary>
     public const string ScreenshotVariable = "RNNLM_SCREENSHOTS";
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);

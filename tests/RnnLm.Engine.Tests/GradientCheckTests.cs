@@ -348,7 +348,7 @@ public partial class GradientCheckTests
             ReferenceCells.Step(p, new ReferenceCells.State(previous, new double[previous.Length]), input).Hidden;
 
         /// <summary>
-        /// The context of the prediction at <paramref name="position"/>, as the README defines it: the words before it, the
+        /// The context of the prediction at <paramref name="position"/>, as docs/model.md defines it: the words before it, the
         /// latest first, then &lt;s&gt;, then −1 (as many as the highest order needs).
         /// </summary>
         public static int[] Context(IReadOnlyList<int> sentence, int position, int start)

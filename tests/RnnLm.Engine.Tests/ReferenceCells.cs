@@ -3,7 +3,7 @@ using RnnLm.Engine.Model;
 namespace RnnLm.Engine.Tests;
 
 /// <summary>
-/// One step of each hidden layer, plainly, in double precision, written from the equations in the README: the
+/// One step of each hidden layer, plainly, in double precision, written from the equations in docs/model.md: the
 /// definition the trainer's gradients (<see cref="GradientCheckTests"/>) and the sessions' scores are checked against.
 /// Gate k's pre-activation reads columns [k·Dh, (k + 1)·Dh) of I, H and b1.
 /// </summary>

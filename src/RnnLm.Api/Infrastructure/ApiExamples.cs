@@ -11,9 +11,9 @@ namespace RnnLm.Api.Infrastructure;
 
 /// <summary>
 /// An example request of an operation, declared once on its endpoint with <see cref="ApiExampleSetup.WithExample"/>. Swagger UI
-/// pre-fills it, the answer the shipped model gave to it (stored in ApiExamples.json) is the operation's example response, and
-/// README shows both. <c>ApiExampleTests</c> sends every example to the shipped model and fails when the stored answer or README
-/// has drifted; <c>RNNLM_UPDATE_EXAMPLES=1</c> rewrites them.
+/// pre-fills it, the answer the shipped model gave to it (stored in ApiExamples/{Tag}.json, by its endpoint's tag) is the
+/// operation's example response, and docs/http.md shows both. <c>ApiExampleTests</c> sends every example to the shipped model
+/// and fails when the stored answer or the docs have drifted; <c>RNNLM_UPDATE_EXAMPLES=1</c> rewrites them.
 /// </summary>
 /// <param name="Name">Null for the operation's example request (the one Swagger UI pre-fills); a name for a further one, such as a refused request.</param>
 /// <param name="Parameters">Route and query parameters, in the order a URL shows them.</param>
@@ -69,17 +69,30 @@ public sealed record ApiExampleAnswer(int Status, JsonNode? Body);
 
 public static class ApiExampleSetup
 {
-    /// <summary>The stored answers' file: embedded in the assembly under this name (see RnnLm.Api.csproj).</summary>
-    public const string AnswersFile = "ApiExamples.json";
+    /// <summary>
+    /// The stored answers' folder: one file per OpenAPI tag, <c>{Tag}.json</c>, holding the answers of the examples of that tag's
+    /// endpoints; embedded in the assembly as <c>ApiExamples/{Tag}.json</c> (see RnnLm.Api.csproj).
+    /// </summary>
+    public const string AnswersFolder = "ApiExamples";
 
-    /// <summary>The same file in the source tree, relative to the project's folder: what <c>RNNLM_UPDATE_EXAMPLES=1</c> rewrites.</summary>
-    public const string AnswersSource = "Infrastructure/" + AnswersFile;
+    /// <summary>The folder in the source tree, relative to the project's folder: what <c>RNNLM_UPDATE_EXAMPLES=1</c> rewrites.</summary>
+    public const string AnswersSource = "Infrastructure/" + AnswersFolder;
 
     private static readonly Lazy<IReadOnlyDictionary<string, ApiExampleAnswer>> Stored = new(() =>
     {
-        using var stream = typeof(ApiExampleSetup).Assembly.GetManifestResourceStream(AnswersFile)
-            ?? throw new InvalidOperationException($"The resource {AnswersFile} is missing from the assembly.");
-        return ParseAnswers(JsonNode.Parse(stream)?.AsObject() ?? []);
+        var assembly = typeof(ApiExampleSetup).Assembly;
+        var files = assembly.GetManifestResourceNames()
+            .Where(name => name.StartsWith(AnswersFolder + "/", StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(name =>
+            {
+                using var stream = assembly.GetManifestResourceStream(name)!;
+                return KeyValuePair.Create(name, JsonNode.Parse(stream)?.AsObject() ?? []);
+            })
+            .ToList();
+        return files.Count == 0
+            ? throw new InvalidOperationException($"No {AnswersFolder}/*.json resource is in the assembly.")
+            : MergeAnswers(files);
     });
 
     /// <summary>The answers built into this assembly, by <see cref="ApiExample.Key"/>.</summary>
@@ -89,9 +102,31 @@ public static class ApiExampleSetup
     public static RouteHandlerBuilder WithExample(this RouteHandlerBuilder builder, object? body = null, string? name = null, params (string Name, object Value)[] parameters) =>
         builder.WithMetadata(new ApiExample(name, [.. parameters.Select(p => KeyValuePair.Create(p.Name, p.Value))], body));
 
-    /// <summary>The answers file's form: <c>{"Key": {"status": 200, "body": {...}}, ...}</c>.</summary>
+    /// <summary>An answers file's form: <c>{"Key": {"status": 200, "body": {...}}, ...}</c>.</summary>
     public static IReadOnlyDictionary<string, ApiExampleAnswer> ParseAnswers(JsonObject file) =>
         file.ToDictionary(entry => entry.Key, entry => new ApiExampleAnswer(entry.Value!["status"]!.GetValue<int>(), entry.Value["body"]?.DeepClone()));
+
+    /// <summary>The answers of several files, by file name, as one set.</summary>
+    /// <exception cref="InvalidOperationException">Two files hold an answer under the same key.</exception>
+    public static IReadOnlyDictionary<string, ApiExampleAnswer> MergeAnswers(IEnumerable<KeyValuePair<string, JsonObject>> files)
+    {
+        var merged = new Dictionary<string, ApiExampleAnswer>(StringComparer.Ordinal);
+        var from = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (file, answers) in files)
+        {
+            foreach (var (key, answer) in ParseAnswers(answers))
+            {
+                if (!from.TryAdd(key, file))
+                {
+                    throw new InvalidOperationException($"The example answer {key} is stored twice, in {from[key]} and in {file}: keep it in its tag's file only.");
+                }
+
+                merged[key] = answer;
+            }
+        }
+
+        return merged;
+    }
 
     public static JsonObject FormatAnswers(IEnumerable<KeyValuePair<string, ApiExampleAnswer>> answers) =>
         new(answers.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)new JsonObject { ["status"] = a.Value.Status, ["body"] = a.Value.Body?.DeepClone() })));
