@@ -18,6 +18,12 @@ public sealed class Playground : IAsyncLifetime
 {
     public const string ApiKey = "browser-key";
 
+    /// <summary>
+    /// A second ready model beside the shipped one: models/brown-elman.rnnlm and its card, copied into the data directory's
+    /// models folder before the service starts, where the registry lists it as a trained model.
+    /// </summary>
+    public const string SecondModel = "brown-elman";
+
     /// <summary>Set to 1 to write a screenshot of each view to docs/screenshots/ (docs/playground.md shows them).</summary>
     public const string ScreenshotVariable = "RNNLM_SCREENSHOTS";
 
@@ -28,6 +34,8 @@ public sealed class Playground : IAsyncLifetime
     private ChromeDriver? _browser;
 
     public HttpClient Http { get; private set; } = null!;
+
+    private string DataDirectory => Path.Combine(_folder, "data");
 
     public ChromeDriver Browser => _browser ?? throw new InvalidOperationException("The browser did not start.");
 
@@ -40,6 +48,7 @@ public sealed class Playground : IAsyncLifetime
         var (chromium, driver) = FindBrowser();
         var port = FreePort();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        AddSecondModel();
         _service = StartService(port);
         await WaitUntilReadyAsync();
 
@@ -129,6 +138,15 @@ public sealed class Playground : IAsyncLifetime
         return (chromium, driver);
     }
 
+    private void AddSecondModel()
+    {
+        var models = Directory.CreateDirectory(Path.Combine(DataDirectory, "models")).FullName;
+        foreach (var extension in new[] { ".rnnlm", ".json" })
+        {
+            File.Copy(Path.Combine(RepositoryRoot, "models", SecondModel + extension), Path.Combine(models, SecondModel + extension));
+        }
+    }
+
     private Process StartService(int port)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "RnnLm.Api.dll"), "--contentRoot", Path.Combine(RepositoryRoot, "src", "RnnLm.Api")])
@@ -141,7 +159,7 @@ public sealed class Playground : IAsyncLifetime
             {
                 ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                ["RnnLm__DataDirectory"] = Path.Combine(_folder, "data"),
+                ["RnnLm__DataDirectory"] = DataDirectory,
                 ["RnnLm__ApiKey"] = ApiKey,
                 ["Serilog__MinimumLevel__Default"] = "Warning",
             },

@@ -86,6 +86,7 @@ function facts(model) {
 async function activate(id, box) {
   try {
     await request('POST', `/models/${encodeURIComponent(id)}/activate`, { key: true });
+    clearErrors(box);
     // The views that follow the active model start again with it (a streaming session keeps the model it began with).
     document.dispatchEvent(new CustomEvent('rnnlm:model'));
     await refreshModels();

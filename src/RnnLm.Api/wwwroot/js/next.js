@@ -80,6 +80,7 @@ export function initNext() {
       });
       chart.dataset.prefix = prefix;
       chart.dataset.source = result.source;
+      chart.dataset.model = result.model;
       if (result.session) chart.dataset.session = result.session;
       else chart.removeAttribute('data-session');
     } catch (e) {
@@ -87,6 +88,7 @@ export function initNext() {
       summary.textContent = '';
       chart.replaceChildren();
       chart.removeAttribute('data-prefix');
+      chart.removeAttribute('data-model');
     }
   };
 

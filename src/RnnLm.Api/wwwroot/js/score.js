@@ -26,6 +26,7 @@ export function initScore() {
       summary.replaceChildren();
       output.replaceChildren();
       output.removeAttribute('data-text');
+      output.removeAttribute('data-model');
       detail.replaceChildren();
     }
   };
@@ -39,6 +40,7 @@ export function initScore() {
       ...sentence.tokens.flatMap((token, t) => [tokenSpan(token, s, t), ' ']),
       element('span', { class: 'ppl', 'data-perplexity': sentence.perplexity, text: `perplexity ${fmt(sentence.perplexity)}` }))));
     output.dataset.text = text;
+    output.dataset.model = result.model;
     detail.replaceChildren();
   }
 
