@@ -129,4 +129,22 @@ public sealed class PageTests(Playground page)
         Assert.True((await page.Http.GetAsync("/swagger/index.html")).IsSuccessStatusCode);
         Assert.True((await page.Http.GetAsync("/swagger/v1/swagger.json")).IsSuccessStatusCode);
     }
+
+    [Theory]
+    [InlineData("score")]
+    [InlineData("next")]
+    [InlineData("generate")]
+    [InlineData("models")]
+    [InlineData("train")]
+    public void EveryViewLoadsEverythingFromTheServiceItself(string view)
+    {
+        page.Open(view);
+        // Every resource the browser fetched (scripts, styles, images, API calls) and every script and link the page names.
+        var urls = ((IEnumerable<object>)page.Browser.ExecuteScript(
+            "return [...performance.getEntriesByType('resource').map(e => e.name), location.href, "
+            + "...[...document.querySelectorAll('script[src], link[href], img[src]')].map(e => e.src || e.href)]")!).Cast<string>().ToList();
+        Assert.True(urls.Count > 1, "the page fetched nothing");
+        var origin = page.Http.BaseAddress!.GetLeftPart(UriPartial.Authority);
+        Assert.All(urls, url => Assert.StartsWith(origin + "/", url, StringComparison.Ordinal));
+    }
 }
