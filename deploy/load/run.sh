@@ -61,11 +61,20 @@ fi
 . "$HERE/api.sh"
 start_api "${settings[@]}"
 
+# memory LABEL: the service's resident set (VmRSS) now and its peak so far (VmHWM), in MB, appended to $MEMORY.
+MEMORY=$(mktemp -t rnnlm-load-memory.XXXXXX)
+memory() {
+    awk -v label="$1" '/^VmRSS:/ {rss = $2} /^VmHWM:/ {hwm = $2} END {printf "%s %.0f %.0f\n", label, rss / 1024, hwm / 1024}' \
+        "/proc/$API_PID/status" >>"$MEMORY"
+}
+
 # run LABEL PATH BODY RATE CONNECTIONS DURATION
 run() {
     WRK_LABEL=$1 WRK_BODY=$3 WRK_RATE=$4 WRK_THREADS=$THREADS WRK_MAX_REQUESTS=$MAX_REQUESTS \
         wrk -t"$THREADS" -c"$5" -d"$6" --timeout 5s -s "$HERE/wrk.lua" "$BASE$2" | grep '^RESULT' || true
+    memory "after-$1"
 }
+memory after-start
 
 # sessions_run LABEL RATE CONNECTIONS DURATION: $SESSIONS new sessions, then one token a request.
 sessions_run() {
@@ -77,6 +86,7 @@ sessions_run() {
     done
     WRK_SESSIONS="${ids[*]}" WRK_TOKENS=$SESSION_TOKENS run "$1" /sessions "" "$2" "$3" "$4"
     for id in "${ids[@]}"; do curl -s -X DELETE "$BASE/sessions/$id" >/dev/null; done
+    memory "$1-ended" # the sessions keep the tokens they were fed (within RnnLm:MaxSessionBytes) until they end
 }
 
 wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
@@ -135,4 +145,7 @@ echo "$results" | sed -E 's/RESULT ([^ ]+) requests=([^ ]+) seconds=[^ ]+ rps=([
 echo
 echo "GET $NEXT_PATH, POST /score with $HERE/score-body.json, POST /sessions/{id}/tokens with one token ($SESSIONS sessions in turn); paced runs: $PACED_CONNECTIONS connections, max runs: $MAX_CONNECTIONS; $THREADS wrk thread(s), $DURATION each."
 echo "Paced runs schedule $RATE requests/s (wrk with a Lua scheduler, not wrk2): latencies are measured from each request's actual send."
+echo "Service memory (MB; resident set after each run and the peak so far; runs after warm-up should not grow it):"
+awk '{printf "  %-26s rss %5d  peak %5d\n", $1, $2, $3}' "$MEMORY"
+rm -f "$MEMORY"
 echo "Server 5xx responses during the runs: $(curl -s "$BASE/metrics" | awk '/^http_requests_received_total\{code="5/ {s += $2} END {print s + 0}')"
