@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Model;
@@ -50,6 +51,7 @@ internal sealed partial class OutputLayer<T>
     private T[] _classLogProbs = []; // [R]
     private int[] _classTargets = []; // [R]
     private int[] _order = []; // [R] rows sorted by target class
+    private int[] _classFill = []; // [C + 1] inference's counting sort: where each class's next row goes
     private readonly List<(int Start, int End)> _groups = []; // rows [Start, End) of the sorted order share a class
     private T[] _sortedHidden = []; // [R, Dh] hidden rows in class order
     private T[] _sortedGradient = []; // [R, Dh] their gradient from the class part
@@ -150,7 +152,7 @@ internal sealed partial class OutputLayer<T>
     private void RunClasses(ClassMap classes, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
         var dh = _p.Shape.Hidden;
-        SortByClass(classes, hidden, targets, rows);
+        SortByClass(classes, hidden, targets, rows, sink is null);
         if (sink is not null)
         {
             Ensure(ref _sortedGradient, rows * dh);
@@ -191,23 +193,57 @@ internal sealed partial class OutputLayer<T>
     }
 
     // Rows that share a class share one product, so they are sorted by class, and the hidden rows copied in that
-    // order: a class's rows are then contiguous for the word part. Both parts work in this order.
-    private void SortByClass(ClassMap classes, T[] hidden, int[] targets, int rows)
+    // order: a class's rows are then contiguous for the word part. Both parts work in this order. Inference counts the
+    // rows into their classes (rows are independent there, so their order within a class changes nothing); training
+    // keeps the order its updates have always summed in.
+    private void SortByClass(ClassMap classes, T[] hidden, int[] targets, int rows, bool inference)
     {
         var dh = _p.Shape.Hidden;
         var classTargets = Ensure(ref _classTargets, rows);
         var order = Ensure(ref _order, rows);
-        for (var r = 0; r < rows; r++)
+        if (inference)
         {
-            classTargets[r] = classes.ClassOf(targets[r]);
-            order[r] = r;
+            CountIntoClasses(classes, targets, rows);
+        }
+        else
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                classTargets[r] = classes.ClassOf(targets[r]);
+                order[r] = r;
+            }
+
+            Array.Sort(classTargets, order, 0, rows);
         }
 
-        Array.Sort(classTargets, order, 0, rows);
         var sortedHidden = Ensure(ref _sortedHidden, rows * dh);
         for (var i = 0; i < rows; i++)
         {
             hidden.AsSpan(order[i] * dh, dh).CopyTo(sortedHidden.AsSpan(i * dh, dh));
+        }
+    }
+
+    // A counting sort of the rows by their target's class, in one pass over the rows and one over the classes.
+    private void CountIntoClasses(ClassMap classes, int[] targets, int rows)
+    {
+        var c = classes.ClassCount;
+        var next = Ensure(ref _classFill, c + 1).AsSpan(0, c + 1);
+        next.Clear();
+        for (var r = 0; r < rows; r++)
+        {
+            next[classes.ClassOf(targets[r]) + 1]++;
+        }
+
+        for (var cls = 0; cls < c; cls++)
+        {
+            var (start, end) = (next[cls], next[cls] + next[cls + 1]);
+            _classTargets.AsSpan(start, end - start).Fill(cls);
+            next[cls + 1] = end;
+        }
+
+        for (var r = 0; r < rows; r++)
+        {
+            _order[next[classes.ClassOf(targets[r])]++] = r;
         }
     }
 
@@ -448,6 +484,14 @@ internal sealed partial class OutputLayer<T>
     // Adds the bias to each row of logits, writes log P(target) per row, and (for gradients) leaves yhat − y in place.
     private static void SoftmaxRows(Span<T> logits, ReadOnlySpan<T> bias, ReadOnlySpan<int> targets, Span<T> logProbs, int width, bool gradient)
     {
+        if (!gradient && typeof(T) == typeof(float))
+        {
+            // Scoring needs the target's log-probability only: the logits stay as they are, bias and all.
+            TargetLogProbs.Compute(MemoryMarshal.Cast<T, float>(logits[..(targets.Length * width)]), MemoryMarshal.Cast<T, float>(bias),
+                                   targets, MemoryMarshal.Cast<T, float>(logProbs));
+            return;
+        }
+
         for (var r = 0; r < targets.Length; r++)
         {
             var row = logits.Slice(r * width, width);
@@ -472,7 +516,7 @@ internal sealed partial class OutputLayer<T>
     {
         if (typeof(T) == typeof(float))
         {
-            var result = Softmax.LogSumExp(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(row));
+            var result = Softmax.LogSumExp(MemoryMarshal.Cast<T, float>(row));
             return System.Runtime.CompilerServices.Unsafe.As<float, T>(ref result);
         }
 
