@@ -38,6 +38,7 @@ internal sealed class Session
     private int[] _targets = []; // [rows] in the order of _hidden
     private int[] _contexts = []; // [rows, N − 1] in the order of _hidden
     private float[] _rowLogProbs = []; // [rows] in the order of _hidden
+    private float[] _classLogProbs = []; // [rows] a class layer's log P(class of the target), in the order of _hidden
     private int[] _inputs = []; // [sentences] one step's input words
     private long[] _byLength = []; // [sentences] (longest − length) << 32 | index: sorted, the batch's order
     private int[] _stepStarts = []; // [steps + 1] the first row of each step in _hidden
@@ -68,6 +69,7 @@ internal sealed class Session
         var targets = Grow(ref _targets, rows);
         var contexts = Grow(ref _contexts, rows * width);
         var inputs = Grow(ref _inputs, count);
+        var classLogProbs = Grow(ref _classLogProbs, _model.Classes is null ? 0 : rows);
         var vocabulary = _model.Vocabulary;
         for (var t = 0; t < steps; t++)
         {
@@ -86,10 +88,23 @@ internal sealed class Session
             var (lastMemory, thisMemory) = ((t + 1) % 2 * count * dh, t % 2 * count * dh);
             var previousMemory = t == 0 || !_lstm ? default : memory.Slice(lastMemory, running * dh);
             _steps.Step(running, inputs, previous, previousMemory, hidden.Slice(first * dh, running * dh), _lstm ? memory.Slice(thisMemory, running * dh) : default);
+            if (classLogProbs.Length > 0)
+            {
+                // The class part while the step's hidden states are still in cache.
+                _output.ScoreClasses(hidden.Slice(first * dh, running * dh), targets.Slice(first, running), contexts.Slice(first * width, running * width), classLogProbs.Slice(first, running));
+            }
         }
 
         var rowLogProbs = Grow(ref _rowLogProbs, rows);
-        _output.Run(_hidden, _targets, _contexts, rows, rowLogProbs, null, null);
+        if (classLogProbs.Length > 0)
+        {
+            _output.ScoreWords(_hidden, _targets, _contexts, rows, classLogProbs, rowLogProbs);
+        }
+        else
+        {
+            _output.Run(_hidden, _targets, _contexts, rows, rowLogProbs, null, null);
+        }
+
         for (var t = 0; t < steps; t++)
         {
             var first = _stepStarts[t];

@@ -51,7 +51,6 @@ internal sealed partial class OutputLayer<T>
     private T[] _classLogProbs = []; // [R]
     private int[] _classTargets = []; // [R]
     private int[] _order = []; // [R] rows sorted by target class
-    private int[] _classFill = []; // [C + 1] inference's counting sort: where each class's next row goes
     private readonly List<(int Start, int End)> _groups = []; // rows [Start, End) of the sorted order share a class
     private T[] _sortedHidden = []; // [R, Dh] hidden rows in class order
     private T[] _sortedGradient = []; // [R, Dh] their gradient from the class part
@@ -100,6 +99,10 @@ internal sealed partial class OutputLayer<T>
         if (_classes is null)
         {
             RunFull(hidden.AsSpan(0, rows * dh), targets.AsSpan(0, rows), logProbs, sink, hiddenGrad);
+        }
+        else if (sink is null && typeof(T) == typeof(float))
+        {
+            ScoreRows(hidden, targets, contexts ?? [], rows, logProbs);
         }
         else
         {
@@ -152,7 +155,7 @@ internal sealed partial class OutputLayer<T>
     private void RunClasses(ClassMap classes, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
         var dh = _p.Shape.Hidden;
-        SortByClass(classes, hidden, targets, rows, sink is null);
+        SortByClass(classes, hidden, targets, rows);
         if (sink is not null)
         {
             Ensure(ref _sortedGradient, rows * dh);
@@ -193,57 +196,23 @@ internal sealed partial class OutputLayer<T>
     }
 
     // Rows that share a class share one product, so they are sorted by class, and the hidden rows copied in that
-    // order: a class's rows are then contiguous for the word part. Both parts work in this order. Inference counts the
-    // rows into their classes (rows are independent there, so their order within a class changes nothing); training
-    // keeps the order its updates have always summed in.
-    private void SortByClass(ClassMap classes, T[] hidden, int[] targets, int rows, bool inference)
+    // order: a class's rows are then contiguous for the word part. Both parts work in this order.
+    private void SortByClass(ClassMap classes, T[] hidden, int[] targets, int rows)
     {
         var dh = _p.Shape.Hidden;
         var classTargets = Ensure(ref _classTargets, rows);
         var order = Ensure(ref _order, rows);
-        if (inference)
+        for (var r = 0; r < rows; r++)
         {
-            CountIntoClasses(classes, targets, rows);
-        }
-        else
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                classTargets[r] = classes.ClassOf(targets[r]);
-                order[r] = r;
-            }
-
-            Array.Sort(classTargets, order, 0, rows);
+            classTargets[r] = classes.ClassOf(targets[r]);
+            order[r] = r;
         }
 
+        Array.Sort(classTargets, order, 0, rows);
         var sortedHidden = Ensure(ref _sortedHidden, rows * dh);
         for (var i = 0; i < rows; i++)
         {
             hidden.AsSpan(order[i] * dh, dh).CopyTo(sortedHidden.AsSpan(i * dh, dh));
-        }
-    }
-
-    // A counting sort of the rows by their target's class, in one pass over the rows and one over the classes.
-    private void CountIntoClasses(ClassMap classes, int[] targets, int rows)
-    {
-        var c = classes.ClassCount;
-        var next = Ensure(ref _classFill, c + 1).AsSpan(0, c + 1);
-        next.Clear();
-        for (var r = 0; r < rows; r++)
-        {
-            next[classes.ClassOf(targets[r]) + 1]++;
-        }
-
-        for (var cls = 0; cls < c; cls++)
-        {
-            var (start, end) = (next[cls], next[cls] + next[cls + 1]);
-            _classTargets.AsSpan(start, end - start).Fill(cls);
-            next[cls + 1] = end;
-        }
-
-        for (var r = 0; r < rows; r++)
-        {
-            _order[next[classes.ClassOf(targets[r])]++] = r;
         }
     }
 
@@ -303,6 +272,7 @@ internal sealed partial class OutputLayer<T>
         var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
         var wordLogits = sink is not null && Direct ? GroupErrors(g, count * size) : scratch.Logits(count * size); // [count, size]
         RowProducts.Dots<T>(rowsOfClass, count, weights, size, dh, wordLogits);
+
         AddGroupWeights(wordLogits, start, count, size);
         SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), _wordLogProbs.AsSpan(start, count), size, sink is not null);
         if (sink is null)

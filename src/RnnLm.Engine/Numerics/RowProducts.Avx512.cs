@@ -27,7 +27,7 @@ internal static unsafe partial class RowProducts
     // once a call, not once per pair of rows. The first sweep over a block is usually its first touch in a while, from
     // L3 or memory, so it prefetches the rows a little ahead (measured: 5–7% of a training epoch). Each dot is the same
     // kernel's whatever the blocking, so the blocks change no bit.
-    private static void DotsAvx512(float* a, int m, float* b, int n, int width, float* dots)
+    private static void DotsAvx512(float* a, int* rows, int m, float* b, int n, int width, float* dots)
     {
         var full = width & ~15;
         var mask = Mask(width - full);
@@ -37,7 +37,8 @@ internal static unsafe partial class RowProducts
             var i = 0;
             for (; i + 2 <= m; i += 2)
             {
-                var a0 = a + (long)i * width;
+                var a0 = RowOf(a, rows, i, width);
+                var a1 = RowOf(a, rows, i + 1, width);
                 for (var j = block; j < blockEnd; j += 4)
                 {
                     if (i == 0)
@@ -45,7 +46,7 @@ internal static unsafe partial class RowProducts
                         Prefetch(b, j + PrefetchRows, Math.Min(j + PrefetchRows + 4, n), width);
                     }
 
-                    Dots2x4(a0, a0 + width, Row(b, j, n, width), Row(b, j + 1, n, width), Row(b, j + 2, n, width), Row(b, j + 3, n, width),
+                    Dots2x4(a0, a1, Row(b, j, n, width), Row(b, j + 1, n, width), Row(b, j + 2, n, width), Row(b, j + 3, n, width),
                             full, width, mask, out var r0, out var r1);
                     Store(r0, dots + ((long)i * n) + j, n - j);
                     Store(r1, dots + ((long)(i + 1) * n) + j, n - j);
@@ -54,7 +55,7 @@ internal static unsafe partial class RowProducts
 
             if (i < m)
             {
-                var a0 = a + (long)i * width;
+                var a0 = RowOf(a, rows, i, width);
                 for (var j = block; j < blockEnd; j += 8)
                 {
                     if (i == 0)
