@@ -44,6 +44,27 @@ public class RowProductsTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
+    public void DotsOfRowsGatheredByIndexGetTheBitsOfTheRowsCopiedOut(string kind, int m, int n, int width)
+    {
+        // a holds more rows than are used; the indices skip, repeat and reverse them.
+        var rows = 2 * m + 1;
+        var a = Random(rows * width, seed: 6);
+        var b = Random(n * width, seed: 7);
+        var indices = Enumerable.Range(0, m).Select(i => (((rows - 1 - (3 * i)) % rows) + rows) % rows).ToArray();
+        indices[^1] = indices[0];
+        var copied = indices.SelectMany(i => a.AsSpan(i * width, width).ToArray()).ToArray();
+        var gathered = new float[m * n];
+        var expected = new float[m * n];
+        RowProducts.Dots(a, indices, b, n, width, gathered, KernelKindData.Parse(kind));
+        RowProducts.Dots<float>(copied, m, b, n, width, expected, KernelKindData.Parse(kind));
+        Assert.Equal(expected, gathered);
+        var reference = new float[m * n];
+        RowProducts.DotsReference(copied, m, b, n, width, reference);
+        AssertClose(reference, gathered, width);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
     public void CombineMatchesTheReference(string kind, int m, int n, int width)
     {
         var weights = Random(m * n, seed: 3);
@@ -175,6 +196,9 @@ public class RowProductsTests
     {
         var buffer = new float[64];
         Assert.Throws<ArgumentException>(() => RowProducts.Dots<float>(buffer.AsSpan(0, 7), 2, buffer, 2, 4, new float[4]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RowProducts.Dots(buffer.AsSpan(0, 8), [0, 2], buffer, 2, 4, new float[4]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RowProducts.Dots(buffer.AsSpan(0, 8), [-1], buffer, 2, 4, new float[2]));
+        Assert.Throws<ArgumentException>(() => RowProducts.Dots(buffer.AsSpan(0, 8), [0, 1], buffer, 2, 4, new float[3]));
         Assert.Throws<ArgumentException>(() => RowProducts.Combine<float>(buffer, 2, buffer, 3, 4, new float[7]));
         Assert.Throws<ArgumentException>(() => RowProducts.AddOuter<float>(buffer.AsSpan(0, 6), buffer.AsSpan(8, 8), 2, buffer.AsSpan(12, 12), 3, 4, 1f));
         Assert.Throws<ArgumentException>(() => RowProducts.CombineAndAddOuter<float>(buffer.AsSpan(0, 6), 2, buffer.AsSpan(8, 8), buffer.AsSpan(16, 12), 3, 4, buffer.AsSpan(24, 8), 1f, 1f));

@@ -25,7 +25,7 @@ internal sealed partial class OutputLayer<T>
     private int ContextWidth => Math.Max(0, _p.Shape.DirectOrder - 1);
 
     // Every row's features and the starts of their runs, computed once for the forward pass and the update.
-    private void PlaceFeatures(int[] contexts, ReadOnlySpan<int> targets, int rows)
+    private void PlaceFeatures(ReadOnlySpan<int> contexts, ReadOnlySpan<int> targets, int rows)
     {
         var (n, width, size) = (_p.Shape.DirectOrder, ContextWidth, _p.Shape.DirectSize);
         var counts = Ensure(ref _featureCounts, rows);
@@ -34,7 +34,7 @@ internal sealed partial class OutputLayer<T>
         Span<ulong> keys = stackalloc ulong[n];
         for (var r = 0; r < rows; r++)
         {
-            var count = counts[r] = DirectFeatures.Keys(contexts.AsSpan(r * width, width), keys);
+            var count = counts[r] = DirectFeatures.Keys(contexts.Slice(r * width, width), keys);
             var cls = _classes?.ClassOf(targets[r]) ?? 0;
             for (var f = 0; f < count; f++)
             {

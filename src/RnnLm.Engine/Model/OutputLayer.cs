@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Model;
@@ -98,6 +99,10 @@ internal sealed partial class OutputLayer<T>
         if (_classes is null)
         {
             RunFull(hidden.AsSpan(0, rows * dh), targets.AsSpan(0, rows), logProbs, sink, hiddenGrad);
+        }
+        else if (sink is null && typeof(T) == typeof(float))
+        {
+            ScoreRows(hidden, targets, contexts ?? [], rows, logProbs);
         }
         else
         {
@@ -267,6 +272,7 @@ internal sealed partial class OutputLayer<T>
         var weights = _p.Output.AsSpan(first * dh, size * dh); // [size, Dh]
         var wordLogits = sink is not null && Direct ? GroupErrors(g, count * size) : scratch.Logits(count * size); // [count, size]
         RowProducts.Dots<T>(rowsOfClass, count, weights, size, dh, wordLogits);
+
         AddGroupWeights(wordLogits, start, count, size);
         SoftmaxRows(wordLogits, _p.OutputBias.AsSpan(first, size), groupTargets.AsSpan(0, count), _wordLogProbs.AsSpan(start, count), size, sink is not null);
         if (sink is null)
@@ -448,6 +454,14 @@ internal sealed partial class OutputLayer<T>
     // Adds the bias to each row of logits, writes log P(target) per row, and (for gradients) leaves yhat − y in place.
     private static void SoftmaxRows(Span<T> logits, ReadOnlySpan<T> bias, ReadOnlySpan<int> targets, Span<T> logProbs, int width, bool gradient)
     {
+        if (!gradient && typeof(T) == typeof(float))
+        {
+            // Scoring needs the target's log-probability only: the logits stay as they are, bias and all.
+            TargetLogProbs.Compute(MemoryMarshal.Cast<T, float>(logits[..(targets.Length * width)]), MemoryMarshal.Cast<T, float>(bias),
+                                   targets, MemoryMarshal.Cast<T, float>(logProbs));
+            return;
+        }
+
         for (var r = 0; r < targets.Length; r++)
         {
             var row = logits.Slice(r * width, width);
@@ -472,7 +486,7 @@ internal sealed partial class OutputLayer<T>
     {
         if (typeof(T) == typeof(float))
         {
-            var result = Softmax.LogSumExp(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(row));
+            var result = Softmax.LogSumExp(MemoryMarshal.Cast<T, float>(row));
             return System.Runtime.CompilerServices.Unsafe.As<float, T>(ref result);
         }
 

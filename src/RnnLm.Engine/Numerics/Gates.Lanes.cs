@@ -19,37 +19,13 @@ internal static unsafe partial class Gates
     private const float Tanh0 = -3.33332819422e-1f;
     private const float TanhSmall = 0.625f;
 
-    /// <summary>
-    /// e^x for x ≤ 0: x = n·ln2 + r (Cody–Waite split of ln2), e^r by a degree-6 polynomial, 2ⁿ put straight into the
-    /// exponent bits; about 2 ulp. Arguments are floored at −80, where e^x is 1.8e-35: results stay normal numbers
-    /// (a denormal would slow every product it enters) and the activations built on it are then exact to float.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVector ExpNonPositive<TLanes, TVector>(TVector x)
-        where TLanes : struct, ILanes<TVector>
-        where TVector : struct
-    {
-        x = TLanes.Max(x, TLanes.Create(-80f));
-        var n = TLanes.Floor(TLanes.MultiplyAdd(x, TLanes.Create(1.44269504088896341f), TLanes.Create(0.5f)));
-        var r = TLanes.MultiplyAdd(n, TLanes.Create(-0.693359375f), x);
-        r = TLanes.MultiplyAdd(n, TLanes.Create(2.12194440e-4f), r);
-        var p = TLanes.Create(1.9875691500e-4f);
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(1.3981999507e-3f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(8.3334519073e-3f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(4.1665795894e-2f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(1.6666665459e-1f));
-        p = TLanes.MultiplyAdd(p, r, TLanes.Create(5.0000001201e-1f));
-        var y = TLanes.Add(TLanes.MultiplyAdd(TLanes.Multiply(p, r), r, r), TLanes.Create(1f));
-        return TLanes.ScaleByPowerOfTwo(y, n);
-    }
-
     /// <summary>σ(x) from e = e^−|x|: 1 / (1 + e) for x ≥ 0, e / (1 + e) below, so neither side loses its small values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVector Sigmoid<TLanes, TVector>(TVector x)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
     {
-        var e = ExpNonPositive<TLanes, TVector>(TLanes.Subtract(TLanes.Create(0f), TLanes.Abs(x)));
+        var e = LaneMath.ExpNonPositive<TLanes, TVector>(TLanes.Subtract(TLanes.Create(0f), TLanes.Abs(x)));
         var s = TLanes.Divide(TLanes.Create(1f), TLanes.Add(TLanes.Create(1f), e));
         return TLanes.IfLess(x, TLanes.Create(0f), TLanes.Multiply(e, s), s);
     }
@@ -62,7 +38,7 @@ internal static unsafe partial class Gates
     {
         var a = TLanes.Abs(x);
         var one = TLanes.Create(1f);
-        var e = ExpNonPositive<TLanes, TVector>(TLanes.Multiply(TLanes.Create(-2f), a));
+        var e = LaneMath.ExpNonPositive<TLanes, TVector>(TLanes.Multiply(TLanes.Create(-2f), a));
         var large = TLanes.Divide(TLanes.Subtract(one, e), TLanes.Add(one, e));
         large = TLanes.IfLess(x, TLanes.Create(0f), TLanes.Subtract(TLanes.Create(0f), large), large);
         var s = TLanes.Multiply(x, x);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RnnLm.Engine.Numerics;
 
 // The float kernel of each KernelKind: AVX-512's own, and for the others one generic version over ILanes (Vector<T>,
@@ -7,17 +9,21 @@ namespace RnnLm.Engine.Numerics;
 // update w0·a0, FMA over the further rows in increasing i, + b, then · keep.
 internal static unsafe partial class RowProducts
 {
-    private static void Dots(KernelKind kind, float* a, int m, float* b, int n, int width, float* dots)
+    // Row i of a is a + rows[i]·width, or a + i·width where rows is null.
+    private static void Dots(KernelKind kind, float* a, int* rows, int m, float* b, int n, int width, float* dots)
     {
         if (kind == KernelKind.Avx512)
         {
-            DotsAvx512(a, m, b, n, width, dots);
+            DotsAvx512(a, rows, m, b, n, width, dots);
         }
         else
         {
-            KernelKinds.RunOnLanes(kind, new DotsKernel(a, m, b, n, width, dots));
+            KernelKinds.RunOnLanes(kind, new DotsKernel(a, rows, m, b, n, width, dots));
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* RowOf(float* a, int* rows, int i, int width) => a + ((long)(rows == null ? i : rows[i]) * width);
 
     private static void Combine(KernelKind kind, float* weights, int m, float* b, int n, int width, float* sums)
     {
@@ -44,12 +50,12 @@ internal static unsafe partial class RowProducts
         }
     }
 
-    private readonly struct DotsKernel(float* a, int m, float* b, int n, int width, float* dots) : ILanesKernel
+    private readonly struct DotsKernel(float* a, int* rows, int m, float* b, int n, int width, float* dots) : ILanesKernel
     {
         public void Run<TLanes, TVector>()
             where TLanes : struct, ILanes<TVector>
             where TVector : struct =>
-            DotsLanes<TLanes, TVector>(a, m, b, n, width, dots);
+            DotsLanes<TLanes, TVector>(a, rows, m, b, n, width, dots);
     }
 
     private readonly struct CombineKernel(float* weights, int m, float* b, int n, int width, float* sums) : ILanesKernel
@@ -69,7 +75,7 @@ internal static unsafe partial class RowProducts
     }
 
     // Rows of b four at a time, every row of a against them while they are in L1; the last up to three one by one.
-    private static void DotsLanes<TLanes, TVector>(float* a, int m, float* b, int n, int width, float* dots)
+    private static void DotsLanes<TLanes, TVector>(float* a, int* rows, int m, float* b, int n, int width, float* dots)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
     {
@@ -80,7 +86,7 @@ internal static unsafe partial class RowProducts
             for (var i = 0; i < m; i++)
             {
                 var d = dots + ((long)i * n) + j;
-                LaneKernels.Dot4<TLanes, TVector>(a + ((long)i * width), y, y + width, y + (2 * width), y + (3 * width), width,
+                LaneKernels.Dot4<TLanes, TVector>(RowOf(a, rows, i, width), y, y + width, y + (2 * width), y + (3 * width), width,
                                                   out d[0], out d[1], out d[2], out d[3]);
             }
         }
@@ -89,7 +95,7 @@ internal static unsafe partial class RowProducts
         {
             for (var i = 0; i < m; i++)
             {
-                dots[((long)i * n) + j] = LaneKernels.Dot1<TLanes, TVector>(a + ((long)i * width), b + ((long)j * width), width);
+                dots[((long)i * n) + j] = LaneKernels.Dot1<TLanes, TVector>(RowOf(a, rows, i, width), b + ((long)j * width), width);
             }
         }
     }

@@ -64,7 +64,50 @@ internal static unsafe partial class RowProducts
 
         fixed (T* pa = a, pb = b, pd = dots)
         {
-            Dots(kind, (float*)pa, m, (float*)pb, n, width, (float*)pd);
+            Dots(kind, (float*)pa, null, m, (float*)pb, n, width, (float*)pd);
+        }
+    }
+
+    /// <summary>
+    /// dots[i, j] = a[rowsOfA[i]] · b[j], for the rows of a ([*, width]) that <paramref name="rowsOfA"/> names, in its
+    /// order, and b ([n, width]); dots is [rowsOfA.Length, n]. Each dot gets the bits that
+    /// <see cref="Dots{T}(ReadOnlySpan{T}, int, ReadOnlySpan{T}, int, int, Span{T})"/> gives it on rows copied out in that order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A row index is outside a.</exception>
+    public static void Dots(ReadOnlySpan<float> a, ReadOnlySpan<int> rowsOfA, ReadOnlySpan<float> b, int n, int width, Span<float> dots) =>
+        Dots(a, rowsOfA, b, n, width, dots, KernelKinds.Default);
+
+    /// <summary><see cref="Dots(ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{float}, int, int, Span{float})"/> with the kernels of <paramref name="kind"/>.</summary>
+    /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A row index is outside a, or this machine cannot run <paramref name="kind"/>.</exception>
+    internal static void Dots(ReadOnlySpan<float> a, ReadOnlySpan<int> rowsOfA, ReadOnlySpan<float> b, int n, int width, Span<float> dots, KernelKind kind)
+    {
+        KernelKinds.ThrowIfUnsupported(kind);
+        var m = rowsOfA.Length;
+        Check(b.Length, n, width, nameof(b));
+        Check(dots.Length, m, n, nameof(dots));
+        var rowsInA = width == 0 ? int.MaxValue : a.Length / width;
+        foreach (var row in rowsOfA)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)rowsInA, nameof(rowsOfA));
+        }
+
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (width == 0)
+        {
+            dots[..(m * n)].Clear();
+            return;
+        }
+
+        fixed (float* pa = a, pb = b, pd = dots)
+        fixed (int* rows = rowsOfA)
+        {
+            Dots(kind, pa, rows, m, pb, n, width, pd);
         }
     }
 

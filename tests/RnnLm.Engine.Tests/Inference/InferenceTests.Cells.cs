@@ -139,17 +139,20 @@ public partial class InferenceTests
         {
             var model = BuildModel(output, 150, classCount: 9, embedding: 6, hidden: 23, seed: 41, scale: 0.7, biasScale: 1.0, directOrder, cell);
             var vocabulary = model.Vocabulary;
-            var sentences = RandomSentences(vocabulary, count: 12, seed: 8, maxLength: 18).Select(s => vocabulary.Map(s)).ToArray();
+            var sentences = RandomSentences(vocabulary, count: 40, seed: 8, maxLength: 18).Select(s => vocabulary.Map(s)).ToArray();
             var pool = new SessionPool(model);
             var all = Score(pool, sentences);
 
-            // Reversed, and in two halves: other batches, other orders, other sentences running beside each one.
+            // Reversed, in two halves and one by one: other batches, other orders, other sentences running beside each
+            // one. A class layer takes its class part step by step in a batch of 40 sentences and once over all rows in
+            // one of 20 or 1, and gives the same bits either way.
             var reversed = Score(pool, [.. sentences.Reverse()]);
-            var halves = Score(pool, sentences[..6]).Concat(Score(pool, sentences[6..])).ToArray();
+            var halves = Score(pool, sentences[..20]).Concat(Score(pool, sentences[20..])).ToArray();
             for (var s = 0; s < sentences.Length; s++)
             {
                 Assert.Equal(all[s], reversed[sentences.Length - 1 - s]);
                 Assert.Equal(all[s], halves[s]);
+                Assert.Equal(all[s], Score(pool, [sentences[s]])[0]);
             }
         }
 
