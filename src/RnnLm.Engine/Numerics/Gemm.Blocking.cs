@@ -23,8 +23,7 @@ internal static unsafe partial class Gemm
     private const int DirectBRows = 32;
 
     // Below this many rows packing B cannot pay for itself: each element of B is used at most SkinnyRows times.
-    // Products of more rows than this share their per-row bits whatever the row count (see the class remarks).
-    internal const int SkinnyRows = 4;
+    private const int SkinnyRows = 4;
 
     // Between these many elements of op(A) (1 MB to 64 MB), a column split shares one packed copy of A among
     // the workers instead of each packing its own.

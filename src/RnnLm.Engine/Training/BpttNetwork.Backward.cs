@@ -7,10 +7,6 @@ namespace RnnLm.Engine.Training;
 
 // Back through time: each member's slice of the streams walks its deltas back, then the weight gradients are formed
 // over all stacked steps, split by rows, and the block ends with the step.
-// The embeddings' gradient delta Iᵀ is a product per stacked row; formed by each slice for its own rows on the way back
-// (when every member has a slice, of more rows than Gemm's direct path takes, so that every row has the bits of one
-// product over all of them), I is free to take its step in the same phase as the weight gradients, and a block has one
-// phase fewer to wait for. Otherwise it is formed after the walk, and the step is a phase of its own.
 internal sealed partial class BpttNetwork<T>
 {
     private void Backward(Parameters<T> g)
@@ -52,11 +48,6 @@ internal sealed partial class BpttNetwork<T>
                 {
                     _resetStack.AsSpan(v * b * dh, b * dh).CopyTo(_resetStack.AsSpan(stacked * b * dh));
                 }
-
-                if (_earlyEmbeddingGradient)
-                {
-                    _embeddingGrads.AsSpan(v * b * d, b * d).CopyTo(_embeddingGrads.AsSpan(stacked * b * d));
-                }
             }
 
             stacked++;
@@ -66,11 +57,7 @@ internal sealed partial class BpttNetwork<T>
         // The step changes I, which the embeddings' gradient is formed with: a phase of its own.
         _gradients = g;
         _team.Run(_gradientSlice);
-        if (!_earlyEmbeddingGradient)
-        {
-            _team.Run(_finishSlice);
-        }
-
+        _team.Run(_finishSlice);
         _gradients = null;
     }
 
@@ -168,11 +155,6 @@ internal sealed partial class BpttNetwork<T>
                 _reset[slot].AsSpan(first * dh, count * dh).CopyTo(_resetStack.AsSpan(((v * b) + first) * dh));
             }
 
-            if (_earlyEmbeddingGradient)
-            {
-                EmbeddingGradient(v, first, count, any);
-            }
-
             if (_cell == CellKind.Sigmoid)
             {
                 if (!any)
@@ -253,45 +235,16 @@ internal sealed partial class BpttNetwork<T>
             Gemm.Multiply<T>(_embeddedStack.AsSpan(from, ((rows - 1) * d) + to - from), d, true, deltas, width, false, g.Input.AsSpan(from * width, (to - from) * width), width, to - from, width, rows, true);
         }
 
-        if (_earlyEmbeddingGradient)
-        {
-            // Every row of delta Iᵀ is known, and no one reads I in this phase: the block ends here.
-            FinishSlice(member);
-            return;
-        }
-
         var (first, end) = Gemm.SplitRows(rows, _team.Size, member);
         if (end > first)
         {
-            EmbeddingGradient(first, end - first);
-        }
-    }
-
-    // The embeddings' gradient of stacked rows [first, first + count): dJ/de(t) = delta Iᵀ, and with dropout
-    // dJ/dL[x] = (delta Iᵀ) ⊙ mask, as e(t) = L[x] ⊙ mask.
-    private void EmbeddingGradient(int first, int count)
-    {
-        var (d, width) = (_p.Shape.Embedding, _width);
-        Gemm.Multiply<T>(_deltas.AsSpan(first * width, count * width), width, false, _p.Input, width, true, _embeddingGrads.AsSpan(first * d), d, count, d, width, false);
-        if (Dropout is not null)
-        {
-            var grads = _embeddingGrads.AsSpan(first * d, count * d);
-            TensorPrimitives.Multiply(grads, _maskStack.AsSpan(first * d, count * d), grads);
-        }
-    }
-
-    // On the way back, the slice's rows of visit v. A visit with no non-zero delta in the slice has zero rows
-    // (the product would give +0 everywhere, the bits written here); those of a visit that no slice keeps are dropped.
-    private void EmbeddingGradient(int v, int first, int count, bool any)
-    {
-        var row = (v * _streams) + first;
-        if (any)
-        {
-            EmbeddingGradient(row, count);
-        }
-        else
-        {
-            _embeddingGrads.AsSpan(row * _p.Shape.Embedding, count * _p.Shape.Embedding).Clear();
+            Gemm.Multiply<T>(_deltas.AsSpan(first * width, (end - first) * width), width, false, _p.Input, width, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, width, false);
+            if (Dropout is not null)
+            {
+                // e(t) = L[x] ⊙ mask, so dJ/dL[x] = (delta Iᵀ) ⊙ mask.
+                var grads = _embeddingGrads.AsSpan(first * d, (end - first) * d);
+                TensorPrimitives.Multiply(grads, _maskStack.AsSpan(first * d, (end - first) * d), grads);
+            }
         }
     }
 

@@ -46,7 +46,6 @@ internal sealed partial class BpttNetwork<T>
     private readonly int _window; // steps of history kept: bptt + block
     private readonly WorkTeam _team;
     private readonly int _slices; // members that take streams: each takes at least MinSliceStreams
-    private readonly bool _earlyEmbeddingGradient; // delta Iᵀ is formed by each slice on its way back (see BackwardSlice)
     private readonly int _start;
     private readonly Action<int> _forwardSlice;
     private readonly Action<int> _backwardSlice;
@@ -121,8 +120,6 @@ internal sealed partial class BpttNetwork<T>
         _nextSentence = nextSentence;
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
         _slices = Math.Clamp(streams / MinSliceStreams, 1, team.Size);
-        // Only when every member has a slice: else the slices' members would form alone what the team shares.
-        _earlyEmbeddingGradient = _slices == team.Size && streams / _slices > Gemm.SkinnyRows;
         (_forwardSlice, _backwardSlice, _gradientSlice, _finishSlice) = (ForwardSlice, BackwardSlice, GradientSlice, FinishSlice);
         _directSlice = member => _output.UpdateDirectPart(member, _team.Size);
         _window = bptt + block;
