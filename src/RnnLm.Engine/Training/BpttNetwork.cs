@@ -114,8 +114,9 @@ internal sealed partial class BpttNetwork<T>
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
         _p = parameters;
         (_cell, _width) = (parameters.Shape.Cell, parameters.Shape.Gates * parameters.Shape.Hidden);
-        // D's update waits for the way back, where no one reads D, and the members without streams to walk take it.
-        _output = new OutputLayer<T>(parameters, classes, team) { DeferDirectUpdate = parameters.Shape.DirectSize > 0 };
+        // With a team, D's update waits for the way back, where no one reads D, and members without streams to walk take
+        // it. Alone, a thread updates D at once, while the entries it has just read are in its cache.
+        _output = new OutputLayer<T>(parameters, classes, team) { DeferDirectUpdate = parameters.Shape.DirectSize > 0 && team.Size > 1 };
         _classes = classes;
         _nextSentence = nextSentence;
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
