@@ -39,6 +39,22 @@ public class DropoutTests
         Assert.True(Math.Abs(((double)dropped / units) - rate) < 5 * sigma, $"dropped {dropped} of {units} at rate {rate}");
     }
 
+    public static TheoryData<string, int> MaskLengths() => KernelKindData.With([1, 7, 8, 9, 100, 131]);
+
+    [Theory]
+    [MemberData(nameof(MaskLengths))]
+    public void AMaskOfEveryKernelKindIsThatOfThePlainLoop(string kind, int length)
+    {
+        foreach (var (rate, step, stream, layer) in new[] { (0.15, 0L, 0, Dropout.InputLayer), (0.5, 12_345L, 6, Dropout.OutputLayer), (0.9, long.MaxValue, int.MaxValue, Dropout.InputLayer) })
+        {
+            var dropout = new Dropout(rate, seed: 7, epoch: 2);
+            var (expected, actual) = (new float[length], new float[length]);
+            dropout.FillReference(expected, step, stream, layer);
+            dropout.Fill<float>(actual, step, stream, layer, Enum.Parse<KernelKind>(kind));
+            Assert.Equal(expected, actual);
+        }
+    }
+
     [Fact]
     public void AMaskIsAFunctionOfItsCountersAndEachCounterChangesIt()
     {

@@ -145,29 +145,51 @@ internal sealed partial class OutputLayer<T>
         }
     }
 
+    /// <summary>
+    /// When set, a <see cref="Run"/> with a sink leaves its update of D pending (<see cref="DirectUpdatePending"/>), for the
+    /// caller to take in parts (<see cref="UpdateDirectPart"/>, every part once) on the team's threads while they do other
+    /// work that does not read D, and end with <see cref="EndDirectUpdate"/>, before the next Run. The bits are those of
+    /// the update within Run, however the parts are shared out.
+    /// </summary>
+    public bool DeferDirectUpdate { get; init; }
+
+    /// <summary>A deferred update of D waits for its parts.</summary>
+    public bool DirectUpdatePending => _directSink is not null;
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of the pending update of D: its slice of D's entries.</summary>
+    public void UpdateDirectPart(int part, int parts) => UpdateDirectSlice(WorkTeam.Split(_directSink!.Target.Direct.Length, parts, part));
+
+    /// <summary>The pending update of D has had all its parts.</summary>
+    public void EndDirectUpdate() => _directSink = null;
+
     // D += scale·(yhat − y) − decay·D at every use, from the errors the softmaxes left (already scaled by the sink),
-    // each member on its slice of D.
+    // each member on its slice of D; or left pending (DeferDirectUpdate).
     private void UpdateDirect(OutputSink<T> sink, int rows)
     {
         (_directSink, _directRows) = (sink, rows);
+        if (DeferDirectUpdate)
+        {
+            return;
+        }
+
         if (_team.Size > 1)
         {
-            _team.Run(_updateDirectSlice ??= UpdateDirectSlice);
+            _team.Run(_updateDirectSlice ??= member => UpdateDirectPart(member, _team.Size));
         }
         else
         {
-            UpdateDirectSlice(0);
+            UpdateDirectPart(0, 1);
         }
 
         _directSink = null;
     }
 
-    private void UpdateDirectSlice(int member)
+    private void UpdateDirectSlice((int From, int To) entries)
     {
         var (sink, rows) = (_directSink!, _directRows);
         var table = sink.Target.Direct.AsSpan();
         var decay = sink.DirectDecay;
-        var (from, to) = WorkTeam.Split(table.Length, _team.Size, member);
+        var (from, to) = entries;
         if (_classes is null)
         {
             var v = _p.Shape.VocabularySize;

@@ -15,6 +15,7 @@ internal sealed partial class BpttNetwork<T>
         var last = _blockStart + _blockSteps - 1;
         _visits = (int)(last - Math.Max(0, _blockStart - _bptt)) + 1;
         _team.Run(_backwardSlice);
+        _output.EndDirectUpdate();
 
         // Stack the visits where some delta is non-zero, latest first. (A gated cell can carry dJ/dh(t−1) past a
         // visit whose deltas are all zero, so the walk is not cut at the first such visit.)
@@ -60,10 +61,30 @@ internal sealed partial class BpttNetwork<T>
         _gradients = null;
     }
 
+    // Member's part of the way back: its slice of the streams, and its part of D's update if one is pending.
+    private void BackwardSlice(int member)
+    {
+        WalkBack(member);
+        if (_output.DirectUpdatePending)
+        {
+            // The output layer's update of D, left pending: by the members without a slice when there are any (they
+            // would wait for the walk), else by every member after its walk.
+            var idle = _team.Size - _slices;
+            if (idle == 0)
+            {
+                _output.UpdateDirectPart(member, _team.Size);
+            }
+            else if (member >= _slices)
+            {
+                _output.UpdateDirectPart(member - _slices, idle);
+            }
+        }
+    }
+
     // Member's slice of the streams back through time: the deltas of every visit at their slab, with h(t−1),
     // e(t) and x(t) (and the GRU's r ⊙ h(t−1)) beside them. A slice whose carry has died before the block fills its
     // remaining slabs without arithmetic: its deltas are zero there.
-    private void BackwardSlice(int member)
+    private void WalkBack(int member)
     {
         var (d, dh, b, width) = (_p.Shape.Embedding, _p.Shape.Hidden, _streams, _width);
         var (first, end) = Gemm.SplitRows(b, _slices, member);

@@ -51,6 +51,7 @@ internal sealed partial class BpttNetwork<T>
     private readonly Action<int> _backwardSlice;
     private readonly Action<int> _gradientSlice;
     private readonly Action<int> _finishSlice;
+    private readonly Action<int> _directSlice;
 
     // Ring buffers indexed by step % window.
     private readonly T[][] _hidden; // [window][B, Dh] h(t)
@@ -113,12 +114,15 @@ internal sealed partial class BpttNetwork<T>
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
         _p = parameters;
         (_cell, _width) = (parameters.Shape.Cell, parameters.Shape.Gates * parameters.Shape.Hidden);
-        _output = new OutputLayer<T>(parameters, classes, team);
+        // With a team, D's update waits for the way back, where no one reads D, and members without streams to walk take
+        // it. Alone, a thread updates D at once, while the entries it has just read are in its cache.
+        _output = new OutputLayer<T>(parameters, classes, team) { DeferDirectUpdate = parameters.Shape.DirectSize > 0 && team.Size > 1 };
         _classes = classes;
         _nextSentence = nextSentence;
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
         _slices = Math.Clamp(streams / MinSliceStreams, 1, team.Size);
         (_forwardSlice, _backwardSlice, _gradientSlice, _finishSlice) = (ForwardSlice, BackwardSlice, GradientSlice, FinishSlice);
+        _directSlice = member => _output.UpdateDirectPart(member, _team.Size);
         _window = bptt + block;
         var (d, dh) = (parameters.Shape.Embedding, parameters.Shape.Hidden);
         _hidden = NewArrays<T>(_window, streams * dh);
@@ -255,6 +259,12 @@ internal sealed partial class BpttNetwork<T>
         foreach (var lp in logProbs)
         {
             logProb += double.CreateTruncating(lp);
+        }
+
+        if (gradients is null && _output.DirectUpdatePending)
+        {
+            _team.Run(_directSlice);
+            _output.EndDirectUpdate();
         }
 
         if (gradients is not null)
