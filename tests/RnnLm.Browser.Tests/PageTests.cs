@@ -101,12 +101,11 @@ public sealed class PageTests(Playground page)
         page.Screenshot("error");
     }
 
+    /// <summary>The page's views, by the id of their section (and the fragment that opens them).</summary>
+    public static TheoryData<string> Views => new() { "score", "next", "generate", "models", "train" };
+
     [Theory]
-    [InlineData("score")]
-    [InlineData("next")]
-    [InlineData("generate")]
-    [InlineData("models")]
-    [InlineData("train")]
+    [MemberData(nameof(Views))]
     public void EveryViewFitsA375PixelWideScreen(string view)
     {
         page.Open(view, width: 375, height: 800);
@@ -131,11 +130,7 @@ public sealed class PageTests(Playground page)
     }
 
     [Theory]
-    [InlineData("score")]
-    [InlineData("next")]
-    [InlineData("generate")]
-    [InlineData("models")]
-    [InlineData("train")]
+    [MemberData(nameof(Views))]
     public void EveryViewLoadsEverythingFromTheServiceItself(string view)
     {
         page.Open(view);
