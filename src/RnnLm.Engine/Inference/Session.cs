@@ -77,8 +77,9 @@ internal sealed class Session
         var targets = Grow(ref _targets, rows);
         var contexts = Grow(ref _contexts, rows * width);
         var inputs = Grow(ref _inputs, count);
-        var classLogProbs = Grow(ref _classLogProbs, _model.Classes is null ? 0 : rows);
-        var stepwise = classLogProbs.Length > 0 && count >= StepwiseSentences;
+        var classLayer = _model.Classes is not null;
+        var classLogProbs = Grow(ref _classLogProbs, classLayer ? rows : 0);
+        var stepwise = classLayer && count >= StepwiseSentences;
         var vocabulary = _model.Vocabulary;
         for (var t = 0; t < steps; t++)
         {
@@ -104,13 +105,13 @@ internal sealed class Session
             }
         }
 
-        if (classLogProbs.Length > 0 && !stepwise)
+        if (classLayer && !stepwise)
         {
             _output.ScoreClasses(hidden, targets, contexts, classLogProbs);
         }
 
         var rowLogProbs = Grow(ref _rowLogProbs, rows);
-        if (classLogProbs.Length > 0)
+        if (classLayer)
         {
             _output.ScoreWords(_hidden, _targets, _contexts, rows, classLogProbs, rowLogProbs);
         }

@@ -167,11 +167,15 @@ internal sealed partial class OutputLayer<T>
     private void UpdateDirect(OutputSink<T> sink, int rows)
     {
         (_directSink, _directRows) = (sink, rows);
-        if (DeferDirectUpdate)
+        if (!DeferDirectUpdate)
         {
-            return;
+            FinishDirectUpdate();
         }
+    }
 
+    /// <summary>The whole pending update of D, now, each member of the team on its slice of D's entries.</summary>
+    public void FinishDirectUpdate()
+    {
         if (_team.Size > 1)
         {
             _team.Run(_updateDirectSlice ??= member => UpdateDirectPart(member, _team.Size));
@@ -181,7 +185,7 @@ internal sealed partial class OutputLayer<T>
             UpdateDirectPart(0, 1);
         }
 
-        _directSink = null;
+        EndDirectUpdate();
     }
 
     private void UpdateDirectSlice((int From, int To) entries)

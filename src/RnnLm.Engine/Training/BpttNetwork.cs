@@ -51,7 +51,6 @@ internal sealed partial class BpttNetwork<T>
     private readonly Action<int> _backwardSlice;
     private readonly Action<int> _gradientSlice;
     private readonly Action<int> _finishSlice;
-    private readonly Action<int> _directSlice;
 
     // Ring buffers indexed by step % window.
     private readonly T[][] _hidden; // [window][B, Dh] h(t)
@@ -122,7 +121,6 @@ internal sealed partial class BpttNetwork<T>
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
         _slices = Math.Clamp(streams / MinSliceStreams, 1, team.Size);
         (_forwardSlice, _backwardSlice, _gradientSlice, _finishSlice) = (ForwardSlice, BackwardSlice, GradientSlice, FinishSlice);
-        _directSlice = member => _output.UpdateDirectPart(member, _team.Size);
         _window = bptt + block;
         var (d, dh) = (parameters.Shape.Embedding, parameters.Shape.Hidden);
         _hidden = NewArrays<T>(_window, streams * dh);
@@ -263,8 +261,7 @@ internal sealed partial class BpttNetwork<T>
 
         if (gradients is null && _output.DirectUpdatePending)
         {
-            _team.Run(_directSlice);
-            _output.EndDirectUpdate();
+            _output.FinishDirectUpdate();
         }
 
         if (gradients is not null)
