@@ -91,7 +91,8 @@ internal sealed partial class OutputLayer<T>
             return;
         }
 
-        if (Direct)
+        var scoring = _classes is not null && sink is null && typeof(T) == typeof(float);
+        if (Direct && !scoring)
         {
             PlaceFeatures(contexts!, targets, rows);
         }
@@ -100,7 +101,7 @@ internal sealed partial class OutputLayer<T>
         {
             RunFull(hidden.AsSpan(0, rows * dh), targets.AsSpan(0, rows), logProbs, sink, hiddenGrad);
         }
-        else if (sink is null && typeof(T) == typeof(float))
+        else if (scoring)
         {
             ScoreRows(hidden, targets, contexts ?? [], rows, logProbs);
         }
@@ -537,6 +538,17 @@ internal sealed partial class OutputLayer<T>
         if (buffer.Length < length)
         {
             buffer = new TItem[length];
+        }
+
+        return buffer;
+    }
+
+    // Ensure, keeping what the buffer held: it grows by at least half, so that rows added step by step copy little.
+    private static TItem[] Kept<TItem>(ref TItem[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            Array.Resize(ref buffer, Math.Max(length, buffer.Length + (buffer.Length / 2)));
         }
 
         return buffer;
