@@ -15,8 +15,7 @@ public class RowProductsBenchmarks
     private float[] _weights = [];
     private float[] _dots = [];
 
-    // 2 rows run as a pair, 20 mostly in fours.
-    [Params(2, 20)]
+    [Params(20)]
     public int Rows { get; set; }
 
     [Params(32, 2_000)]

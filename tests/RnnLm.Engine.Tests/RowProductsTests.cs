@@ -5,7 +5,7 @@ namespace RnnLm.Engine.Tests;
 /// <summary>
 /// The class word-part kernels (dots of contiguous rows, weighted row sums, rank-m row updates and the fused
 /// backward step) on every kernel kind this machine runs, against their double-accumulating references, over row
-/// counts that straddle the register blocking (fours and pairs of rows, 4 and 8 columns) and widths that straddle the 4-,
+/// counts that straddle the register blocking (pairs of rows, 4 and 8 columns) and widths that straddle the 4-,
 /// 8- and 16-lane vectors and 64-lane chunks.
 /// </summary>
 public class RowProductsTests

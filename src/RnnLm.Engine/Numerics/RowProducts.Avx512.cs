@@ -21,8 +21,8 @@ internal static unsafe partial class RowProducts
     internal static Vector512<float> Mask(int count) =>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
 
-    // Rows in fours against 4 rows of b at a time (16 accumulators), the rest in a pair against 4 (8) and an odd last
-    // row against 8 (8 again: FMA latency times two pipes). A missing row of b repeats the last one and its result is dropped. b is taken in blocks of
+    // Rows in pairs against 4 rows of b at a time (8 accumulators), an odd last row against 8 (8 again: FMA latency
+    // times two pipes). A missing row of b repeats the last one and its result is dropped. b is taken in blocks of
     // BlockRows rows that every row of a meets while the block is in L1, so a large class's rows of U come from memory
     // once a call, not once per pair of rows. The first sweep over a block is usually its first touch in a while, from
     // L3 or memory, so it prefetches the rows a little ahead (measured: 5–7% of a training epoch). Each dot is the same
@@ -35,29 +35,6 @@ internal static unsafe partial class RowProducts
         {
             var blockEnd = Math.Min(block + BlockRows, n);
             var i = 0;
-            for (; i + 4 <= m; i += 4)
-            {
-                var a0 = RowOf(a, rows, i, width);
-                var a1 = RowOf(a, rows, i + 1, width);
-                var a2 = RowOf(a, rows, i + 2, width);
-                var a3 = RowOf(a, rows, i + 3, width);
-                for (var j = block; j < blockEnd; j += 4)
-                {
-                    if (i == 0)
-                    {
-                        Prefetch(b, j + PrefetchRows, Math.Min(j + PrefetchRows + 4, n), width);
-                    }
-
-                    Dots4x4(a0, a1, a2, a3, Row(b, j, n, width), Row(b, j + 1, n, width), Row(b, j + 2, n, width), Row(b, j + 3, n, width),
-                            full, width, mask, out var r0, out var r1, out var r2, out var r3);
-                    var d = dots + ((long)i * n) + j;
-                    Store(r0, d, n - j);
-                    Store(r1, d + n, n - j);
-                    Store(r2, d + (2L * n), n - j);
-                    Store(r3, d + (3L * n), n - j);
-                }
-            }
-
             for (; i + 2 <= m; i += 2)
             {
                 var a0 = RowOf(a, rows, i, width);
@@ -121,41 +98,6 @@ internal static unsafe partial class RowProducts
         {
             destination[q] = sums.GetElement(q);
         }
-    }
-
-    // Four rows of a against four of b: 16 accumulators, 8 loads for 16 fused multiply-adds where Dots2x4 needs 6 for 8.
-    // Each dot's chain and sum are Dots2x4's, so a dot has the same bits in either.
-    private static void Dots4x4(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, int full, int width, Vector512<float> mask,
-                                out Vector128<float> r0, out Vector128<float> r1, out Vector128<float> r2, out Vector128<float> r3)
-    {
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        var zero = Vector512<float>.Zero;
-        for (var p = 0; p < width; p += 16)
-        {
-            // Whole vectors, then the last, partial one under the mask: masked-off lanes load as zero, and fma(0, 0, c) = c
-            // leaves them as they were.
-            var lanes = p < full ? Vector512<float>.AllBitsSet : mask;
-            var x0 = Avx512F.MaskLoad(a0 + p, lanes, zero);
-            var x1 = Avx512F.MaskLoad(a1 + p, lanes, zero);
-            var x2 = Avx512F.MaskLoad(a2 + p, lanes, zero);
-            var x3 = Avx512F.MaskLoad(a3 + p, lanes, zero);
-            var y0 = Avx512F.MaskLoad(b0 + p, lanes, zero);
-            var y1 = Avx512F.MaskLoad(b1 + p, lanes, zero);
-            var y2 = Avx512F.MaskLoad(b2 + p, lanes, zero);
-            var y3 = Avx512F.MaskLoad(b3 + p, lanes, zero);
-            (c00, c01, c02, c03) = (Avx512F.FusedMultiplyAdd(x0, y0, c00), Avx512F.FusedMultiplyAdd(x0, y1, c01), Avx512F.FusedMultiplyAdd(x0, y2, c02), Avx512F.FusedMultiplyAdd(x0, y3, c03));
-            (c10, c11, c12, c13) = (Avx512F.FusedMultiplyAdd(x1, y0, c10), Avx512F.FusedMultiplyAdd(x1, y1, c11), Avx512F.FusedMultiplyAdd(x1, y2, c12), Avx512F.FusedMultiplyAdd(x1, y3, c13));
-            (c20, c21, c22, c23) = (Avx512F.FusedMultiplyAdd(x2, y0, c20), Avx512F.FusedMultiplyAdd(x2, y1, c21), Avx512F.FusedMultiplyAdd(x2, y2, c22), Avx512F.FusedMultiplyAdd(x2, y3, c23));
-            (c30, c31, c32, c33) = (Avx512F.FusedMultiplyAdd(x3, y0, c30), Avx512F.FusedMultiplyAdd(x3, y1, c31), Avx512F.FusedMultiplyAdd(x3, y2, c32), Avx512F.FusedMultiplyAdd(x3, y3, c33));
-        }
-
-        r0 = Reduce4(c00, c01, c02, c03);
-        r1 = Reduce4(c10, c11, c12, c13);
-        r2 = Reduce4(c20, c21, c22, c23);
-        r3 = Reduce4(c30, c31, c32, c33);
     }
 
     private static void Dots2x4(float* a0, float* a1, float* b0, float* b1, float* b2, float* b3, int full, int width, Vector512<float> mask,
