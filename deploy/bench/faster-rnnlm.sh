@@ -25,12 +25,12 @@ OURS_ARGS=${OURS_ARGS:---cell gru --hidden 200 --direct 10000000 --direct-order 
 RNNLM=${RNNLM:-dotnet src/RnnLm.Cli/bin/Release/net10.0/rnnlm.dll}
 
 [ -d /usr/include/eigen3 ] || { echo "needs Eigen: apt-get install -y libeigen3-dev" >&2; exit 1; }
-make -C "$FASTER_RNNLM/faster-rnnlm" -j2 rnnlm >"$OUT.make.log" 2>&1 || { tail -20 "$OUT.make.log"; exit 1; }
+mkdir -p "$OUT"
+make -C "$FASTER_RNNLM/faster-rnnlm" -j2 rnnlm >"$OUT/make.log" 2>&1 || { tail -20 "$OUT/make.log"; exit 1; }
 if [ "$RNNLM" = "dotnet src/RnnLm.Cli/bin/Release/net10.0/rnnlm.dll" ] && [ ! -f src/RnnLm.Cli/bin/Release/net10.0/rnnlm.dll ]; then
   dotnet build src/RnnLm.Cli -c Release >/dev/null
 fi
 
-mkdir -p "$OUT"
 for split in train valid; do
   awk 'NR == FNR { for (i = 1; i <= NF; i++) count[$i]++; next }
        { for (i = 1; i <= NF; i++) if (count[$i] < 4) $i = "<unk>"; print }' data/brown/train.txt "data/brown/$split.txt" >"$OUT/$split.txt"
