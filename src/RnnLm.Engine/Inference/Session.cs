@@ -22,7 +22,8 @@ internal sealed class Session
     /// 2,048 a little faster than 1,024 and 4,096, 256 about 15% slower); a full softmax holds [rows, |V|] logits, 14 MB
     /// for 256 rows of Brown's vocabulary.
     /// </summary>
-    public static int BatchRows(OutputKind output) => output == OutputKind.Classes ? 2048 : 256;
+    /// A tree output holds no logits for the rows, so it takes the class layer's batches.
+    public static int BatchRows(OutputKind output) => output == OutputKind.Full ? 256 : 2048;
 
     /// <summary>
     /// From how many sentences a batch runs a class layer's class part step by step, on each step's rows while they are in
@@ -58,7 +59,7 @@ internal sealed class Session
     public Session(LanguageModel model, float[] projectedInput)
     {
         _model = model;
-        _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single);
+        _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single, model.Tree);
         _steps = new CellSteps(model.Shape, projectedInput, model.Parameters.Recurrent);
         _hiddenWidth = model.Shape.Hidden;
         _lstm = model.Shape.Cell == CellKind.Lstm;
