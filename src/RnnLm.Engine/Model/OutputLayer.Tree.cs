@@ -113,7 +113,8 @@ internal sealed partial class OutputLayer<T>
         }
     }
 
-    // Σ log σ(s_j z_j), s_j = +1 for a left branch and −1 for a right one; log σ(x) = min(x, 0) − log(1 + e^−|x|). z is overwritten.
+    // Σ log σ(s_j z_j), s_j = +1 for a left branch and −1 for a right one; log σ(x) = min(x, 0) − log(1 + e^−|x|), the last
+    // term over the whole path at once. z is overwritten.
     private static T LogSigmoidSum(Span<T> z, ReadOnlySpan<byte> branches)
     {
         var sum = T.Zero;
@@ -121,15 +122,12 @@ internal sealed partial class OutputLayer<T>
         {
             var x = branches[j] == 0 ? z[j] : -z[j];
             sum += T.Min(x, T.Zero);
-            z[j] = T.Exp(-T.Abs(x));
+            z[j] = -T.Abs(x);
         }
 
-        for (var j = 0; j < z.Length; j++)
-        {
-            sum -= T.LogP1(z[j]);
-        }
-
-        return sum;
+        TensorPrimitives.Exp<T>(z, z);
+        TensorPrimitives.LogP1<T>(z, z);
+        return sum - TensorPrimitives.Sum<T>(z);
     }
 
     // The update of the nodes member owns (n mod members = member), rows in order: u_n += scale · error · h, b_n += scale ·
