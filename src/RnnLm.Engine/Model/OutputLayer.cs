@@ -12,8 +12,8 @@ namespace RnnLm.Engine.Model;
 /// A gradient check points the targets at a gradient buffer with scale 1; training points them at the
 /// weights themselves with scale −learning rate, which saves a pass over the |V|×Dh output matrix.
 /// Either way the hidden-state gradient is computed from the weights before they change.
-/// Keep is 1 − L2 decay; with class outputs only the word rows of the classes in the block shrink, in the
-/// same pass that updates them. It is 1 (no shrinking) unless set. The direct connections decay as rnnlm's do, by
+/// Keep is 1 − L2 decay; with class outputs only the word rows of the classes in the block shrink (with a tree, the nodes on
+/// the block's paths, once each), in the same pass that updates them. It is 1 (no shrinking) unless set. The direct connections decay as rnnlm's do, by
 /// <see cref="DirectDecay"/> times the weight at every use of an entry; it is 0 unless set.
 /// </remarks>
 internal sealed class OutputSink<T>(Parameters<T> target, T scale)
