@@ -64,7 +64,7 @@ internal static class BenchCommand
                 hidden = options.Hidden,
                 embedding = options.Embedding,
                 output = options.Output.ToString().ToLowerInvariant(),
-                classes = options.Classes,
+                classes = options.Output == OutputKind.Classes ? options.Classes : 0,
                 direct = options.Direct,
                 directOrder = options.DirectOrder,
                 bptt = options.Bptt,

@@ -64,7 +64,7 @@ public class TrainingSettingsContractTests
     [InlineData("hidden", "\"5\"", "Must be a whole number, from 1 to 1024.")]
     [InlineData("hidden", "1e10", "Must be a whole number, from 1 to 1024.")]
     [InlineData("alpha", "true", "Must be a number, greater than 0 and at most 10.")]
-    [InlineData("output", "\"fancy\"", "Must be one of \"full\" or \"classes\".")]
+    [InlineData("output", "\"fancy\"", "Must be one of \"full\", \"classes\" or \"tree\".")]
     [InlineData("cell", "\"rnn\"", "Must be one of \"sigmoid\", \"gru\" or \"lstm\".")]
     [InlineData("optimizer", "\"adam\"", "Must be one of \"sgd\" or \"adagrad\".")]
     [InlineData("dropout", "\"0.2\"", "Must be a number, from 0 to 0.9.")]

@@ -50,6 +50,7 @@ public sealed class Trainer
             o.Cell, DirectSize: o.Direct, DirectOrder: o.Direct > 0 ? o.DirectOrder : 0, Tied: o.Tie);
         var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;
         shape = shape with { ClassCount = classes?.ClassCount ?? 0 };
+        var tree = o.Output == OutputKind.Tree ? WordTree.FromCounts(vocabulary.Counts) : null;
         var parameters = new Parameters<float>(shape);
         parameters.Initialize(o.Seed, o.InitScale);
 
@@ -77,7 +78,7 @@ public sealed class Trainer
         // layer in place): rnnlm's way, and the fastest. Anything else needs the whole block's gradient first.
         var buffered = o.Optimizer != OptimizerKind.Sgd || o.ClipNorm > 0;
         var gradients = buffered ? new Parameters<float>(shape) : Parameters<float>.RecurrentGradients(shape);
-        var run = new Run(vocabulary, classes, parameters, best, gradients, buffered ? optimizer : null, bestAccumulators, trainIds, trainIds.Sum(s => (long)s.Length), team);
+        var run = new Run(vocabulary, classes, tree, parameters, best, gradients, buffered ? optimizer : null, bestAccumulators, trainIds, trainIds.Sum(s => (long)s.Length), team);
 
         while (!state.Stopped && state.Epoch < o.MaxEpochs)
         {
@@ -88,21 +89,21 @@ public sealed class Trainer
             state.TrainingWords += words;
             state.TrainPerplexity.Add(Math.Exp(-logProb / Math.Max(words, 1)));
 
-            var validScore = new LanguageModel(vocabulary, classes, parameters).ScoreCorpus(valid, o.Threads);
+            var validScore = new LanguageModel(vocabulary, classes, parameters, tree: tree).ScoreCorpus(valid, o.Threads);
             state.ValidPerplexity.Add(validScore.Perplexity);
             UpdateSchedule(run, state, validScore.LogProb);
             state.Epoch = epoch;
             if (checkpointDirectory is not null)
             {
-                Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state)), o, state,
-                                optimizer.Accumulators is { } accumulators ? new LanguageModel(vocabulary, classes, accumulators) : null);
+                Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state), tree), o, state,
+                                optimizer.Accumulators is { } accumulators ? new LanguageModel(vocabulary, classes, accumulators, tree: tree) : null);
             }
 
             _progress?.Invoke(Report(epoch, words, run.TrainWords, logProb, elapsed, state, done: true));
         }
 
         best.CopyTo(parameters);
-        var model = new LanguageModel(vocabulary, classes, parameters, Metadata(state));
+        var model = new LanguageModel(vocabulary, classes, parameters, Metadata(state), tree);
         var bestPerplexity = Math.Exp(-state.BestLogProb / valid.Sum(s => s.Length + 1L));
         return new TrainingResult(model, state.Epoch, total.Elapsed.TotalSeconds, state.TrainingSeconds, state.TrainingWords,
             state.TrainingSeconds > 0 ? state.TrainingWords / state.TrainingSeconds : 0, bestPerplexity, state.ValidPerplexity)
@@ -131,7 +132,7 @@ public sealed class Trainer
         }
 
         var network = new BpttNetwork<float>(run.Parameters, run.Classes, o.Streams, o.Bptt, o.BpttBlock, run.Team, run.Vocabulary.StartOfSentence,
-            _ => next < order.Length ? run.TrainIds[order[next++]] : null)
+            _ => next < order.Length ? run.TrainIds[order[next++]] : null, run.Tree)
         {
             Clip = (float)o.Clip,
             Step = run.Optimizer is null ? (rate, decay) : null,
@@ -225,7 +226,7 @@ public sealed class Trainer
     /// <see cref="Optimizer"/> is null when plain SGD steps in place; <see cref="BestAccumulators"/> is AdaGrad's state
     /// that goes with <see cref="Best"/>.
     /// </remarks>
-    private sealed record Run(Vocabulary Vocabulary, ClassMap? Classes, Parameters<float> Parameters, Parameters<float> Best,
+    private sealed record Run(Vocabulary Vocabulary, ClassMap? Classes, WordTree? Tree, Parameters<float> Parameters, Parameters<float> Best,
                               Parameters<float> Gradients, Optimizer<float>? Optimizer, Parameters<float>? BestAccumulators,
                               int[][] TrainIds, long TrainWords, WorkTeam Team);
 }
