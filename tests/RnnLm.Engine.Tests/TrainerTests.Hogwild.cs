@@ -61,14 +61,12 @@ public sealed partial class TrainerTests
         var words = train.Sum(s => s.Length + 1L);
         Assert.Equal(2 * words, deterministic.TrainingWords);
         Assert.Equal(2 * words, hogwild.TrainingWords);
-        // Measured (three recipes, two runs each): hogwild's validation perplexity within 3.6% of the deterministic run's
-        // after each epoch. Broken on purpose, it is not: with one thread's updates lost (stepping a copy of the weights)
-        // 10–19% worse after the first epoch; with each thread training every sentence, the words are twice the corpus's.
-        foreach (var (expected, actual) in deterministic.ValidPerplexityPerEpoch.Zip(hogwild.ValidPerplexityPerEpoch))
-        {
-            Assert.True(Math.Abs(actual - expected) <= 0.05 * expected, $"hogwild valid perplexity {actual:F2}, deterministic {expected:F2}");
-        }
-
+        // Measured after the last epoch, six runs of each recipe: hogwild from 2.1% better to 3.1% worse than the deterministic
+        // run (after the first epoch it strays further, up to 9% for the LSTM, and comes back). Broken on purpose: with one
+        // thread's updates lost (it stepped a copy of the weights) 7.8–22% worse; with each thread training every sentence,
+        // the words are twice the corpus's.
+        var (expected, actual) = (deterministic.ValidPerplexityPerEpoch[^1], hogwild.ValidPerplexityPerEpoch[^1]);
+        Assert.True(Math.Abs(actual - expected) <= 0.06 * expected, $"hogwild valid perplexity {actual:F2}, deterministic {expected:F2}");
         Assert.Equal(2, hogwild.ValidPerplexityPerEpoch.Count);
     }
 
