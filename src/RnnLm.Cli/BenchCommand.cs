@@ -75,6 +75,7 @@ internal static class BenchCommand
                 dropout = options.Dropout,
                 tie = options.Tie,
                 threads = options.Threads,
+                hogwild = options.Hogwild,
                 epochs = result.Epochs,
                 trainingSeconds = Math.Round(result.TrainingSeconds, 2),
                 wordsPerSecond = Math.Round(result.WordsPerSecond),

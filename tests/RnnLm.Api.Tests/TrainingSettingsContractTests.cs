@@ -116,6 +116,19 @@ public class TrainingSettingsContractTests
     }
 
     [Fact]
+    public async Task AHogwildJobTrainsOnTwoThreadsAndItsCardSaysSo()
+    {
+        using var app = new RnnLmApplication();
+        var client = app.CreateManagementClient();
+        var id = await SubmitOkAsync(client, With(QuickJob("hogwild"), ("threads", 2), ("hogwild", true)));
+        var job = await WaitForEndAsync(client, id);
+        Assert.True(Status(job) == "succeeded", job.ToString());
+        Assert.True(job.GetProperty("settings").GetProperty("hogwild").GetBoolean());
+        var card = (await client.GetFromJsonAsync<JsonElement>($"/models/{id}")).GetProperty("card").GetProperty("hyperparameters");
+        Assert.True(card.GetProperty("hogwild").GetBoolean());
+    }
+
+    [Fact]
     public async Task APresetGivesItsRecipeAndTheSettingsSentApplyOnTopOfIt()
     {
         using var app = new RnnLmApplication();

@@ -129,6 +129,7 @@ public sealed class TrainingSettings
         new ChoiceSetting<ScheduleKind>("schedule", "Once alpha has begun to halve: rnnlm (it halves every epoch) or plateau (it halves only after each epoch that improves by less than minImprovement, and holds otherwise)", o => o.Schedule, (o, v) => o with { Schedule = v }),
         new NumberSetting<int>("minCount", "Words seen fewer times in the training text become <unk>", o => o.MinCount, (o, v) => o with { MinCount = v }, 1, 1000),
         new NumberSetting<int>("threads", "Threads for the matrix products; the result is the same bits for any count", o => o.Threads, (o, v) => o with { Threads = v }, 1, 256),
+        new FlagSetting("hogwild", "With 2 or more threads: each thread trains its own share of the streams and writes its updates into the shared weights without locks (Hogwild, as faster-rnnlm does); faster, but no longer the same bits from run to run", o => o.Hogwild, (o, v) => o with { Hogwild = v }),
         new NumberSetting<int>("seed", "Random seed for the weights, the sentence order and a held-out split: same seed, same model bytes", o => o.Seed, (o, v) => o with { Seed = v }, int.MinValue, int.MaxValue),
         new NumberSetting<double>("initScale", "Weights start uniform in ±this", o => o.InitScale, (o, v) => o with { InitScale = v }, 0, 10, minExclusive: true),
         new FlagSetting("shuffle", "Shuffle the training sentences each epoch (seeded); rnnlm reads them in order", o => o.Shuffle, (o, v) => o with { Shuffle = v }),
