@@ -33,6 +33,7 @@ public sealed partial class TrainerTests
     [InlineData(OutputKind.Classes, CellKind.Sigmoid, 0, false)]
     [InlineData(OutputKind.Full, CellKind.Lstm, 0, false)]
     [InlineData(OutputKind.Classes, CellKind.Gru, 5_000, true)]
+    [InlineData(OutputKind.Tree, CellKind.Sigmoid, 0, false)]
     public void HogwildWithOneThreadGivesTheSameModelBytesAsWithout(OutputKind output, CellKind cell, int direct, bool adaptive)
     {
         var train = SyntheticCorpus(300, 1);
@@ -41,7 +42,7 @@ public sealed partial class TrainerTests
         {
             var options = (adaptive ? Adaptive(output, cell) : Small(output) with { Cell = cell }) with { Direct = direct, MaxEpochs = 2, Threads = 1, Hogwild = hogwild };
             var model = new Trainer(options).Train(train, valid).Model;
-            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
+            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32, model.Tree);
         }
 
         Assert.Equal(Run(false), Run(true));
@@ -51,6 +52,7 @@ public sealed partial class TrainerTests
     [InlineData(OutputKind.Classes, CellKind.Sigmoid, 0, false)]
     [InlineData(OutputKind.Full, CellKind.Lstm, 0, false)]
     [InlineData(OutputKind.Classes, CellKind.Gru, 5_000, true)]
+    [InlineData(OutputKind.Tree, CellKind.Sigmoid, 0, false)]
     public void HogwildOnTwoThreadsTrainsEverySentenceOnceAndLearnsAsTheDeterministicRunDoes(OutputKind output, CellKind cell, int direct, bool adaptive)
     {
         var (train, valid) = BrownSlice.Value;
