@@ -15,6 +15,11 @@ internal sealed partial class OutputLayer<T>
     private T[] _nodeErrors = []; // [Σ path lengths] σ(z_n) − [left] at each row's path nodes
     private int[] _shrunk = []; // [|V| − 1] the last update that shrank each node's weights
     private int _updates;
+    private int[] _hotSlot = []; // [|V| − 1] a node's slot among the hot ones (near the root), or −1
+    private int[] _hotNodes = []; // [hot] the node in each slot
+    private WordTree? _hotTree; // the tree _hotSlot was made for
+    private T[][] _hotSums = []; // [member][hot, Dh + 1] each hot node's summed step for the block: weights, then bias
+    private bool[][] _hotUsed = []; // [member][hot]
     private TreeCall _treeCall;
     private Action<int>? _treeForward;
     private Action<int>? _treeUpdate;
@@ -54,6 +59,7 @@ internal sealed partial class OutputLayer<T>
                 _shrunk = new int[_p.Shape.OutputRows];
             }
 
+            PrepareHotNodes(tree);
             if (_team.Size > 1)
             {
                 _team.Run(_treeUpdate ??= member => UpdateNodes(member, _team.Size));
@@ -137,6 +143,8 @@ internal sealed partial class OutputLayer<T>
         var call = _treeCall;
         var (sink, dh) = (call.Sink!, _p.Shape.Hidden);
         var (weights, biases) = (sink.Target.Output, sink.Target.OutputBias);
+        var (sums, used) = (_hotSums[member], _hotUsed[member]);
+        used.AsSpan().Clear();
         for (var r = 0; r < call.Rows; r++)
         {
             var path = call.Tree.Path(call.Targets[r]);
@@ -149,17 +157,87 @@ internal sealed partial class OutputLayer<T>
                     continue;
                 }
 
-                var row = weights.AsSpan(n * dh, dh);
-                if (_shrunk[n] != _updates)
+                var step = sink.Scale * call.Errors[_pathStarts[r] + j];
+                var slot = _hotSlot[n];
+                if (slot >= 0)
                 {
-                    _shrunk[n] = _updates;
-                    Shrink(row, sink.Keep);
+                    // Summed privately and written once after the block, in the same row order.
+                    var sum = sums.AsSpan(slot * (dh + 1), dh + 1);
+                    if (!used[slot])
+                    {
+                        used[slot] = true;
+                        sum.Clear();
+                    }
+
+                    TensorPrimitives.MultiplyAdd<T>(h, step, sum[..dh], sum[..dh]);
+                    sum[dh] += step;
+                    continue;
                 }
 
-                var step = sink.Scale * call.Errors[_pathStarts[r] + j];
+                var row = weights.AsSpan(n * dh, dh);
+                ShrinkOnce(n, row, sink.Keep);
                 TensorPrimitives.MultiplyAdd<T>(h, step, row, row);
                 biases[n] += step;
             }
+        }
+
+        for (var slot = 0; slot < used.Length; slot++)
+        {
+            if (used[slot])
+            {
+                var n = _hotNodes[slot];
+                var row = weights.AsSpan(n * dh, dh);
+                ShrinkOnce(n, row, sink.Keep);
+                TensorPrimitives.Add<T>(row, sums.AsSpan(slot * (dh + 1), dh), row);
+                biases[n] += sums[(slot * (dh + 1)) + dh];
+            }
+        }
+    }
+
+    private void ShrinkOnce(int node, Span<T> row, T keep)
+    {
+        if (_shrunk[node] != _updates)
+        {
+            _shrunk[node] = _updates;
+            Shrink(row, keep);
+        }
+    }
+
+    // The nodes less than HotDepth below the root lie on most rows' paths: their steps are summed over the block and written
+    // once, so that threads sharing the weights (Hogwild) do not pass those cache lines back and forth at every row. The
+    // sum is taken in row order, the same whatever the team's size.
+    private const int HotDepth = 6;
+
+    private void PrepareHotNodes(WordTree tree)
+    {
+        var (members, dh) = (_team.Size, _p.Shape.Hidden);
+        if (!ReferenceEquals(_hotTree, tree))
+        {
+            _hotSlot = new int[_p.Shape.OutputRows];
+            Array.Fill(_hotSlot, -1);
+            var nodes = new List<int>();
+            for (var w = 0; w < tree.VocabularySize; w++)
+            {
+                var path = tree.Path(w);
+                for (var j = 0; j < Math.Min(HotDepth, path.Length); j++)
+                {
+                    if (_hotSlot[path[j]] < 0)
+                    {
+                        _hotSlot[path[j]] = nodes.Count;
+                        nodes.Add(path[j]);
+                    }
+                }
+            }
+
+            _hotNodes = [.. nodes];
+            _hotTree = tree;
+            _hotSums = [];
+        }
+
+        if (_hotSums.Length != members)
+        {
+            _hotSums = [.. Enumerable.Range(0, members).Select(_ => new T[_hotNodes.Length * (dh + 1)])];
+            _hotUsed = [.. Enumerable.Range(0, members).Select(_ => new bool[_hotNodes.Length])];
         }
     }
 
