@@ -19,6 +19,15 @@ public sealed partial class TrainerTests
         return ([.. TextCorpus.Read(Path.Combine(brown, "train.txt")).Take(4000)], [.. TextCorpus.Read(Path.Combine(brown, "valid.txt")).Take(600)]);
     });
 
+    // The output kinds and cells Hogwild is tried with: an adaptive case has AdaGrad, clipping by norm and dropout.
+    public static TheoryData<OutputKind, CellKind, int, bool> HogwildCases => new()
+    {
+        { OutputKind.Classes, CellKind.Sigmoid, 0, false },
+        { OutputKind.Full, CellKind.Lstm, 0, false },
+        { OutputKind.Classes, CellKind.Gru, 5_000, true },
+        { OutputKind.Tree, CellKind.Sigmoid, 0, false },
+    };
+
     private static TrainingOptions HogwildRecipe(OutputKind output, CellKind cell, int direct, bool adaptive)
     {
         var options = new TrainingOptions
@@ -30,10 +39,7 @@ public sealed partial class TrainerTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Classes, CellKind.Sigmoid, 0, false)]
-    [InlineData(OutputKind.Full, CellKind.Lstm, 0, false)]
-    [InlineData(OutputKind.Classes, CellKind.Gru, 5_000, true)]
-    [InlineData(OutputKind.Tree, CellKind.Sigmoid, 0, false)]
+    [MemberData(nameof(HogwildCases))]
     public void HogwildWithOneThreadGivesTheSameModelBytesAsWithout(OutputKind output, CellKind cell, int direct, bool adaptive)
     {
         var train = SyntheticCorpus(300, 1);
@@ -49,10 +55,7 @@ public sealed partial class TrainerTests
     }
 
     [Theory]
-    [InlineData(OutputKind.Classes, CellKind.Sigmoid, 0, false)]
-    [InlineData(OutputKind.Full, CellKind.Lstm, 0, false)]
-    [InlineData(OutputKind.Classes, CellKind.Gru, 5_000, true)]
-    [InlineData(OutputKind.Tree, CellKind.Sigmoid, 0, false)]
+    [MemberData(nameof(HogwildCases))]
     public void HogwildOnTwoThreadsTrainsEverySentenceOnceAndLearnsAsTheDeterministicRunDoes(OutputKind output, CellKind cell, int direct, bool adaptive)
     {
         var (train, valid) = BrownSlice.Value;
