@@ -18,8 +18,14 @@ public sealed class LanguageModel
     private readonly SessionPool _sessions;
 
     /// <summary>Assembles a model from its parts; the weights are owned by the model from then on.</summary>
+    /// <param name="vocabulary">The words, with their training counts.</param>
+    /// <param name="classes">The word classes of a class-factorized output; null otherwise.</param>
+    /// <param name="parameters">The weights.</param>
+    /// <param name="metadata">The model card's JSON.</param>
+    /// <param name="tree">The word tree of a tree output; null otherwise, where a tree output takes the Huffman tree of the
+    /// vocabulary's counts (<see cref="WordTree.FromCounts"/>).</param>
     /// <exception cref="ArgumentException">The parts disagree on the vocabulary size or the output layer.</exception>
-    public LanguageModel(Vocabulary vocabulary, ClassMap? classes, Parameters<float> parameters, string metadata = "{}")
+    public LanguageModel(Vocabulary vocabulary, ClassMap? classes, Parameters<float> parameters, string metadata = "{}", WordTree? tree = null)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -29,13 +35,19 @@ public sealed class LanguageModel
             throw new ArgumentException($"The vocabulary has {vocabulary.Count} words but the weights expect {shape.VocabularySize}.");
         }
 
-        if ((classes is null) != (shape.Output == OutputKind.Full) || (classes is not null && (classes.ClassCount != shape.ClassCount || classes.VocabularySize != vocabulary.Count)))
+        if ((classes is not null) != (shape.Output == OutputKind.Classes) || (classes is not null && (classes.ClassCount != shape.ClassCount || classes.VocabularySize != vocabulary.Count)))
         {
             throw new ArgumentException("The class map does not match the output layer.");
         }
 
+        if (tree is not null && (shape.Output != OutputKind.Tree || tree.VocabularySize != vocabulary.Count))
+        {
+            throw new ArgumentException("The word tree does not match the output layer.");
+        }
+
         Vocabulary = vocabulary;
         Classes = classes;
+        Tree = shape.Output == OutputKind.Tree ? tree ?? WordTree.FromCounts(vocabulary.Counts) : null;
         Parameters = parameters;
         Metadata = metadata ?? "{}";
         _sessions = new SessionPool(this);
@@ -44,6 +56,9 @@ public sealed class LanguageModel
     public Vocabulary Vocabulary { get; }
 
     public ClassMap? Classes { get; }
+
+    /// <summary>The word tree of a tree output (<see cref="OutputKind.Tree"/>); null for the other kinds.</summary>
+    public WordTree? Tree { get; }
 
     public ModelShape Shape => Parameters.Shape;
 

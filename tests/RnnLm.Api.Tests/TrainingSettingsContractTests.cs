@@ -64,7 +64,7 @@ public class TrainingSettingsContractTests
     [InlineData("hidden", "\"5\"", "Must be a whole number, from 1 to 1024.")]
     [InlineData("hidden", "1e10", "Must be a whole number, from 1 to 1024.")]
     [InlineData("alpha", "true", "Must be a number, greater than 0 and at most 10.")]
-    [InlineData("output", "\"fancy\"", "Must be one of \"full\" or \"classes\".")]
+    [InlineData("output", "\"fancy\"", "Must be one of \"full\", \"classes\" or \"tree\".")]
     [InlineData("cell", "\"rnn\"", "Must be one of \"sigmoid\", \"gru\" or \"lstm\".")]
     [InlineData("optimizer", "\"adam\"", "Must be one of \"sgd\" or \"adagrad\".")]
     [InlineData("dropout", "\"0.2\"", "Must be a number, from 0 to 0.9.")]
@@ -113,6 +113,19 @@ public class TrainingSettingsContractTests
         Assert.Equal(("adagrad", 5.0, 0.25), (settings.GetProperty("optimizer").GetString(), settings.GetProperty("clipNorm").GetDouble(), settings.GetProperty("dropout").GetDouble()));
         var card = (await client.GetFromJsonAsync<JsonElement>($"/models/{id}")).GetProperty("card").GetProperty("hyperparameters");
         Assert.Equal(("adagrad", 5.0, 0.25), (card.GetProperty("optimizer").GetString(), card.GetProperty("clipNorm").GetDouble(), card.GetProperty("dropout").GetDouble()));
+    }
+
+    [Fact]
+    public async Task AHogwildJobTrainsOnTwoThreadsAndItsCardSaysSo()
+    {
+        using var app = new RnnLmApplication();
+        var client = app.CreateManagementClient();
+        var id = await SubmitOkAsync(client, With(QuickJob("hogwild"), ("threads", 2), ("hogwild", true)));
+        var job = await WaitForEndAsync(client, id);
+        Assert.True(Status(job) == "succeeded", job.ToString());
+        Assert.True(job.GetProperty("settings").GetProperty("hogwild").GetBoolean());
+        var card = (await client.GetFromJsonAsync<JsonElement>($"/models/{id}")).GetProperty("card").GetProperty("hyperparameters");
+        Assert.True(card.GetProperty("hogwild").GetBoolean());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using RnnLm.Engine.Data;
 using RnnLm.Engine.Inference;
 using RnnLm.Engine.IO;
+using RnnLm.Engine.Model;
 using RnnLm.Engine.Text;
 using RnnLm.Engine.Training;
 
@@ -271,6 +272,25 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     }
 
     [Fact]
+    public void TrainWithATreeOutputSavesATreeModelThatEvalScoresAsTheEngineDoes()
+    {
+        var model = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, "tree.rnnlm");
+        var result = Run("train", "--train", _fixture.Train, "--valid", _fixture.Valid, "--out", model, "--hidden", "16", "--output", "tree",
+            "--streams", "4", "--alpha", "0.5", "--max-epochs", "2", "--min-count", "1", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        var saved = ModelFile.Load(model);
+        Assert.Equal((OutputKind.Tree, 0), (saved.Shape.Output, saved.Shape.ClassCount));
+        var card = JsonDocument.Parse(File.ReadAllText(ModelCard.PathFor(model))).RootElement;
+        Assert.Equal("Elman RNN (sigmoid hidden layer), hierarchical softmax (Huffman tree)", card.GetProperty("architecture").GetString());
+        var eval = Run("eval", "--model", model, "--text", _fixture.Valid, "--json");
+        Assert.Equal(0, eval.ExitCode);
+        var expected = saved.ScoreCorpus(TextCorpus.Read(_fixture.Valid));
+        Assert.Equal(expected.LogProb, JsonDocument.Parse(eval.LastLine).RootElement.GetProperty("logProb").GetDouble());
+        Assert.True(expected.Perplexity < saved.Vocabulary.Count, $"perplexity {expected.Perplexity} after training");
+    }
+
+    [Fact]
     public void TrainTakesTheOptimiserClippingAndDropoutAndTheCardSaysSo()
     {
         var model = Path.Combine(Path.GetDirectoryName(_fixture.Model)!, "adagrad.rnnlm");
@@ -297,7 +317,9 @@ public sealed class CliTests : IClassFixture<CliTests.TrainedModel>
     [InlineData("train --train /nonexistent.txt --valid VALID --out /tmp/x.rnnlm", "does not exist")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --hidden 0", "--hidden: Must be from 1 to 1024; got 0.")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --cell rnn", "--cell: Must be sigmoid, gru or lstm; got 'rnn'.")]
-    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --output fancy", "--output: Must be full or classes; got 'fancy'.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --output fancy", "--output: Must be full, classes or tree; got 'fancy'.")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --output tree --tie", "--tie: Cannot apply to a tree output")]
+    [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --output tree --direct 1000", "--direct: Not supported with a tree output")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --optimizer adam", "--optimizer: Must be sgd or adagrad; got 'adam'.")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --dropout 0.95", "--dropout: Must be from 0 to 0.9; got 0.95.")]
     [InlineData("train --train VALID --valid VALID --out /tmp/x.rnnlm --clip-norm -1", "--clip-norm: Must be from 0 to 1000000; got -1.")]

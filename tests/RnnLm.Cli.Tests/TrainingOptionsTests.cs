@@ -26,6 +26,7 @@ public class TrainingOptionsTests
         Assert.Equal(TrainingSettings.Standard.Defaults, Read(TrainingSettings.Standard));
         Assert.Equal(TrainingPresets.Rnnlm with { Hidden = 40, Embedding = 40, Seed = 9 }, Read(TrainingSettings.Standard, "--preset", "rnnlm", "--hidden", "40", "--seed", "9"));
         Assert.Equal(TrainingPresets.BrownDefault with { Embedding = 20, Shuffle = false }, Read(TrainingSettings.Standard, "--preset", "brown-default", "--embedding", "20", "--shuffle", "false"));
+        Assert.Equal(TrainingPresets.Bench with { Threads = 2, Hogwild = true }, Read(TrainingSettings.Standard, "--preset", "bench", "--threads", "2", "--hogwild"));
     }
 
     private static TrainingOptions Read(TrainingSettings catalog, params string[] args)

@@ -28,7 +28,7 @@ public partial class GradientCheckTests
     // Entries of the direct connections' table: few enough that features collide, within and across the two parts.
     private const int DirectEntries = 23;
 
-    // (output, bptt, block size, streams, direct order): both outputs, bptt 1 and 3, blocks of 1 to 3 steps, one stream
+    // (output, bptt, block size, streams, direct order): the three outputs, bptt 1 and 3, blocks of 1 to 3 steps, one stream
     // and several, without direct connections (order 0) and with them (order 1: the context-free feature alone; 3).
     private static readonly (OutputKind Output, int Bptt, int Block, int Streams, int DirectOrder)[] Settings =
     [
@@ -46,7 +46,16 @@ public partial class GradientCheckTests
         (OutputKind.Classes, 3, 1, 1, 1),
         (OutputKind.Classes, 3, 2, 2, 3),
         (OutputKind.Classes, 1, 3, 3, 1),
+        (OutputKind.Tree, 1, 1, 1, 0),
+        (OutputKind.Tree, 3, 1, 1, 0),
+        (OutputKind.Tree, 3, 2, 2, 0),
+        (OutputKind.Tree, 1, 3, 3, 0),
     ];
+
+    // The tree of a tree output over the test vocabulary: uneven counts, so that paths are of several lengths (2 to 4).
+    internal static readonly WordTree TestTree = WordTree.FromCounts([6, 9, 4, 2, 7, 1, 3]);
+
+    private static WordTree? TreeOf(ModelShape shape) => shape.Output == OutputKind.Tree ? TestTree : null;
 
     public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithEverySetting()
     {
@@ -101,6 +110,8 @@ public partial class GradientCheckTests
     [InlineData(CellKind.Sigmoid, OutputKind.Full, 3)]
     [InlineData(CellKind.Sigmoid, OutputKind.Classes, 3)]
     [InlineData(CellKind.Lstm, OutputKind.Full, 3)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Tree, 0)]
+    [InlineData(CellKind.Lstm, OutputKind.Tree, 0)]
     public void EveryParameterHasAGradientLargeEnoughThatLosingItFailsTheCheck(CellKind cell, OutputKind output, int directOrder)
     {
         var (parameters, classes) = Model(cell, output, directOrder, seed: 7);
@@ -152,6 +163,8 @@ public partial class GradientCheckTests
     [InlineData(CellKind.Sigmoid, OutputKind.Full, 3)]
     [InlineData(CellKind.Sigmoid, OutputKind.Classes, 3)]
     [InlineData(CellKind.Gru, OutputKind.Classes, 3)]
+    [InlineData(CellKind.Sigmoid, OutputKind.Tree, 0)]
+    [InlineData(CellKind.Gru, OutputKind.Tree, 0)]
     public void TwoThreadsComputeTheSameGradientBitsAsOne(CellKind cell, OutputKind output, int directOrder)
     {
         var (parameters, classes) = Model(cell, output, directOrder, seed: 5);
@@ -163,7 +176,7 @@ public partial class GradientCheckTests
         }
     }
 
-    // The test model: |V| = 7, d = 5 (4 when tied), Dh = 4, three classes for a class-factorized output, direct connections of the order
+    // The test model: |V| = 7, d = 5 (4 when tied), Dh = 4, three classes for a class-factorized output (TestTree for a tree), direct connections of the order
     // given (0: none), random weights, biases and direct weights.
     internal static (Parameters<double> Parameters, ClassMap? Classes) Model(CellKind cell, OutputKind output, int directOrder, int seed, bool tied = false)
     {
@@ -193,7 +206,7 @@ public partial class GradientCheckTests
     {
         var queue = new Queue<int[]>(Sentences);
         using var team = new WorkTeam(threads);
-        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, team, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null)
+        var network = new BpttNetwork<double>(parameters, classes, streams, bptt, block, team, EndOfSentence, _ => queue.Count > 0 ? queue.Dequeue() : null, TreeOf(parameters.Shape))
         {
             Dropped = dropped,
             Dropout = dropout,
@@ -335,7 +348,7 @@ public partial class GradientCheckTests
                     state = ReferenceCells.Step(weights, e.Start ? ReferenceCells.Start(p.Shape) : state, e.Input, dropout is null ? null : inputMask);
                     if (t >= from)
                     {
-                        loss -= LogProb(p, classes, dropout is null ? state.Hidden : [.. state.Hidden.Zip(outputMask, (h, m) => h * m)], e.Target, e.Context, parts);
+                        loss -= LogProb(p, classes, dropout is null ? state.Hidden : [.. state.Hidden.Zip(outputMask, (h, m) => h * m)], e.Target, e.Context, parts, TreeOf(p.Shape));
                     }
                 }
             }
@@ -363,8 +376,12 @@ public partial class GradientCheckTests
             return context;
         }
 
-        /// <summary>log P(target | h, context): the logit of an output is its bias, h · its weights, and the weight of each direct feature.</summary>
-        public static double LogProb(Parameters<double> p, ClassMap? classes, double[] h, int target, int[]? context = null, DirectParts parts = DirectParts.Both)
+        /// <summary>
+        /// log P(target | h, context): the logit of an output is its bias, h · its weights, and the weight of each direct feature;
+        /// for a tree output (whose <paramref name="tree"/> must be given), the sum of log σ(±logit) over the target's path.
+        /// </summary>
+        public static double LogProb(Parameters<double> p, ClassMap? classes, double[] h, int target, int[]? context = null, DirectParts parts = DirectParts.Both,
+                                     WordTree? tree = null)
         {
             var (dh, size) = (p.Shape.Hidden, p.Shape.DirectSize);
             var keys = new ulong[Math.Max(1, p.Shape.DirectOrder)];
@@ -389,6 +406,13 @@ public partial class GradientCheckTests
                 var logits = Enumerable.Range(first, count).Select(logit).ToArray();
                 var max = logits.Max();
                 return logits[chosen - first] - max - Math.Log(logits.Sum(z => Math.Exp(z - max)));
+            }
+
+            if (p.Shape.Output == OutputKind.Tree)
+            {
+                var (path, branches) = ((tree ?? throw new ArgumentNullException(nameof(tree))).Path(target).ToArray(), tree.Branches(target).ToArray());
+                return path.Zip(branches, (n, branch) => branch == 0 ? Logit(p.Output, p.OutputBias, n) : -Logit(p.Output, p.OutputBias, n))
+                    .Sum(x => x < 0 ? x - Math.Log(1 + Math.Exp(x)) : -Math.Log(1 + Math.Exp(-x)));
             }
 
             if (classes is null)

@@ -55,6 +55,8 @@ public sealed partial class TrainerTests : IDisposable
     [InlineData(OutputKind.Classes, CellKind.Gru)]
     [InlineData(OutputKind.Full, CellKind.Lstm)]
     [InlineData(OutputKind.Classes, CellKind.Lstm)]
+    [InlineData(OutputKind.Tree, CellKind.Sigmoid)]
+    [InlineData(OutputKind.Tree, CellKind.Gru)]
     public void TrainingLearnsTheSyntheticLanguageFarBelowUniformPerplexity(OutputKind output, CellKind cell)
     {
         var train = SyntheticCorpus(600, 1);
@@ -104,6 +106,9 @@ public sealed partial class TrainerTests : IDisposable
     [InlineData(OutputKind.Classes, 16, 16, CellKind.Lstm, 97, false, 0.3, true)] // tied embeddings
     [InlineData(OutputKind.Full, 6, 17, CellKind.Sigmoid, 0, false, 0, true)]
     [InlineData(OutputKind.Classes, 16, 17, CellKind.Gru, 0, false, 0, true)]
+    [InlineData(OutputKind.Tree, 16, 16, CellKind.Sigmoid, 0)]
+    [InlineData(OutputKind.Tree, 6, 17, CellKind.Lstm, 0)]
+    [InlineData(OutputKind.Tree, 16, 17, CellKind.Gru, 0, true, 0.3)] // AdaGrad, clipping by norm and dropout
     public void TheSameSeedGivesTheSameModelBytesWhateverTheThreadCount(OutputKind output, int hidden, int streams, CellKind cell, int direct, bool adaptive = false, double dropout = 0, bool tie = false)
     {
         var train = SyntheticCorpus(300, 1);
@@ -117,7 +122,7 @@ public sealed partial class TrainerTests : IDisposable
             };
             options = tie ? options with { Tie = true, Embedding = hidden } : options;
             var model = new Trainer(options).Train(train, valid).Model;
-            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
+            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32, model.Tree);
         }
 
         var first = Run(1, 3);
@@ -138,7 +143,7 @@ public sealed partial class TrainerTests : IDisposable
         {
             var options = Small(OutputKind.Classes) with { Streams = 8, Bptt = 0, BpttBlock = 1, Threads = threads, MaxEpochs = 1 };
             var model = new Trainer(options).Train(train, valid).Model;
-            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32);
+            return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32, model.Tree);
         }
 
         var one = Run(1);

@@ -104,8 +104,8 @@ public class TrainingSettingsTests
         Assert.Equal("--bptt-block", block.OptionName);
         Assert.Equal("from 1 to 256", block.Rule);
         var output = Catalog.Find("output")!;
-        Assert.Equal(["full", "classes"], output.Choices);
-        Assert.Equal("full or classes", output.Rule);
+        Assert.Equal(["full", "classes", "tree"], output.Choices);
+        Assert.Equal("full, classes or tree", output.Rule);
         Assert.Equal("classes", output.Format(OutputKind.Classes));
         Assert.Equal("any whole number", Catalog.Find("seed")!.Rule);
         Assert.Equal("1E-06", Catalog.Find("beta")!.Format(1e-6));

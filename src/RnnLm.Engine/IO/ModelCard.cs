@@ -85,7 +85,12 @@ public sealed record ModelCard
             Model.CellKind.Lstm => "RNN with an LSTM hidden layer (no peepholes)",
             _ => "Elman RNN (sigmoid hidden layer)",
         };
-        var output = shape.Output == Model.OutputKind.Full ? "full softmax" : $"class-factorized softmax ({shape.ClassCount} classes)";
+        var output = shape.Output switch
+        {
+            Model.OutputKind.Full => "full softmax",
+            Model.OutputKind.Tree => "hierarchical softmax (Huffman tree)",
+            _ => $"class-factorized softmax ({shape.ClassCount} classes)",
+        };
         var direct = shape.DirectSize > 0 ? $", maximum-entropy direct connections (order {shape.DirectOrder}, {shape.DirectSize.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} entries)" : "";
         var tied = shape.Tied ? ", output vectors tied to the embeddings" : "";
         return $"{cell}, {output}{tied}{direct}";

@@ -20,24 +20,27 @@ public enum WeightEncoding
 /// The versioned binary model file: little-endian throughout.
 /// <code>
 /// magic "RNNLM\r\n\x1a"  (8 bytes; catches text-mode transfers)
-/// u32 format version (1 to 3)
+/// u32 format version (1 to 4)
 /// u32 output kind, i32 |V|, i32 d, i32 Dh, i32 C, u32 weight encoding
 /// version 2 and later: u32 cell kind, i32 direct size, i32 direct order
-/// version 3: u32 flags (bit 0: tied embeddings; no other bit is defined)
+/// version 3 and later: u32 flags (bit 0: tied embeddings; no other bit is defined)
 /// u32 metadata length, UTF-8 JSON metadata (the model card)
 /// |V| × (u16 byte length, UTF-8 word, i64 count)
 /// C × i32 first id of each class
-/// tensors L, I, H, b1, Uᵀ (none when tied), b2, Uc, bc (and, from version 2, D) as float32 or float16
+/// version 4, tree output only: (|V| − 1) × (i32 left child, i32 right child) of each inner node (WordTree.Children)
+/// tensors L, I, H, b1, Uᵀ (none when tied), b2, Uc, bc (and, from version 2, D) as float32 or float16; a tree output's
+/// Uᵀ and b2 hold its |V| − 1 inner nodes' rows
 /// 32-byte SHA-256 of everything before it
 /// </code>
 /// A model is written in the lowest version that holds it: a sigmoid model without direct connections is a version 1 file,
 /// byte for byte what earlier builds wrote and read; a gated cell or direct connections make it version 2, and tied
-/// embeddings version 3.
+/// embeddings version 3, a tree output version 4. The tree is stored as it is, not as the counts it was built from, so that a
+/// model keeps the tree its node weights were trained for even if the way of building trees changes.
 /// </summary>
 public static class ModelFile
 {
     /// <summary>The highest format version this build reads and writes.</summary>
-    public const uint FormatVersion = 3;
+    public const uint FormatVersion = 4;
     private const int HeaderLength = 8 + 4 + 24 + 4; // version 1
     private const int Version2Fields = 12;
     private const int Version3Fields = 4;
@@ -52,7 +55,7 @@ public static class ModelFile
     public static void Save(LanguageModel model, string path, WeightEncoding encoding = WeightEncoding.Float32)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var bytes = Serialize(model.Vocabulary, model.Classes, model.Parameters, model.Metadata, encoding);
+        var bytes = Serialize(model.Vocabulary, model.Classes, model.Parameters, model.Metadata, encoding, model.Tree);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         AtomicFile.WriteAllBytes(path, bytes);
     }
@@ -83,8 +86,13 @@ public static class ModelFile
         }
     }
 
-    internal static byte[] Serialize(Vocabulary vocabulary, ClassMap? classes, Parameters<float> p, string metadata, WeightEncoding encoding)
+    internal static byte[] Serialize(Vocabulary vocabulary, ClassMap? classes, Parameters<float> p, string metadata, WeightEncoding encoding, WordTree? tree = null)
     {
+        if ((tree is not null) != (p.Shape.Output == OutputKind.Tree))
+        {
+            throw new ArgumentException("A tree output needs its word tree, and only it has one.", nameof(tree));
+        }
+
         var shape = p.Shape;
         var width = encoding == WeightEncoding.Float16 ? 2 : 4;
         using var stream = new MemoryStream();
@@ -127,6 +135,11 @@ public static class ModelFile
                 writer.Write(start);
             }
 
+            foreach (var child in tree is null ? [] : tree.Children)
+            {
+                writer.Write(child);
+            }
+
             foreach (var (_, values) in p.Tensors())
             {
                 var buffer = new byte[values.Length * width];
@@ -159,7 +172,7 @@ public static class ModelFile
     public static uint VersionFor(ModelShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        return shape.Tied ? 3u : shape.Cell == CellKind.Sigmoid && shape.DirectSize == 0 ? 1u : 2u;
+        return shape.Output == OutputKind.Tree ? 4u : shape.Tied ? 3u : shape.Cell == CellKind.Sigmoid && shape.DirectSize == 0 ? 1u : 2u;
     }
 
     /// <summary>
@@ -191,7 +204,7 @@ public static class ModelFile
 
         // An intact file is its preamble, the weights and the checksum: read what must be the preamble and see that it is exactly that.
         var preambleLength = length - header.WeightBytes - ChecksumLength;
-        var longest = header.Length + header.MetadataLength + (header.Shape.VocabularySize * (2L + ushort.MaxValue + 8)) + (header.Shape.ClassCount * 4L);
+        var longest = header.Length + header.MetadataLength + (header.Shape.VocabularySize * (2L + ushort.MaxValue + 8)) + (header.Shape.ClassCount * 4L) + header.TreeBytes;
         if (preambleLength > longest)
         {
             throw new ModelFormatException($"{preambleLength - longest:N0} unexpected bytes follow the weights.");
@@ -221,7 +234,7 @@ public static class ModelFile
         var header = ReadHeader(bytes, bytes.Length);
         var reader = new SpanReader(bytes[..^ChecksumLength]);
         reader.Skip(header.Length);
-        var (metadata, words, counts, starts) = ReadPreamble(ref reader, header);
+        var (metadata, words, counts, starts, children) = ReadPreamble(ref reader, header);
         if (reader.Remaining != header.WeightBytes)
         {
             throw new ModelFormatException(reader.Remaining < header.WeightBytes
@@ -240,6 +253,7 @@ public static class ModelFile
         var shape = header.Shape;
         Vocabulary vocabulary;
         ClassMap? classes;
+        WordTree? tree;
         try
         {
             vocabulary = new Vocabulary(words, counts);
@@ -248,6 +262,15 @@ public static class ModelFile
         catch (ArgumentException e)
         {
             throw new ModelFormatException($"invalid vocabulary or classes: {e.Message}", e);
+        }
+
+        try
+        {
+            tree = shape.Output == OutputKind.Tree ? new WordTree(children, shape.VocabularySize) : null;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"invalid word tree: {e.Message}", e);
         }
 
         var width = header.Width;
@@ -263,7 +286,7 @@ public static class ModelFile
             }
         }
 
-        return new LanguageModel(vocabulary, classes, parameters, metadata);
+        return new LanguageModel(vocabulary, classes, parameters, metadata, tree);
     }
 
     /// <summary>Reads and checks the fixed-size header from the first bytes of a file <paramref name="length"/> bytes long.</summary>
@@ -303,9 +326,16 @@ public static class ModelFile
         var encoding = reader.UInt32();
         var (cell, directSize, directOrder) = version >= 2 ? (reader.UInt32(), reader.Int32(), reader.Int32()) : (0u, 0, 0);
         var flags = version >= 3 ? reader.UInt32() : 0u;
-        if (output > (uint)OutputKind.Classes)
+        if (output > (uint)OutputKind.Tree)
         {
             throw new ModelFormatException($"unknown output layer kind {output}.");
+        }
+
+        if ((output == (uint)OutputKind.Tree) != (version >= 4))
+        {
+            throw new ModelFormatException(version >= 4
+                ? $"format version {version} holds a tree output only, not output kind {output}."
+                : $"a tree output (kind {output}) needs format version 4, not {version}.");
         }
 
         if (encoding > (uint)WeightEncoding.Float16)
@@ -335,7 +365,7 @@ public static class ModelFile
 
         // Every size is known or bounded from here on: check the length before allocating anything large.
         var header = new Header(shape, encoding == (uint)WeightEncoding.Float16 ? 2 : 4, 0, headerLength);
-        var minimum = headerLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + header.WeightBytes + ChecksumLength;
+        var minimum = headerLength + (shape.VocabularySize * 11L) + (shape.ClassCount * 4L) + header.TreeBytes + header.WeightBytes + ChecksumLength;
         if (length < minimum)
         {
             throw new ModelFormatException($"the file is truncated: {length:N0} bytes, but these dimensions need at least {minimum:N0}.");
@@ -350,8 +380,8 @@ public static class ModelFile
         return header with { MetadataLength = metadataLength };
     }
 
-    /// <summary>Reads what lies between the header and the weights: the metadata, the vocabulary and the class starts.</summary>
-    private static (string Metadata, string[] Words, long[] Counts, int[] Starts) ReadPreamble(ref SpanReader reader, Header header)
+    /// <summary>Reads what lies between the header and the weights: the metadata, the vocabulary, the class starts and the tree.</summary>
+    private static (string Metadata, string[] Words, long[] Counts, int[] Starts, int[] Children) ReadPreamble(ref SpanReader reader, Header header)
     {
         var metadata = Decode(reader.Bytes(header.MetadataLength), "metadata");
         var words = new string[header.Shape.VocabularySize];
@@ -369,7 +399,13 @@ public static class ModelFile
             starts[i] = reader.Int32();
         }
 
-        return (metadata, words, counts, starts);
+        var children = new int[header.TreeBytes / 4];
+        for (var i = 0; i < children.Length; i++)
+        {
+            children[i] = reader.Int32();
+        }
+
+        return (metadata, words, counts, starts, children);
     }
 
     private static string Decode(ReadOnlySpan<byte> bytes, string what)
@@ -388,6 +424,9 @@ public static class ModelFile
     private readonly record struct Header(ModelShape Shape, int Width, int MetadataLength, int Length)
     {
         public long WeightBytes => Shape.ParameterCount * Width;
+
+        /// <summary>A tree output's children: two i32 for each of the |V| − 1 inner nodes.</summary>
+        public long TreeBytes => Shape.Output == OutputKind.Tree ? (Shape.VocabularySize - 1) * 8L : 0;
     }
 
     /// <summary>Bounds-checked little-endian reads: running off the end is a truncated file, never an index error.</summary>

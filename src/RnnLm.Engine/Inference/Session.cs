@@ -20,9 +20,9 @@ internal sealed class Session
     /// About how many predictions the scorer batches for a session of a model with output layer <paramref name="output"/>.
     /// A class layer reads every class's rows of U once a batch, so larger batches read U less often (measured on Brown:
     /// 2,048 a little faster than 1,024 and 4,096, 256 about 15% slower); a full softmax holds [rows, |V|] logits, 14 MB
-    /// for 256 rows of Brown's vocabulary.
+    /// for 256 rows of Brown's vocabulary. A tree output holds no logits for the rows, so it takes the class layer's batches.
     /// </summary>
-    public static int BatchRows(OutputKind output) => output == OutputKind.Classes ? 2048 : 256;
+    public static int BatchRows(OutputKind output) => output == OutputKind.Full ? 256 : 2048;
 
     /// <summary>
     /// From how many sentences a batch runs a class layer's class part step by step, on each step's rows while they are in
@@ -58,7 +58,7 @@ internal sealed class Session
     public Session(LanguageModel model, float[] projectedInput)
     {
         _model = model;
-        _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single);
+        _output = new OutputLayer<float>(model.Parameters, model.Classes, WorkTeam.Single, model.Tree);
         _steps = new CellSteps(model.Shape, projectedInput, model.Parameters.Recurrent);
         _hiddenWidth = model.Shape.Hidden;
         _lstm = model.Shape.Cell == CellKind.Lstm;

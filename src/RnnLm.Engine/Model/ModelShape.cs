@@ -8,6 +8,12 @@ public enum OutputKind
 
     /// <summary>Class-factorized softmax (Mikolov 2011): P(w|h) = P(c(w)|h) · P(w|c(w), h).</summary>
     Classes = 1,
+
+    /// <summary>
+    /// Hierarchical softmax over a binary Huffman tree of the training counts (Morin and Bengio 2005, word2vec, faster-rnnlm):
+    /// P(w|h) = Π σ(s_n · (h·u_n + b_n)) over the |V| − 1 inner nodes n on w's path, s_n = ±1 by the branch taken.
+    /// </summary>
+    Tree = 2,
 }
 
 /// <summary>How the hidden layer carries the state from one step to the next.</summary>
@@ -70,9 +76,16 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
             throw new ArgumentException($"Embedding {Embedding} and hidden {Hidden} must lie in 1..{MaxWidth}.");
         }
 
-        if (Output == OutputKind.Full && ClassCount != 0)
+        if (Output != OutputKind.Classes && ClassCount != 0)
         {
-            throw new ArgumentException("A full softmax has no classes.");
+            throw new ArgumentException(Output == OutputKind.Tree ? "A tree output has no classes." : "A full softmax has no classes.");
+        }
+
+        if (Output == OutputKind.Tree && (Tied || DirectSize != 0))
+        {
+            throw new ArgumentException(Tied
+                ? "A tree output's node vectors cannot be tied to the word embeddings (they belong to inner nodes, not words)."
+                : "A tree output does not support direct connections.");
         }
 
         if (Output == OutputKind.Classes && (ClassCount < 1 || ClassCount > VocabularySize))
@@ -112,8 +125,11 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
         return this;
     }
 
+    /// <summary>Rows of the output matrix U and entries of its bias b2: one per word, or one per inner node of a tree (|V| − 1).</summary>
+    public int OutputRows => Output == OutputKind.Tree ? VocabularySize - 1 : VocabularySize;
+
     /// <summary>Total number of weights and biases (a tied model counts its shared matrix once).</summary>
     public long ParameterCount =>
         ((long)VocabularySize * Embedding) + ((((long)Embedding * Hidden) + ((long)Hidden * Hidden) + Hidden) * Gates)
-        + (Tied ? 0 : (long)VocabularySize * Hidden) + VocabularySize + ((long)ClassCount * Hidden) + ClassCount + DirectSize;
+        + (Tied ? 0 : (long)OutputRows * Hidden) + OutputRows + ((long)ClassCount * Hidden) + ClassCount + DirectSize;
 }

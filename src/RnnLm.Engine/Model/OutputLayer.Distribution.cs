@@ -26,6 +26,12 @@ internal sealed partial class OutputLayer<T>
             throw new ArgumentException("Distribution needs a |V|-wide destination.", nameof(probabilities));
         }
 
+        if (_tree is not null)
+        {
+            TreeDistribution(_tree, hidden, probabilities);
+            return;
+        }
+
         if (_classes is null)
         {
             // The direct weights join before the bias, in the order Run adds them, so that both give the same bits.

@@ -12,8 +12,8 @@ namespace RnnLm.Engine.Model;
 /// A gradient check points the targets at a gradient buffer with scale 1; training points them at the
 /// weights themselves with scale −learning rate, which saves a pass over the |V|×Dh output matrix.
 /// Either way the hidden-state gradient is computed from the weights before they change.
-/// Keep is 1 − L2 decay; with class outputs only the word rows of the classes in the block shrink, in the
-/// same pass that updates them. It is 1 (no shrinking) unless set. The direct connections decay as rnnlm's do, by
+/// Keep is 1 − L2 decay; with class outputs only the word rows of the classes in the block shrink (with a tree, the nodes on
+/// the block's paths, once each), in the same pass that updates them. It is 1 (no shrinking) unless set. The direct connections decay as rnnlm's do, by
 /// <see cref="DirectDecay"/> times the weight at every use of an entry; it is 0 unless set.
 /// </remarks>
 internal sealed class OutputSink<T>(Parameters<T> target, T scale)
@@ -44,8 +44,9 @@ internal sealed partial class OutputLayer<T>
 {
     private readonly Parameters<T> _p;
     private readonly ClassMap? _classes;
+    private readonly WordTree? _tree;
     private readonly WorkTeam _team;
-    private T[] _logits = []; // [R, |V|] (full) or [R, C] (classes)
+    private T[] _logits = []; // [R, |V|] (full) or [R, C] (classes), or [3, |V| − 1] a tree's distribution
     private readonly Stack<GroupScratch> _scratch = new();
     private T[] _wordLogProbs = []; // [R]
     private T[] _classLogProbs = []; // [R]
@@ -60,14 +61,20 @@ internal sealed partial class OutputLayer<T>
     private int[] _claimed = []; // 1 once a member has taken the item
     private int[]? _owners; // [C] the member that takes a class's group first
 
-    public OutputLayer(Parameters<T> parameters, ClassMap? classes, WorkTeam team)
+    public OutputLayer(Parameters<T> parameters, ClassMap? classes, WorkTeam team, WordTree? tree = null)
     {
         _p = parameters;
         _classes = classes;
+        _tree = tree;
         _team = team;
         if ((parameters.Shape.Output == OutputKind.Classes) != (classes is not null))
         {
             throw new ArgumentException("A class map goes with a class-factorized output layer, and only with it.");
+        }
+
+        if ((parameters.Shape.Output == OutputKind.Tree) != (tree is not null) || (tree is not null && tree.VocabularySize != parameters.Shape.VocabularySize))
+        {
+            throw new ArgumentException("A word tree over the vocabulary goes with a tree output layer, and only with it.");
         }
     }
 
@@ -97,7 +104,11 @@ internal sealed partial class OutputLayer<T>
             PlaceFeatures(contexts!, targets, rows);
         }
 
-        if (_classes is null)
+        if (_tree is not null)
+        {
+            RunTree(_tree, hidden, targets, rows, logProbs, sink, hiddenGrad);
+        }
+        else if (_classes is null)
         {
             RunFull(hidden.AsSpan(0, rows * dh), targets.AsSpan(0, rows), logProbs, sink, hiddenGrad);
         }

@@ -31,8 +31,8 @@ public sealed class Parameters<T>
         Input = new T[d * g * dh];
         Recurrent = new T[dh * g * dh];
         HiddenBias = new T[g * dh];
-        Output = !withOutput ? [] : shape.Tied ? Embedding : new T[(long)v * dh];
-        OutputBias = withOutput ? new T[v] : [];
+        Output = !withOutput ? [] : shape.Tied ? Embedding : new T[(long)shape.OutputRows * dh];
+        OutputBias = withOutput ? new T[shape.OutputRows] : [];
         ClassOutput = withOutput ? new T[c * dh] : [];
         ClassBias = withOutput ? new T[c] : [];
         Direct = withOutput ? new T[shape.DirectSize] : [];
@@ -58,10 +58,11 @@ public sealed class Parameters<T>
     /// <summary>b1, [G·Dh].</summary>
     public T[] HiddenBias { get; }
 
-    /// <summary>Uᵀ, [|V|, Dh]: row w is word w's output vector. With <see cref="ModelShape.Tied"/> it is <see cref="Embedding"/> itself.</summary>
+    /// <summary>Uᵀ, [|V|, Dh]: row w is word w's output vector. With <see cref="ModelShape.Tied"/> it is <see cref="Embedding"/> itself.
+    /// A tree output keeps its inner nodes' vectors here instead, [|V| − 1, Dh], row n for node n of the <see cref="WordTree"/>.</summary>
     public T[] Output { get; }
 
-    /// <summary>b2, [|V|].</summary>
+    /// <summary>b2, [|V|] (a tree output's node biases: [|V| − 1]).</summary>
     public T[] OutputBias { get; }
 
     /// <summary>Class weights, [C, Dh] (empty for a full softmax).</summary>

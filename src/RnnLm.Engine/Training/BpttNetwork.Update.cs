@@ -18,6 +18,7 @@ internal sealed partial class BpttNetwork<T>
     private double[] _pieceNorms = []; // [pieces] Σ g² of each piece
     private int[] _pieceSplit = []; // [team + 1] the first piece of each member
     private bool[] _classTouched = []; // [C] a target of the block is in the class
+    private bool[] _nodeTouched = []; // [|V| − 1] a target of the block has the tree node on its path
     private readonly List<(int Start, int Length)> _directRuns = []; // the runs of D the block used, then their union
     private (T[][] Weights, T[][] Gradients, T[][] Accumulators, bool[] Decays)? _tensors;
     private Parameters<T>? _stepGradients; // the buffer _tensors' gradients are of
@@ -27,7 +28,7 @@ internal sealed partial class BpttNetwork<T>
 
     /// <summary>
     /// When set, every block ends with this optimiser's step over every tensor the block touched (the embedding rows
-    /// used, I, H, b1, the entries of D its features used, the output rows and biases of the targets' classes or of the
+    /// used, I, H, b1, the entries of D its features used, the output rows and biases of the targets' classes, of their tree paths' nodes or of the
     /// whole vocabulary, the class layer),
     /// after the whole block's gradient is known: the output layer's sink must then point at the same gradient buffer as
     /// <see cref="RunBlock"/>'s, with scale 1, and <see cref="Step"/> must be null.
@@ -100,10 +101,16 @@ internal sealed partial class BpttNetwork<T>
         AddRows(RecurrentTensor, 0, dh, width, 1);
         _pieces.Add(new Piece(HiddenBiasTensor, 0, width));
         PlaceDirectPieces(rows);
+        if (_tree is not null)
+        {
+            PlaceNodePieces(rows);
+            return;
+        }
+
         if (_classes is not { } classes)
         {
-            AddRows(OutputTensor, 0, _p.Shape.VocabularySize, dh, OutputRowsPerPiece);
-            _pieces.Add(new Piece(OutputBiasTensor, 0, _p.Shape.VocabularySize));
+            AddRows(OutputTensor, 0, _p.Shape.OutputRows, dh, OutputRowsPerPiece);
+            _pieces.Add(new Piece(OutputBiasTensor, 0, _p.Shape.OutputRows));
             return;
         }
 
@@ -129,6 +136,42 @@ internal sealed partial class BpttNetwork<T>
 
         _pieces.Add(new Piece(ClassOutputTensor, 0, classes.ClassCount * dh));
         _pieces.Add(new Piece(ClassBiasTensor, 0, classes.ClassCount));
+    }
+
+    // A tree output's rows of U and entries of b2 of the nodes on the block's targets' paths, in runs of consecutive nodes.
+    private void PlaceNodePieces(int rows)
+    {
+        var (nodes, dh) = (_p.Shape.OutputRows, _p.Shape.Hidden);
+        if (_nodeTouched.Length < nodes)
+        {
+            _nodeTouched = new bool[nodes];
+        }
+
+        for (var r = 0; r < rows; r++)
+        {
+            foreach (var n in _tree!.Path(_blockTargets[r]))
+            {
+                _nodeTouched[n] = true;
+            }
+        }
+
+        for (var n = 0; n < nodes;)
+        {
+            if (!_nodeTouched[n])
+            {
+                n++;
+                continue;
+            }
+
+            var first = n;
+            while (n < nodes && _nodeTouched[n])
+            {
+                _nodeTouched[n++] = false;
+            }
+
+            AddRows(OutputTensor, first, n - first, dh, OutputRowsPerPiece);
+            _pieces.Add(new Piece(OutputBiasTensor, first, n - first));
+        }
     }
 
     // The entries of D the block used: the union of its runs (several rows' features may share entries, and hashing makes

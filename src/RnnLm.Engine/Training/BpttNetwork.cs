@@ -39,6 +39,7 @@ internal sealed partial class BpttNetwork<T>
     private readonly int _width; // G·Dh: the columns of I, H and b1, every gate's pre-activation side by side
     private readonly OutputLayer<T> _output;
     private readonly ClassMap? _classes;
+    private readonly WordTree? _tree;
     private readonly Func<int, int[]?> _nextSentence;
     private readonly int _streams;
     private readonly int _bptt;
@@ -106,7 +107,7 @@ internal sealed partial class BpttNetwork<T>
     private readonly int[] _blockRows; // [B·block] row index of (t, b), −1 when idle
     private readonly T[] _blockLogProbs; // [B·block]
 
-    public BpttNetwork(Parameters<T> parameters, ClassMap? classes, int streams, int bptt, int block, WorkTeam team, int startId, Func<int, int[]?> nextSentence)
+    public BpttNetwork(Parameters<T> parameters, ClassMap? classes, int streams, int bptt, int block, WorkTeam team, int startId, Func<int, int[]?> nextSentence, WordTree? tree = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(streams, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(bptt, 0);
@@ -115,8 +116,9 @@ internal sealed partial class BpttNetwork<T>
         (_cell, _width) = (parameters.Shape.Cell, parameters.Shape.Gates * parameters.Shape.Hidden);
         // With a team, D's update waits for the way back, where no one reads D, and members without streams to walk take
         // it. Alone, a thread updates D at once, while the entries it has just read are in its cache.
-        _output = new OutputLayer<T>(parameters, classes, team) { DeferDirectUpdate = parameters.Shape.DirectSize > 0 && team.Size > 1 };
+        _output = new OutputLayer<T>(parameters, classes, team, tree) { DeferDirectUpdate = parameters.Shape.DirectSize > 0 && team.Size > 1 };
         _classes = classes;
+        _tree = tree;
         _nextSentence = nextSentence;
         (_streams, _bptt, _block, _team, _start) = (streams, bptt, block, team, startId);
         _slices = Math.Clamp(streams / MinSliceStreams, 1, team.Size);
@@ -189,7 +191,11 @@ internal sealed partial class BpttNetwork<T>
     public T Clip { get; set; } = T.PositiveInfinity;
 
     /// <summary>Terms left out of the gradient, for the tests that prove each one matters; none in training.</summary>
-    internal GradientTerms Dropped { get; set; }
+    internal GradientTerms Dropped
+    {
+        get => _output.Dropped;
+        set => _output.Dropped = value;
+    }
 
     /// <summary>
     /// When set, every block ends with the SGD step on the recurrent part: weights ← weights·(1 − Decay) −

@@ -137,7 +137,8 @@ internal static class Checkpoint
         {
             throw new ArgumentException($"The checkpoint in '{directory}' names weights '{Path.GetFileName(modelPath)}' that are not there.");
         }
-        if (state.Options is null || state.Options with { MaxEpochs = options.MaxEpochs, Threads = options.Threads } != options with { MaxEpochs = options.MaxEpochs, Threads = options.Threads })
+        // The thread count and Hogwild change who trains which streams, not the recipe: a run may resume with others.
+        if (state.Options is null || Recipe(state.Options, options) != Recipe(options, options))
         {
             throw new ArgumentException($"The checkpoint in '{directory}' was made with other training options; resume with the same ones or start afresh.");
         }
@@ -150,4 +151,7 @@ internal static class Checkpoint
 
         return true;
     }
+
+    private static TrainingOptions Recipe(TrainingOptions saved, TrainingOptions given) =>
+        saved with { MaxEpochs = given.MaxEpochs, Threads = given.Threads, Hogwild = given.Hogwild };
 }

@@ -33,8 +33,9 @@ internal sealed class Dropout
     /// <param name="rate">The probability of dropping a unit, in [0, 1).</param>
     /// <param name="seed">The training seed.</param>
     /// <param name="epoch">The epoch: each one gets masks of its own.</param>
+    /// <param name="lane">A Hogwild thread's index: each thread's streams get masks of their own (0 is the one deterministic lane).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1).</exception>
-    public Dropout(double rate, int seed, int epoch)
+    public Dropout(double rate, int seed, int epoch, int lane = 0)
     {
         if (!(rate >= 0 && rate < 1))
         {
@@ -44,6 +45,7 @@ internal sealed class Dropout
         Rate = rate;
         _threshold = (ulong)Math.Round(rate * 4294967296.0);
         _key = Mix(Mix((ulong)(uint)seed + Golden) + (ulong)(uint)epoch);
+        _key = lane == 0 ? _key : Mix(_key + (ulong)(uint)lane);
     }
 
     public double Rate { get; }

@@ -1,7 +1,7 @@
 namespace RnnLm.Engine.Training;
 
 /// <summary>
-/// The terms of the hidden layers' gradient, by name, so that a test can leave one out
+/// The terms of the hidden layers' gradient (and of a tree output's gradient with respect to h), by name, so that a test can leave one out
 /// (<see cref="BpttNetwork{T}.Dropped"/>) and see the gradient check fail: proof that each term is there and needed.
 /// A term the cell does not have changes nothing.
 /// </summary>
@@ -45,4 +45,7 @@ internal enum GradientTerms
 
     /// <summary>LSTM: dJ/dc(t) ⊙ f, the memory's gradient carried to c(t−1).</summary>
     MemoryCarry = 1 << 11,
+
+    /// <summary>Tree output: dJ/dh(t) = Σ (σ(z_n) − [left at n]) u_n over the nodes of the target's path.</summary>
+    TreeHidden = 1 << 12,
 }

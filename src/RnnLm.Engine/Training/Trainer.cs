@@ -12,11 +12,11 @@ namespace RnnLm.Engine.Training;
 /// Trains a model by stochastic gradient descent with truncated back-propagation through time, with the
 /// learning-rate schedule of Mikolov's rnnlm. Runs synchronously on the calling thread (plus threads − 1
 /// threads of its own, see <see cref="WorkTeam"/>), checks cancellation after every block, and is deterministic
-/// for a seed, whatever the thread count.
+/// for a seed, whatever the thread count, unless <see cref="TrainingOptions.Hogwild"/> is set: then the threads
+/// update the shared weights without locks, in an order that changes from run to run.
 /// </summary>
 public sealed class Trainer
 {
-    private static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(500);
     private readonly TrainingOptions _options;
     private readonly Action<TrainingProgress>? _progress;
 
@@ -26,6 +26,9 @@ public sealed class Trainer
         _options = options.Validate();
         _progress = progress;
     }
+
+    /// <summary>The least time between two reports within an epoch (tests make it zero: a report after every block).</summary>
+    internal TimeSpan ReportInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Trains on <paramref name="train"/>, validating on <paramref name="valid"/> after every epoch.
@@ -50,6 +53,7 @@ public sealed class Trainer
             o.Cell, DirectSize: o.Direct, DirectOrder: o.Direct > 0 ? o.DirectOrder : 0, Tied: o.Tie);
         var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;
         shape = shape with { ClassCount = classes?.ClassCount ?? 0 };
+        var tree = o.Output == OutputKind.Tree ? WordTree.FromCounts(vocabulary.Counts) : null;
         var parameters = new Parameters<float>(shape);
         parameters.Initialize(o.Seed, o.InitScale);
 
@@ -76,8 +80,10 @@ public sealed class Trainer
         // Plain SGD without clipping by norm steps each part of the model as soon as its gradient is known (the output
         // layer in place): rnnlm's way, and the fastest. Anything else needs the whole block's gradient first.
         var buffered = o.Optimizer != OptimizerKind.Sgd || o.ClipNorm > 0;
-        var gradients = buffered ? new Parameters<float>(shape) : Parameters<float>.RecurrentGradients(shape);
-        var run = new Run(vocabulary, classes, parameters, best, gradients, buffered ? optimizer : null, bestAccumulators, trainIds, trainIds.Sum(s => (long)s.Length), team);
+        // Hogwild lanes: one per thread, each with streams of its own (so no more than there are streams), each with its own gradients.
+        var lanes = o.Hogwild ? Math.Min(o.Threads, o.Streams) : 1;
+        var gradients = Enumerable.Range(0, lanes).Select(_ => buffered ? new Parameters<float>(shape) : Parameters<float>.RecurrentGradients(shape)).ToArray();
+        var run = new Run(vocabulary, classes, tree, parameters, best, gradients, buffered ? optimizer : null, bestAccumulators, trainIds, trainIds.Sum(s => (long)s.Length), team);
 
         while (!state.Stopped && state.Epoch < o.MaxEpochs)
         {
@@ -88,21 +94,21 @@ public sealed class Trainer
             state.TrainingWords += words;
             state.TrainPerplexity.Add(Math.Exp(-logProb / Math.Max(words, 1)));
 
-            var validScore = new LanguageModel(vocabulary, classes, parameters).ScoreCorpus(valid, o.Threads);
+            var validScore = new LanguageModel(vocabulary, classes, parameters, tree: tree).ScoreCorpus(valid, o.Threads);
             state.ValidPerplexity.Add(validScore.Perplexity);
             UpdateSchedule(run, state, validScore.LogProb);
             state.Epoch = epoch;
             if (checkpointDirectory is not null)
             {
-                Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state)), o, state,
-                                optimizer.Accumulators is { } accumulators ? new LanguageModel(vocabulary, classes, accumulators) : null);
+                Checkpoint.Save(checkpointDirectory, new LanguageModel(vocabulary, classes, parameters, Metadata(state), tree), o, state,
+                                optimizer.Accumulators is { } accumulators ? new LanguageModel(vocabulary, classes, accumulators, tree: tree) : null);
             }
 
             _progress?.Invoke(Report(epoch, words, run.TrainWords, logProb, elapsed, state, done: true));
         }
 
         best.CopyTo(parameters);
-        var model = new LanguageModel(vocabulary, classes, parameters, Metadata(state));
+        var model = new LanguageModel(vocabulary, classes, parameters, Metadata(state), tree);
         var bestPerplexity = Math.Exp(-state.BestLogProb / valid.Sum(s => s.Length + 1L));
         return new TrainingResult(model, state.Epoch, total.Elapsed.TotalSeconds, state.TrainingSeconds, state.TrainingWords,
             state.TrainingSeconds > 0 ? state.TrainingWords / state.TrainingSeconds : 0, bestPerplexity, state.ValidPerplexity)
@@ -111,7 +117,9 @@ public sealed class Trainer
         };
     }
 
-    // One pass over the training text in this epoch's order, stepping the weights after every block.
+    // One pass over the training text in this epoch's order, stepping the weights after every block. With Hogwild, each
+    // lane (a member of the team) runs its own share of the streams through a network of its own and steps the shared
+    // weights without locks; the lanes draw the epoch's sentences from one counter, so each sentence is trained once.
     private (long Words, double LogProb, TimeSpan Elapsed) TrainEpoch(Run run, int epoch, CheckpointState state, CancellationToken cancellationToken)
     {
         var o = _options;
@@ -123,40 +131,79 @@ public sealed class Trainer
         }
 
         var next = 0;
+        var lanes = run.Gradients.Length;
         var rate = (float)(state.Alpha / o.Streams);
-        var decay = (float)(rate * o.Beta);
+        var directDecay = (float)(rate * o.Beta); // at every use of an entry of D
+        // At every block: lanes of 1/lanes of the streams take blocks lanes times as often, so each shrinks 1/lanes as much.
+        var decay = (float)(rate * o.Beta / lanes);
         if (run.Optimizer is { } optimizer)
         {
             (optimizer.Rate, optimizer.Scale, optimizer.Decay, optimizer.ClipNorm) = ((float)state.Alpha, (float)(1.0 / o.Streams), decay, o.ClipNorm);
         }
 
-        var network = new BpttNetwork<float>(run.Parameters, run.Classes, o.Streams, o.Bptt, o.BpttBlock, run.Team, run.Vocabulary.StartOfSentence,
-            _ => next < order.Length ? run.TrainIds[order[next++]] : null)
-        {
-            Clip = (float)o.Clip,
-            Step = run.Optimizer is null ? (rate, decay) : null,
-            Optimizer = run.Optimizer,
-            Dropout = o.Dropout > 0 ? new Dropout(o.Dropout, o.Seed, epoch) : null,
-        };
-        var sink = run.Optimizer is null ? new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay, DirectDecay = decay } : new OutputSink<float>(run.Gradients, 1);
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        long words = 0;
-        double logProb = 0;
-        while (network.RunBlock(sink, run.Gradients, out var blockLogProb, out var blockWords))
+        var words = new long[lanes];
+        var logProbs = new double[lanes];
+        var failed = false;
+        if (lanes == 1)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            words += blockWords;
-            logProb += blockLogProb;
-            if (_progress is not null && clock.Elapsed - lastReport >= ReportInterval)
+            TrainLane(0, o.Streams, run.Team);
+        }
+        else
+        {
+            // Lane k takes streams k, k + lanes, ...: a share of o.Streams, with their rate per stream unchanged.
+            run.Team.Run(lane =>
             {
-                lastReport = clock.Elapsed;
-                _progress(Report(epoch, words, run.TrainWords, logProb, clock.Elapsed, state, done: false));
-            }
+                if (lane < lanes)
+                {
+                    TrainLane(lane, (o.Streams - lane + lanes - 1) / lanes, WorkTeam.Single);
+                }
+            });
         }
 
         clock.Stop();
-        return (words, logProb, clock.Elapsed);
+        return (words.Sum(), logProbs.Sum(), clock.Elapsed);
+
+        int[]? NextSentence(int stream)
+        {
+            var i = Interlocked.Increment(ref next) - 1;
+            return i < order.Length ? run.TrainIds[order[i]] : null;
+        }
+
+        void TrainLane(int lane, int streams, WorkTeam team)
+        {
+            var gradients = run.Gradients[lane];
+            var network = new BpttNetwork<float>(run.Parameters, run.Classes, streams, o.Bptt, o.BpttBlock, team, run.Vocabulary.StartOfSentence, NextSentence, run.Tree)
+            {
+                Clip = (float)o.Clip,
+                Step = run.Optimizer is null ? (rate, decay) : null,
+                Optimizer = run.Optimizer,
+                Dropout = o.Dropout > 0 ? new Dropout(o.Dropout, o.Seed, epoch, lane) : null,
+            };
+            var sink = run.Optimizer is null ? new OutputSink<float>(run.Parameters, -rate) { Keep = 1 - decay, DirectDecay = directDecay } : new OutputSink<float>(gradients, 1);
+            try
+            {
+                while (!Volatile.Read(ref failed) && network.RunBlock(sink, gradients, out var blockLogProb, out var blockWords))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    words[lane] += blockWords;
+                    logProbs[lane] += blockLogProb;
+                    // The calling thread (lane 0) reports for all lanes, with the other lanes' totals as far as it sees them.
+                    if (lane == 0 && _progress is not null && clock.Elapsed - lastReport >= ReportInterval)
+                    {
+                        lastReport = clock.Elapsed;
+                        _progress(Report(epoch, words.Sum(), run.TrainWords, logProbs.Sum(), clock.Elapsed, state, done: false));
+                    }
+                }
+            }
+            catch
+            {
+                // The other lanes stop at their next block; the team throws this lane's exception once they have.
+                Volatile.Write(ref failed, true);
+                throw;
+            }
+        }
     }
 
     // Keeps the best weights so far (a worse epoch is rolled back) and applies rnnlm's learning-rate schedule.
@@ -223,9 +270,9 @@ public sealed class Trainer
     /// <summary>What every epoch of one <see cref="Train"/> call works on.</summary>
     /// <remarks>
     /// <see cref="Optimizer"/> is null when plain SGD steps in place; <see cref="BestAccumulators"/> is AdaGrad's state
-    /// that goes with <see cref="Best"/>.
+    /// that goes with <see cref="Best"/>. <see cref="Gradients"/> has one buffer per lane: one, or one per Hogwild thread.
     /// </remarks>
-    private sealed record Run(Vocabulary Vocabulary, ClassMap? Classes, Parameters<float> Parameters, Parameters<float> Best,
-                              Parameters<float> Gradients, Optimizer<float>? Optimizer, Parameters<float>? BestAccumulators,
+    private sealed record Run(Vocabulary Vocabulary, ClassMap? Classes, WordTree? Tree, Parameters<float> Parameters, Parameters<float> Best,
+                              Parameters<float>[] Gradients, Optimizer<float>? Optimizer, Parameters<float>? BestAccumulators,
                               int[][] TrainIds, long TrainWords, WorkTeam Team);
 }

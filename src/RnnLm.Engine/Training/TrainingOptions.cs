@@ -66,6 +66,12 @@ public sealed record TrainingOptions
 
     public int Threads { get; init; } = 1;
 
+    /// <summary>
+    /// With <see cref="Threads"/> ≥ 2, the threads train their own shares of the streams at once and update the shared weights
+    /// without locks (Hogwild: Recht et al. 2011, as faster-rnnlm trains): faster, but not reproducible bit for bit.
+    /// </summary>
+    public bool Hogwild { get; init; }
+
     public int Seed { get; init; } = 1;
 
     public double InitScale { get; init; } = 0.1;

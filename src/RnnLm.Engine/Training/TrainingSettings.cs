@@ -104,11 +104,15 @@ public sealed class TrainingSettings
             Requires = o => !o.Tie ? null
                 : o.Embedding != o.Hidden ? $"Needs embedding equal to hidden; got embedding {o.Embedding}, hidden {o.Hidden}."
                 : o.Optimizer != OptimizerKind.Sgd || o.ClipNorm > 0 ? "Works with the sgd optimizer and no clipNorm only (the output layer's in-place step)."
+                : o.Output == OutputKind.Tree ? "Cannot apply to a tree output: its output vectors belong to the tree's inner nodes, not to words."
                 : null,
         },
-        new ChoiceSetting<OutputKind>("output", "Output layer: classes (class-factorized softmax, fast) or full (softmax over the whole vocabulary)", o => o.Output, (o, v) => o with { Output = v }),
+        new ChoiceSetting<OutputKind>("output", "Output layer: classes (class-factorized softmax, fast), full (softmax over the whole vocabulary) or tree (hierarchical softmax over a Huffman tree of the training counts, about log2 |V| sigmoid nodes a word: the fastest)", o => o.Output, (o, v) => o with { Output = v }),
         new NumberSetting<int>("classes", "Frequency classes of a class-factorized output (capped at the vocabulary size)", o => o.Classes, (o, v) => o with { Classes = v }, 1, 10_000),
-        new NumberSetting<int>("direct", "Maximum-entropy direct connections: entries of their hash table of n-gram weights (rnnlm's -direct, here in entries); 0 turns them off", o => o.Direct, (o, v) => o with { Direct = v }, 0, MaxDirect),
+        new NumberSetting<int>("direct", "Maximum-entropy direct connections: entries of their hash table of n-gram weights (rnnlm's -direct, here in entries); 0 turns them off", o => o.Direct, (o, v) => o with { Direct = v }, 0, MaxDirect)
+        {
+            Requires = o => o.Direct > 0 && o.Output == OutputKind.Tree ? "Not supported with a tree output; use the classes or full output, or direct 0." : null,
+        },
         new NumberSetting<int>("directOrder", "N-gram order of the direct connections: features of the last 0 to order − 1 words of the sentence", o => o.DirectOrder, (o, v) => o with { DirectOrder = v }, 1, ModelShape.MaxDirectOrder),
         new NumberSetting<int>("bptt", "Steps the error is carried back beyond each block (rnnlm's -bptt)", o => o.Bptt, (o, v) => o with { Bptt = v }, 0, 64),
         new NumberSetting<int>("bpttBlock", "Words per update and back-propagation sweep (rnnlm's -bptt-block)", o => o.BpttBlock, (o, v) => o with { BpttBlock = v }, 1, 256),
@@ -125,6 +129,7 @@ public sealed class TrainingSettings
         new ChoiceSetting<ScheduleKind>("schedule", "Once alpha has begun to halve: rnnlm (it halves every epoch) or plateau (it halves only after each epoch that improves by less than minImprovement, and holds otherwise)", o => o.Schedule, (o, v) => o with { Schedule = v }),
         new NumberSetting<int>("minCount", "Words seen fewer times in the training text become <unk>", o => o.MinCount, (o, v) => o with { MinCount = v }, 1, 1000),
         new NumberSetting<int>("threads", "Threads for the matrix products; the result is the same bits for any count", o => o.Threads, (o, v) => o with { Threads = v }, 1, 256),
+        new FlagSetting("hogwild", "With 2 or more threads: each thread trains its own share of the streams and writes its updates into the shared weights without locks (Hogwild, as faster-rnnlm does); faster, but no longer the same bits from run to run", o => o.Hogwild, (o, v) => o with { Hogwild = v }),
         new NumberSetting<int>("seed", "Random seed for the weights, the sentence order and a held-out split: same seed, same model bytes", o => o.Seed, (o, v) => o with { Seed = v }, int.MinValue, int.MaxValue),
         new NumberSetting<double>("initScale", "Weights start uniform in ±this", o => o.InitScale, (o, v) => o with { InitScale = v }, 0, 10, minExclusive: true),
         new FlagSetting("shuffle", "Shuffle the training sentences each epoch (seeded); rnnlm reads them in order", o => o.Shuffle, (o, v) => o with { Shuffle = v }),

@@ -61,7 +61,7 @@ public sealed partial class ModelFileTests
 
     // What Save writes, without the file system (Save flushes to disk, which is slow on some CI disks).
     internal static byte[] Serialize(LanguageModel model, WeightEncoding encoding) =>
-        ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, model.Metadata, encoding);
+        ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, model.Metadata, encoding, model.Tree);
 
     private byte[] Save(LanguageModel model, WeightEncoding encoding)
     {

@@ -45,6 +45,7 @@ public sealed partial class ModelFileTests : IDisposable
     [Theory]
     [InlineData(OutputKind.Full)]
     [InlineData(OutputKind.Classes)]
+    [InlineData(OutputKind.Tree)]
     public void AFloat32RoundTripIsBitExact(OutputKind output)
     {
         var model = SmallModel(output, seed: 1);
@@ -89,6 +90,7 @@ public sealed partial class ModelFileTests : IDisposable
     [Theory]
     [InlineData(OutputKind.Full)]
     [InlineData(OutputKind.Classes)]
+    [InlineData(OutputKind.Tree)]
     public void AFloat32RoundTripScoresIdentically(OutputKind output)
     {
         var model = SmallModel(output, seed: 2);
@@ -103,6 +105,7 @@ public sealed partial class ModelFileTests : IDisposable
     [InlineData(OutputKind.Full, 0)]
     [InlineData(OutputKind.Classes, 0)]
     [InlineData(OutputKind.Classes, 3)] // with direct connections of order 3
+    [InlineData(OutputKind.Tree, 0)]
     public void AFloat16RoundTripKeepsWeightsWithinHalfPrecisionAndScoresClose(OutputKind output, int directOrder)
     {
         var model = directOrder == 0 ? SmallModel(output, seed: 3) : Version2Model(CellKind.Sigmoid, 200, directOrder, seed: 3);

@@ -14,6 +14,7 @@ public partial class InferenceTests
         {
             data.Add(cell, OutputKind.Full);
             data.Add(cell, OutputKind.Classes);
+            data.Add(cell, OutputKind.Tree);
         }
 
         return data;
@@ -37,7 +38,7 @@ public partial class InferenceTests
             {
                 state = ReferenceCells.Step(weights, state, input);
                 var target = t < sentence.Count ? vocabulary.IdOf(sentence[t]) : vocabulary.EndOfSentence;
-                var expected = GradientCheckTests.Reference.LogProb(weights, model.Classes, state.Hidden, target);
+                var expected = GradientCheckTests.Reference.LogProb(weights, model.Classes, state.Hidden, target, tree: model.Tree);
                 Assert.True(Math.Abs(scored[t].LogProb - expected) <= 1e-4, $"{cell}, {output}, token {t}: scored {scored[t].LogProb:R}, reference {expected:R}");
                 input = target;
             }
@@ -79,6 +80,11 @@ public partial class InferenceTests
         // lower ids must come first whatever order the classes are computed in.
         foreach (var (directOrder, blank) in new[] { (0, false), (3, false), (0, true) })
         {
+            if (directOrder > 0 && output == OutputKind.Tree)
+            {
+                continue; // a tree output has no direct connections
+            }
+
             var model = BuildModel(output, 300, classCount: 12, embedding: 6, hidden: 17, seed: 51, scale: 1.5, biasScale: 2.0, directOrder, cell);
             if (blank)
             {
@@ -135,7 +141,7 @@ public partial class InferenceTests
     public void ASentencesScoresDoNotDependOnTheOtherSentencesOfItsBatch(CellKind cell, OutputKind output)
     {
         // Without and with direct connections, which read each row's own context.
-        foreach (var directOrder in new[] { 0, 3 })
+        foreach (var directOrder in output == OutputKind.Tree ? [0] : new[] { 0, 3 }) // a tree output has no direct connections
         {
             var model = BuildModel(output, 150, classCount: 9, embedding: 6, hidden: 23, seed: 41, scale: 0.7, biasScale: 1.0, directOrder, cell);
             var vocabulary = model.Vocabulary;

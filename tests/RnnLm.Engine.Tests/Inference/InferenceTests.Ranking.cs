@@ -11,6 +11,7 @@ public partial class InferenceTests
     [InlineData(OutputKind.Classes, 0, CellKind.Sigmoid)]
     [InlineData(OutputKind.Classes, 3, CellKind.Lstm)]
     [InlineData(OutputKind.Full, 2, CellKind.Gru)]
+    [InlineData(OutputKind.Tree, 0, CellKind.Gru)]
     public void EachTokensAlternativesAreNextsCandidatesForTheWordsBeforeIt(OutputKind output, int directOrder, CellKind cell)
     {
         var model = BuildModel(output, 120, classCount: 8, embedding: 6, hidden: 11, seed: 31, scale: 0.9, biasScale: 1.0, directOrder, cell);

@@ -98,6 +98,7 @@ public partial class InferenceTests
     [InlineData(OutputKind.Full, 3)]
     [InlineData(OutputKind.Classes, 3)]
     [InlineData(OutputKind.Classes, 5)]
+    [InlineData(OutputKind.Tree, 0)]
     public void TheNextWordDistributionSumsToOneAfterAnyPrefix(OutputKind output, int directOrder)
     {
         var model = BuildModel(output, 300, classCount: 12, embedding: 8, hidden: 16, seed: 11, scale: 1.5, biasScale: 2.0, directOrder);
@@ -134,6 +135,7 @@ public partial class InferenceTests
     [InlineData(OutputKind.Full, 3)]
     [InlineData(OutputKind.Classes, 3)]
     [InlineData(OutputKind.Classes, 1)]
+    [InlineData(OutputKind.Tree, 0)]
     public void ScoringASentenceEqualsTheSumOfItsNextWordLogProbabilities(OutputKind output, int directOrder)
     {
         var model = BuildModel(output, 200, classCount: 10, embedding: 8, hidden: 16, seed: 21, scale: 1.5, biasScale: 2.0, directOrder);
@@ -170,6 +172,7 @@ public partial class InferenceTests
     [InlineData(OutputKind.Full, 0)]
     [InlineData(OutputKind.Classes, 0)]
     [InlineData(OutputKind.Classes, 4)]
+    [InlineData(OutputKind.Tree, 0)]
     public void ScoreCorpusIsTheSumOfSentenceScoresAndIndependentOfThreads(OutputKind output, int directOrder)
     {
         var model = BuildModel(output, 250, classCount: 10, embedding: 8, hidden: 16, seed: 31, scale: 1.0, biasScale: 1.0, directOrder);
@@ -261,6 +264,7 @@ public partial class InferenceTests
     [Theory]
     [InlineData(OutputKind.Full)]
     [InlineData(OutputKind.Classes)]
+    [InlineData(OutputKind.Tree)]
     public void NextListsTheMostProbableWordsInDescendingOrder(OutputKind output)
     {
         var model = BuildModel(output, 150, classCount: 8, embedding: 8, hidden: 12, seed: 41, scale: 1.5, biasScale: 2.0);
@@ -299,6 +303,7 @@ public partial class InferenceTests
     [Theory]
     [InlineData(OutputKind.Full)]
     [InlineData(OutputKind.Classes)]
+    [InlineData(OutputKind.Tree)]
     public void GenerationIsDeterministicForASeedAndVariesAcrossSeeds(OutputKind output)
     {
         // Small weights over 200 words: a high-entropy distribution, so different seeds should pick different words.
@@ -324,6 +329,7 @@ public partial class InferenceTests
     [InlineData(OutputKind.Classes, CellKind.Sigmoid)]
     [InlineData(OutputKind.Classes, CellKind.Gru)] // generation advances the running state, h and the LSTM's c
     [InlineData(OutputKind.Full, CellKind.Lstm)]
+    [InlineData(OutputKind.Tree, CellKind.Sigmoid)]
     public void TopKOfOneIsGreedyDecoding(OutputKind output, CellKind cell)
     {
         var model = BuildModel(output, 120, classCount: 8, embedding: 8, hidden: 12, seed: 61, scale: 1.5, biasScale: 1.5, cell: cell);
@@ -417,6 +423,7 @@ public partial class InferenceTests
     [Theory]
     [InlineData(OutputKind.Full)]
     [InlineData(OutputKind.Classes)]
+    [InlineData(OutputKind.Tree)]
     public async Task ParallelCallsOnOneModelGiveTheSameResultsAsSequentialCalls(OutputKind output)
     {
         var model = BuildModel(output, 300, classCount: 12, embedding: 8, hidden: 16, seed: 91, scale: 1.0, biasScale: 1.0);

@@ -15,7 +15,7 @@ public sealed class InterpolatedModelTests
         var data = new TheoryData<bool, OutputKind, double>();
         foreach (var different in new[] { false, true })
         {
-            foreach (var output in new[] { OutputKind.Full, OutputKind.Classes })
+            foreach (var output in new[] { OutputKind.Full, OutputKind.Classes, OutputKind.Tree })
             {
                 foreach (var lambda in new[] { 0, 0.3, 0.8, 1 })
                 {

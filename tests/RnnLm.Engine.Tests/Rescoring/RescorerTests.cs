@@ -46,17 +46,20 @@ public sealed class RescorerTests
         }
     }
 
-    [Fact]
-    public void TheRnnLogProbabilityIsTheScorersTotalBitForBitWhateverTheThreads()
+    [Theory]
+    [InlineData(OutputKind.Classes)]
+    [InlineData(OutputKind.Tree)]
+    public void TheRnnLogProbabilityIsTheScorersTotalBitForBitWhateverTheThreads(OutputKind output)
     {
+        var model = MixturePairs.Same(output).Rnn;
         var utterances = Enumerable.Range(0, 40).Select(u => new Utterance($"u{u}", [.. Enumerable.Range(0, 5).Select(h => H(string.Join(' ', Enumerable.Range(0, 1 + ((u + h) % 9)).Select(i => "abc"[(u * h + i) % 3].ToString()))))])).ToArray();
 
-        var one = Rescorer.Rescore(Model, utterances, new RescoringWeights(), 1);
-        var two = Rescorer.Rescore(Model, utterances, new RescoringWeights(), 2);
+        var one = Rescorer.Rescore(model, utterances, new RescoringWeights(), 1);
+        var two = Rescorer.Rescore(model, utterances, new RescoringWeights(), 2);
 
         foreach (var (a, b) in one.SelectMany(u => u.Hypotheses).Zip(two.SelectMany(u => u.Hypotheses)))
         {
-            Assert.Equal(Model.Score(a.Tokens).LogProb, a.RnnLogProb);
+            Assert.Equal(model.Score(a.Tokens).LogProb, a.RnnLogProb);
             Assert.Equal(a.RnnLogProb, b.RnnLogProb);
             Assert.Equal(a.Combined, b.Combined);
         }
