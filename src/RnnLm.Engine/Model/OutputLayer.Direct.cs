@@ -28,9 +28,9 @@ internal sealed partial class OutputLayer<T>
     private void PlaceFeatures(ReadOnlySpan<int> contexts, ReadOnlySpan<int> targets, int rows)
     {
         var (n, width, size) = (_p.Shape.DirectOrder, ContextWidth, _p.Shape.DirectSize);
-        var counts = Ensure(ref _featureCounts, rows);
-        var classStarts = Ensure(ref _classStarts, rows * n);
-        var wordStarts = Ensure(ref _wordStarts, rows * n);
+        var counts = Scratch.Ensure(ref _featureCounts, rows);
+        var classStarts = Scratch.Ensure(ref _classStarts, rows * n);
+        var wordStarts = Scratch.Ensure(ref _wordStarts, rows * n);
         Span<ulong> keys = stackalloc ulong[n];
         for (var r = 0; r < rows; r++)
         {
@@ -106,7 +106,7 @@ internal sealed partial class OutputLayer<T>
     // update needs them all once the groups are done.
     private void KeepGroupErrors(ClassMap classes)
     {
-        var offsets = Ensure(ref _groupOffsets, _groups.Count);
+        var offsets = Scratch.Ensure(ref _groupOffsets, _groups.Count);
         var total = 0;
         for (var g = 0; g < _groups.Count; g++)
         {
@@ -115,7 +115,7 @@ internal sealed partial class OutputLayer<T>
             total += (end - start) * classes.Size(_classTargets[start]);
         }
 
-        Ensure(ref _groupErrors, total);
+        Scratch.Ensure(ref _groupErrors, total);
     }
 
     private Span<T> GroupErrors(int g, int length) => _groupErrors.AsSpan(_groupOffsets[g], length);

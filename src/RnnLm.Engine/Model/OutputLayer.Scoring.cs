@@ -39,13 +39,13 @@ internal sealed partial class OutputLayer<T>
             PlaceFeatures(contexts, targets, rows);
         }
 
-        var rowClasses = Ensure(ref _rowClasses, rows);
+        var rowClasses = Scratch.Ensure(ref _rowClasses, rows);
         for (var r = 0; r < rows; r++)
         {
             rowClasses[r] = classes.ClassOf(targets[r]);
         }
 
-        var logits = Ensure(ref _logits, rows * c); // [R, C] in the caller's order
+        var logits = Scratch.Ensure(ref _logits, rows * c); // [R, C] in the caller's order
         ForwardLogits(hidden[..(rows * dh)], _p.ClassOutput, logits, rows, c, 1, inference: true);
         for (var r = 0; Direct && r < rows; r++)
         {
@@ -77,7 +77,7 @@ internal sealed partial class OutputLayer<T>
         }
 
         CountIntoClasses(classes, targets, rows);
-        Ensure(ref _wordLogProbs, rows);
+        Scratch.Ensure(ref _wordLogProbs, rows);
         GroupByClass(rows);
         var scratch = RentScratch();
         for (var g = 0; g < _groups.Count; g++)
@@ -96,7 +96,7 @@ internal sealed partial class OutputLayer<T>
     // Run's scoring of a class layer: both parts over the same rows.
     private void ScoreRows(T[] hidden, int[] targets, int[] contexts, int rows, Span<T> logProbs)
     {
-        var classLogProbs = Ensure(ref _classLogProbs, rows).AsSpan(0, rows);
+        var classLogProbs = Scratch.Ensure(ref _classLogProbs, rows).AsSpan(0, rows);
         ScoreClasses(hidden, targets.AsSpan(0, rows), contexts, classLogProbs);
         ScoreWords(hidden, targets, contexts, rows, classLogProbs, logProbs);
     }
@@ -106,10 +106,10 @@ internal sealed partial class OutputLayer<T>
     private void CountIntoClasses(ClassMap classes, int[] targets, int rows)
     {
         var c = classes.ClassCount;
-        var rowClasses = Ensure(ref _rowClasses, rows);
-        var classTargets = Ensure(ref _classTargets, rows);
-        var order = Ensure(ref _order, rows);
-        var next = Ensure(ref _classFill, c + 1).AsSpan(0, c + 1);
+        var rowClasses = Scratch.Ensure(ref _rowClasses, rows);
+        var classTargets = Scratch.Ensure(ref _classTargets, rows);
+        var order = Scratch.Ensure(ref _order, rows);
+        var next = Scratch.Ensure(ref _classFill, c + 1).AsSpan(0, c + 1);
         next.Clear();
         for (var r = 0; r < rows; r++)
         {
