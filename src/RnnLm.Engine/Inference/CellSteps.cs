@@ -58,11 +58,11 @@ internal sealed class CellSteps
             return;
         }
 
-        var gates = Grow(ref _gates, rows * width);
+        var gates = Scratch.Grow(ref _gates, rows * width);
         Project(rows, inputs, gates);
         if (_cell == CellKind.Gru)
         {
-            var reset = Grow(ref _reset, rows * dh);
+            var reset = Scratch.Grow(ref _reset, rows * dh);
             if (!start)
             {
                 Gemm.AddRowProducts(previous, dh, _recurrent, width, gates, width, rows, 2 * dh, dh);
@@ -106,15 +106,5 @@ internal sealed class CellSteps
         {
             _projectedInput.AsSpan(inputs[r] * width, width).CopyTo(destination.Slice(r * width, width));
         }
-    }
-
-    private static Span<float> Grow(ref float[] buffer, int length)
-    {
-        if (buffer.Length < length)
-        {
-            buffer = new float[length];
-        }
-
-        return buffer.AsSpan(0, length);
     }
 }

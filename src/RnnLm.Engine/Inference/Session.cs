@@ -72,13 +72,13 @@ internal sealed class Session
     {
         var (dh, count, width) = (_hiddenWidth, sentences.Length, _contextWidth);
         var (rows, steps) = Arrange(sentences);
-        var hidden = Grow(ref _hidden, rows * dh);
-        var memory = Grow(ref _memory, _lstm ? 2 * count * dh : 0);
-        var targets = Grow(ref _targets, rows);
-        var contexts = Grow(ref _contexts, rows * width);
-        var inputs = Grow(ref _inputs, count);
+        var hidden = Scratch.Grow(ref _hidden, rows * dh);
+        var memory = Scratch.Grow(ref _memory, _lstm ? 2 * count * dh : 0);
+        var targets = Scratch.Grow(ref _targets, rows);
+        var contexts = Scratch.Grow(ref _contexts, rows * width);
+        var inputs = Scratch.Grow(ref _inputs, count);
         var classLayer = _model.Classes is not null;
-        var classLogProbs = Grow(ref _classLogProbs, classLayer ? rows : 0);
+        var classLogProbs = Scratch.Grow(ref _classLogProbs, classLayer ? rows : 0);
         var stepwise = classLayer && count >= StepwiseSentences;
         var vocabulary = _model.Vocabulary;
         for (var t = 0; t < steps; t++)
@@ -110,7 +110,7 @@ internal sealed class Session
             _output.ScoreClasses(hidden, targets, contexts, classLogProbs);
         }
 
-        var rowLogProbs = Grow(ref _rowLogProbs, rows);
+        var rowLogProbs = Scratch.Grow(ref _rowLogProbs, rows);
         if (classLayer)
         {
             _output.ScoreWords(_hidden, _targets, rows, classLogProbs, rowLogProbs);
@@ -177,9 +177,9 @@ internal sealed class Session
     /// </summary>
     public float LogProbability(int id)
     {
-        var targets = Grow(ref _targets, 1);
+        var targets = Scratch.Grow(ref _targets, 1);
         targets[0] = id;
-        _recent.Ids.CopyTo(Grow(ref _contexts, _contextWidth));
+        _recent.Ids.CopyTo(Scratch.Grow(ref _contexts, _contextWidth));
         Span<float> logProb = stackalloc float[1];
         _output.Run(_state.Hidden, _targets, _contexts, 1, logProb, null, null);
         return logProb[0];
@@ -208,7 +208,7 @@ internal sealed class Session
         var classes = _model.Classes;
         if (classes is null)
         {
-            var probabilities = Grow(ref _words, _model.Vocabulary.Count);
+            var probabilities = Scratch.Grow(ref _words, _model.Vocabulary.Count);
             _output.Distribution(hidden, context, probabilities);
             for (var id = 0; id < probabilities.Length; id++)
             {
@@ -221,8 +221,8 @@ internal sealed class Session
 
         var classProbabilities = _output.ClassDistribution(hidden, context);
         var c = classProbabilities.Length;
-        var byProbability = Grow(ref _classKeys, c);
-        var order = Grow(ref _classOrder, c);
+        var byProbability = Scratch.Grow(ref _classKeys, c);
+        var order = Scratch.Grow(ref _classOrder, c);
         for (var cls = 0; cls < c; cls++)
         {
             (byProbability[cls], order[cls]) = (-classProbabilities[cls], cls);
@@ -239,7 +239,7 @@ internal sealed class Session
             }
 
             var first = classes.Start(cls);
-            var words = Grow(ref _words, classes.Size(cls));
+            var words = Scratch.Grow(ref _words, classes.Size(cls));
             _output.ClassWords(hidden, context, cls, classProbabilities[cls], words);
             for (var j = 0; j < words.Length; j++)
             {
@@ -251,7 +251,7 @@ internal sealed class Session
 
         if (endProbability is null)
         {
-            var words = Grow(ref _words, classes.Size(endClass));
+            var words = Scratch.Grow(ref _words, classes.Size(endClass));
             _output.ClassWords(hidden, context, endClass, classProbabilities[endClass], words);
             endProbability = words[end - classes.Start(endClass)];
         }
@@ -265,7 +265,7 @@ internal sealed class Session
     {
         var count = sentences.Length;
         var (longest, rows) = (0, 0);
-        var firstToken = Grow(ref _firstToken, count);
+        var firstToken = Scratch.Grow(ref _firstToken, count);
         for (var i = 0; i < count; i++)
         {
             firstToken[i] = rows;
@@ -273,7 +273,7 @@ internal sealed class Session
             longest = Math.Max(longest, sentences[i].Length);
         }
 
-        var byLength = Grow(ref _byLength, count);
+        var byLength = Scratch.Grow(ref _byLength, count);
         for (var i = 0; i < count; i++)
         {
             byLength[i] = ((long)(longest - sentences[i].Length) << 32) | (uint)i;
@@ -281,7 +281,7 @@ internal sealed class Session
 
         byLength.Sort();
         var steps = count == 0 ? 0 : longest + 1;
-        var stepStarts = Grow(ref _stepStarts, steps + 1);
+        var stepStarts = Scratch.Grow(ref _stepStarts, steps + 1);
         stepStarts[0] = 0;
         for (int t = 0, running = count; t < steps; t++)
         {
@@ -295,15 +295,5 @@ internal sealed class Session
         }
 
         return (rows, steps);
-    }
-
-    private static Span<T> Grow<T>(ref T[] buffer, int length)
-    {
-        if (buffer.Length < length)
-        {
-            buffer = new T[length];
-        }
-
-        return buffer.AsSpan(0, length);
     }
 }

@@ -29,9 +29,9 @@ internal sealed partial class OutputLayer<T>
     private void PlaceFeatures(ReadOnlySpan<int> contexts, ReadOnlySpan<int> targets, int rows, int first = 0)
     {
         var (n, width, size) = (_p.Shape.DirectOrder, ContextWidth, _p.Shape.DirectSize);
-        var counts = Kept(ref _featureCounts, first + rows).AsSpan(first);
-        var classStarts = Kept(ref _classStarts, (first + rows) * n).AsSpan(first * n);
-        var wordStarts = Kept(ref _wordStarts, (first + rows) * n).AsSpan(first * n);
+        var counts = Scratch.Kept(ref _featureCounts, first + rows).AsSpan(first);
+        var classStarts = Scratch.Kept(ref _classStarts, (first + rows) * n).AsSpan(first * n);
+        var wordStarts = Scratch.Kept(ref _wordStarts, (first + rows) * n).AsSpan(first * n);
         Span<ulong> keys = stackalloc ulong[n];
         for (var r = 0; r < rows; r++)
         {
@@ -107,7 +107,7 @@ internal sealed partial class OutputLayer<T>
     // update needs them all once the groups are done.
     private void KeepGroupErrors(ClassMap classes)
     {
-        var offsets = Ensure(ref _groupOffsets, _groups.Count);
+        var offsets = Scratch.Ensure(ref _groupOffsets, _groups.Count);
         var total = 0;
         for (var g = 0; g < _groups.Count; g++)
         {
@@ -116,7 +116,7 @@ internal sealed partial class OutputLayer<T>
             total += (end - start) * classes.Size(_classTargets[start]);
         }
 
-        Ensure(ref _groupErrors, total);
+        Scratch.Ensure(ref _groupErrors, total);
     }
 
     private Span<T> GroupErrors(int g, int length) => _groupErrors.AsSpan(_groupOffsets[g], length);

@@ -61,7 +61,7 @@ internal sealed partial class OutputLayer<T>
         Span<ulong> keys = stackalloc ulong[Math.Max(1, _p.Shape.DirectOrder)];
         keys = Keys(context, keys);
         var c = classes.ClassCount;
-        var classProbabilities = Ensure(ref _classProbabilities, c).AsSpan(0, c);
+        var classProbabilities = Scratch.Ensure(ref _classProbabilities, c).AsSpan(0, c);
         Gemm.Multiply<T>(hidden, dh, false, _p.ClassOutput, dh, true, classProbabilities, c, 1, c, dh, false, 1);
         AddClassWeights(keys, classProbabilities);
         TensorPrimitives.Add(classProbabilities, _p.ClassBias, classProbabilities);

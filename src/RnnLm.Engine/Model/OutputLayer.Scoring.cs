@@ -48,14 +48,14 @@ internal sealed partial class OutputLayer<T>
             }
         }
 
-        var rowClasses = Kept(ref _rowClasses, firstRow + rows).AsSpan(firstRow, rows);
+        var rowClasses = Scratch.Kept(ref _rowClasses, firstRow + rows).AsSpan(firstRow, rows);
         _keptRows = Math.Max(_keptRows, firstRow + rows);
         for (var r = 0; r < rows; r++)
         {
             rowClasses[r] = classes.ClassOf(targets[r]);
         }
 
-        var logits = Ensure(ref _logits, rows * c); // [R, C] in the caller's order
+        var logits = Scratch.Ensure(ref _logits, rows * c); // [R, C] in the caller's order
         ForwardLogits(hidden[..(rows * dh)], _p.ClassOutput, logits, rows, c, 1, inference: true);
         for (var r = 0; Direct && r < rows; r++)
         {
@@ -88,7 +88,7 @@ internal sealed partial class OutputLayer<T>
 
         _keptRows = 0;
         CountIntoClasses(classes, rows);
-        Ensure(ref _wordLogProbs, rows);
+        Scratch.Ensure(ref _wordLogProbs, rows);
         GroupByClass(rows);
         var scratch = RentScratch();
         for (var g = 0; g < _groups.Count; g++)
@@ -107,7 +107,7 @@ internal sealed partial class OutputLayer<T>
     // Run's scoring of a class layer: both parts over the same rows (ScoreClasses places their features).
     private void ScoreRows(T[] hidden, int[] targets, int[] contexts, int rows, Span<T> logProbs)
     {
-        var classLogProbs = Ensure(ref _classLogProbs, rows).AsSpan(0, rows);
+        var classLogProbs = Scratch.Ensure(ref _classLogProbs, rows).AsSpan(0, rows);
         ScoreClasses(hidden, targets.AsSpan(0, rows), contexts, classLogProbs);
         ScoreWords(hidden, targets, rows, classLogProbs, logProbs);
     }
@@ -117,9 +117,9 @@ internal sealed partial class OutputLayer<T>
     private void CountIntoClasses(ClassMap classes, int rows)
     {
         var (c, rowClasses) = (classes.ClassCount, _rowClasses);
-        var classTargets = Ensure(ref _classTargets, rows);
-        var order = Ensure(ref _order, rows);
-        var next = Ensure(ref _classFill, c + 1).AsSpan(0, c + 1);
+        var classTargets = Scratch.Ensure(ref _classTargets, rows);
+        var order = Scratch.Ensure(ref _order, rows);
+        var next = Scratch.Ensure(ref _classFill, c + 1).AsSpan(0, c + 1);
         next.Clear();
         for (var r = 0; r < rows; r++)
         {

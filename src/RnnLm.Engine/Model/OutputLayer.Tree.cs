@@ -29,14 +29,14 @@ internal sealed partial class OutputLayer<T>
 
     private void RunTree(WordTree tree, T[] hidden, int[] targets, int rows, Span<T> logProbs, OutputSink<T>? sink, T[]? hiddenGrad)
     {
-        var starts = Ensure(ref _pathStarts, rows + 1);
+        var starts = Scratch.Ensure(ref _pathStarts, rows + 1);
         for (var r = 0; r < rows; r++)
         {
             starts[r + 1] = starts[r] + tree.Path(targets[r]).Length;
         }
 
-        var results = Ensure(ref _wordLogProbs, rows);
-        _treeCall = new TreeCall(tree, hidden, targets, rows, sink, hiddenGrad, sink is null ? [] : Ensure(ref _nodeErrors, starts[rows]));
+        var results = Scratch.Ensure(ref _wordLogProbs, rows);
+        _treeCall = new TreeCall(tree, hidden, targets, rows, sink, hiddenGrad, sink is null ? [] : Scratch.Ensure(ref _nodeErrors, starts[rows]));
         if (_team.Size > 1 && rows > 1)
         {
             _team.Run(_treeForward ??= part =>
@@ -245,7 +245,7 @@ internal sealed partial class OutputLayer<T>
     private void TreeDistribution(WordTree tree, ReadOnlySpan<T> hidden, Span<T> probabilities)
     {
         var (nodes, dh, v) = (_p.Shape.OutputRows, _p.Shape.Hidden, _p.Shape.VocabularySize);
-        var buffer = Ensure(ref _logits, 3 * nodes);
+        var buffer = Scratch.Ensure(ref _logits, 3 * nodes);
         var z = buffer.AsSpan(0, nodes); // h·u_n + b_n, then P(right)
         var left = buffer.AsSpan(nodes, nodes); // P(left)
         var reached = buffer.AsSpan(2 * nodes, nodes); // P(the path passes through n)

@@ -125,13 +125,13 @@ internal sealed partial class OutputLayer<T>
     private void RunFull(ReadOnlySpan<T> hidden, ReadOnlySpan<int> targets, Span<T> logProbs, OutputSink<T>? sink, Span<T> hiddenGrad)
     {
         var (rows, v, dh) = (targets.Length, _p.Shape.VocabularySize, _p.Shape.Hidden);
-        var logits = Ensure(ref _logits, rows * v);
+        var logits = Scratch.Ensure(ref _logits, rows * v);
         ForwardLogits(hidden, _p.Output, logits, rows, v, _team.Size, sink is null);
         if (_team.Size > 1 && rows > 1)
         {
             // Rows are independent: halves of them on separate threads give the same bits as one thread.
-            var results = Ensure(ref _wordLogProbs, rows);
-            var targetArray = Ensure(ref _classTargets, rows); // the class path's buffer, free on this path
+            var results = Scratch.Ensure(ref _wordLogProbs, rows);
+            var targetArray = Scratch.Ensure(ref _classTargets, rows); // the class path's buffer, free on this path
             targets.CopyTo(targetArray);
             var (logitArray, gradient) = (logits, sink is not null);
             _team.Run(part =>
@@ -170,12 +170,12 @@ internal sealed partial class OutputLayer<T>
         SortByClass(classes, hidden, targets, rows);
         if (sink is not null)
         {
-            Ensure(ref _sortedGradient, rows * dh);
-            Ensure(ref _wordGradient, rows * dh);
+            Scratch.Ensure(ref _sortedGradient, rows * dh);
+            Scratch.Ensure(ref _wordGradient, rows * dh);
         }
 
-        Ensure(ref _classLogProbs, rows);
-        Ensure(ref _wordLogProbs, rows);
+        Scratch.Ensure(ref _classLogProbs, rows);
+        Scratch.Ensure(ref _wordLogProbs, rows);
         GroupByClass(rows);
         var call = new ClassCall(classes, targets, rows, sink);
         if (sink is not null && Direct)
@@ -212,8 +212,8 @@ internal sealed partial class OutputLayer<T>
     private void SortByClass(ClassMap classes, T[] hidden, int[] targets, int rows)
     {
         var dh = _p.Shape.Hidden;
-        var classTargets = Ensure(ref _classTargets, rows);
-        var order = Ensure(ref _order, rows);
+        var classTargets = Scratch.Ensure(ref _classTargets, rows);
+        var order = Scratch.Ensure(ref _order, rows);
         for (var r = 0; r < rows; r++)
         {
             classTargets[r] = classes.ClassOf(targets[r]);
@@ -221,7 +221,7 @@ internal sealed partial class OutputLayer<T>
         }
 
         Array.Sort(classTargets, order, 0, rows);
-        var sortedHidden = Ensure(ref _sortedHidden, rows * dh);
+        var sortedHidden = Scratch.Ensure(ref _sortedHidden, rows * dh);
         for (var i = 0; i < rows; i++)
         {
             hidden.AsSpan(order[i] * dh, dh).CopyTo(sortedHidden.AsSpan(i * dh, dh));
@@ -251,7 +251,7 @@ internal sealed partial class OutputLayer<T>
     {
         var (rows, c, dh, sink) = (call.Rows, call.Classes.ClassCount, _p.Shape.Hidden, call.Sink);
         var sortedHidden = _sortedHidden.AsSpan(0, rows * dh);
-        var logits = Ensure(ref _logits, rows * c); // [R, C] in sorted order
+        var logits = Scratch.Ensure(ref _logits, rows * c); // [R, C] in sorted order
         ForwardLogits(sortedHidden, _p.ClassOutput, logits, rows, c, threads, sink is null);
         AddSortedClassWeights(logits, rows, c);
         SoftmaxRows(logits, _p.ClassBias, _classTargets.AsSpan(0, rows), _classLogProbs, c, sink is not null);
@@ -317,8 +317,8 @@ internal sealed partial class OutputLayer<T>
     {
         var (classes, count) = (call.Classes, _groups.Count + 1);
         Owners(classes);
-        var items = Ensure(ref _items, count);
-        var costs = Ensure(ref _costs, count);
+        var items = Scratch.Ensure(ref _items, count);
+        var costs = Scratch.Ensure(ref _costs, count);
         items[0] = -1;
         costs[0] = -(long)call.Rows * classes.ClassCount;
         for (var g = 0; g < _groups.Count; g++)
@@ -329,7 +329,7 @@ internal sealed partial class OutputLayer<T>
         }
 
         Array.Sort(costs, items, 0, count);
-        Array.Clear(Ensure(ref _claimed, count), 0, count);
+        Array.Clear(Scratch.Ensure(ref _claimed, count), 0, count);
         _team.Run(member => TakeItems(call, member));
     }
 
@@ -442,9 +442,9 @@ internal sealed partial class OutputLayer<T>
         private T[] _logits = []; // [count, class size]
         private int[] _targets = []; // [count] targets relative to the class start
 
-        public Span<T> Logits(int length) => Ensure(ref _logits, length).AsSpan(0, length);
+        public Span<T> Logits(int length) => Scratch.Ensure(ref _logits, length).AsSpan(0, length);
 
-        public int[] Targets(int length) => Ensure(ref _targets, length);
+        public int[] Targets(int length) => Scratch.Ensure(ref _targets, length);
     }
 
     // logits [rows, n] = hidden [rows, Dh] · weightsᵀ ([n, Dh]). Inference takes the product whose rows do not depend on the
@@ -542,26 +542,5 @@ internal sealed partial class OutputLayer<T>
         {
             System.Numerics.Tensors.TensorPrimitives.Add(destination, matrix.Slice(r * width, width), destination);
         }
-    }
-
-    private static TItem[] Ensure<TItem>(ref TItem[] buffer, int length)
-    {
-        if (buffer.Length < length)
-        {
-            buffer = new TItem[length];
-        }
-
-        return buffer;
-    }
-
-    // Ensure, keeping what the buffer held: it grows by at least half, so that rows added step by step copy little.
-    private static TItem[] Kept<TItem>(ref TItem[] buffer, int length)
-    {
-        if (buffer.Length < length)
-        {
-            Array.Resize(ref buffer, Math.Max(length, buffer.Length + (buffer.Length / 2)));
-        }
-
-        return buffer;
     }
 }
