@@ -101,7 +101,7 @@ internal sealed class Session
             if (stepwise)
             {
                 // The class part while the step's hidden states are still in cache.
-                _output.ScoreClasses(hidden.Slice(first * dh, running * dh), targets.Slice(first, running), contexts.Slice(first * width, running * width), classLogProbs.Slice(first, running));
+                _output.ScoreClasses(hidden.Slice(first * dh, running * dh), targets.Slice(first, running), contexts.Slice(first * width, running * width), classLogProbs.Slice(first, running), first);
             }
         }
 
@@ -113,7 +113,7 @@ internal sealed class Session
         var rowLogProbs = Scratch.Grow(ref _rowLogProbs, rows);
         if (classLayer)
         {
-            _output.ScoreWords(_hidden, _targets, _contexts, rows, classLogProbs, rowLogProbs);
+            _output.ScoreWords(_hidden, _targets, rows, classLogProbs, rowLogProbs);
         }
         else
         {

@@ -24,13 +24,14 @@ internal sealed partial class OutputLayer<T>
     // N − 1: context words a row comes with.
     private int ContextWidth => Math.Max(0, _p.Shape.DirectOrder - 1);
 
-    // Every row's features and the starts of their runs, computed once for the forward pass and the update.
-    private void PlaceFeatures(ReadOnlySpan<int> contexts, ReadOnlySpan<int> targets, int rows)
+    // Every row's features and the starts of their runs, computed once for the forward pass and the update; as rows
+    // [first, first + rows) of the call's, the rows before them kept (scoring places a batch's rows step by step).
+    private void PlaceFeatures(ReadOnlySpan<int> contexts, ReadOnlySpan<int> targets, int rows, int first = 0)
     {
         var (n, width, size) = (_p.Shape.DirectOrder, ContextWidth, _p.Shape.DirectSize);
-        var counts = Scratch.Ensure(ref _featureCounts, rows);
-        var classStarts = Scratch.Ensure(ref _classStarts, rows * n);
-        var wordStarts = Scratch.Ensure(ref _wordStarts, rows * n);
+        var counts = Scratch.Kept(ref _featureCounts, first + rows).AsSpan(first);
+        var classStarts = Scratch.Kept(ref _classStarts, (first + rows) * n).AsSpan(first * n);
+        var wordStarts = Scratch.Kept(ref _wordStarts, (first + rows) * n).AsSpan(first * n);
         Span<ulong> keys = stackalloc ulong[n];
         for (var r = 0; r < rows; r++)
         {

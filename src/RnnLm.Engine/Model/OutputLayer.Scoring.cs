@@ -11,19 +11,24 @@ namespace RnnLm.Engine.Model;
 internal sealed partial class OutputLayer<T>
 {
     private int[] _classFill = []; // [C + 1] the counting sort: where each class's next row goes
-    private int[] _rowClasses = []; // [R] each row's target class, in the caller's order
+    private int[] _rowClasses = []; // [R] each row's target class, in the caller's order, kept by ScoreClasses
+    private int _keptRows; // rows [0, _keptRows) whose classes (and features) ScoreClasses kept since the last ScoreWords
 
     /// <summary>
     /// A class layer's log P(c(targets[r]) | h_r, contexts[r]) for each row r of <paramref name="hidden"/> ([R, Dh]), into
     /// <paramref name="classLogProbs"/> ([R]); R is the number of targets. <paramref name="contexts"/> ([R, N − 1]) is read
-    /// with direct connections only. With <see cref="ScoreWords"/> after it, the log-probabilities <see cref="Run"/> gives.
+    /// with direct connections only. The rows are rows [<paramref name="firstRow"/>, firstRow + R) of the batch that a
+    /// <see cref="ScoreWords"/> then takes: each row's target class and, with direct connections, its features are kept
+    /// for it there, so that it neither looks them up nor hashes them again. With ScoreWords after calls that cover its
+    /// rows, the log-probabilities <see cref="Run"/> gives.
     /// </summary>
     /// <exception cref="ArgumentException">A span is too short for the rows.</exception>
     /// <exception cref="InvalidOperationException">The layer is a full softmax.</exception>
-    public void ScoreClasses(ReadOnlySpan<T> hidden, ReadOnlySpan<int> targets, ReadOnlySpan<int> contexts, Span<T> classLogProbs)
+    public void ScoreClasses(ReadOnlySpan<T> hidden, ReadOnlySpan<int> targets, ReadOnlySpan<int> contexts, Span<T> classLogProbs, int firstRow = 0)
     {
         var classes = ClassesOrThrow();
         var (c, dh, rows) = (classes.ClassCount, _p.Shape.Hidden, targets.Length);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstRow);
         if (hidden.Length < rows * dh || classLogProbs.Length < rows || (Direct && contexts.Length < rows * ContextWidth))
         {
             throw new ArgumentException("Class scoring buffers are too small for the rows.");
@@ -36,10 +41,15 @@ internal sealed partial class OutputLayer<T>
 
         if (Direct)
         {
-            PlaceFeatures(contexts, targets, rows);
+            PlaceFeatures(contexts, targets, rows, firstRow);
+            for (var r = firstRow; r < firstRow + rows; r++)
+            {
+                DirectFeatures.Prefetch<T>(_p.Direct, ClassStarts(r), c);
+            }
         }
 
-        var rowClasses = Scratch.Ensure(ref _rowClasses, rows);
+        var rowClasses = Scratch.Kept(ref _rowClasses, firstRow + rows).AsSpan(firstRow, rows);
+        _keptRows = Math.Max(_keptRows, firstRow + rows);
         for (var r = 0; r < rows; r++)
         {
             rowClasses[r] = classes.ClassOf(targets[r]);
@@ -49,34 +59,35 @@ internal sealed partial class OutputLayer<T>
         ForwardLogits(hidden[..(rows * dh)], _p.ClassOutput, logits, rows, c, 1, inference: true);
         for (var r = 0; Direct && r < rows; r++)
         {
-            AddRuns(ClassStarts(r), logits.AsSpan(r * c, c));
+            AddRuns(ClassStarts(firstRow + r), logits.AsSpan(r * c, c));
         }
 
-        SoftmaxRows(logits, _p.ClassBias, rowClasses.AsSpan(0, rows), classLogProbs, c, gradient: false);
+        SoftmaxRows(logits, _p.ClassBias, rowClasses, classLogProbs, c, gradient: false);
     }
 
     /// <summary>
     /// The word part of a class layer's scoring: logProbs[r] = log P(targets[r] | its class, h_r, contexts[r]) +
     /// classLogProbs[r] for the first <paramref name="rows"/> rows of <paramref name="hidden"/> ([R, Dh]), where
-    /// <paramref name="classLogProbs"/> ([R]) is what <see cref="ScoreClasses"/> gave for the same rows.
+    /// <paramref name="classLogProbs"/> ([R]) is what <see cref="ScoreClasses"/> gave for the same rows, in calls that covered
+    /// rows [0, <paramref name="rows"/>) since the last ScoreWords: their classes and features are those it kept.
     /// </summary>
     /// <exception cref="ArgumentException">A buffer is too small for the rows.</exception>
     /// <exception cref="InvalidOperationException">The layer is a full softmax.</exception>
-    public void ScoreWords(T[] hidden, int[] targets, int[] contexts, int rows, ReadOnlySpan<T> classLogProbs, Span<T> logProbs)
+    public void ScoreWords(T[] hidden, int[] targets, int rows, ReadOnlySpan<T> classLogProbs, Span<T> logProbs)
     {
         var (classes, dh) = (ClassesOrThrow(), _p.Shape.Hidden);
-        if (hidden.Length < rows * dh || targets.Length < rows || classLogProbs.Length < rows || logProbs.Length < rows
-            || (Direct && contexts.Length < rows * ContextWidth))
+        if (hidden.Length < rows * dh || targets.Length < rows || classLogProbs.Length < rows || logProbs.Length < rows)
         {
             throw new ArgumentException("Word scoring buffers are too small for the rows.");
         }
 
-        if (Direct)
+        if (rows > _keptRows)
         {
-            PlaceFeatures(contexts, targets.AsSpan(0, rows), rows);
+            throw new InvalidOperationException("ScoreClasses has not kept the classes of all the rows.");
         }
 
-        CountIntoClasses(classes, targets, rows);
+        _keptRows = 0;
+        CountIntoClasses(classes, rows);
         Scratch.Ensure(ref _wordLogProbs, rows);
         GroupByClass(rows);
         var scratch = RentScratch();
@@ -93,27 +104,25 @@ internal sealed partial class OutputLayer<T>
         }
     }
 
-    // Run's scoring of a class layer: both parts over the same rows.
+    // Run's scoring of a class layer: both parts over the same rows (ScoreClasses places their features).
     private void ScoreRows(T[] hidden, int[] targets, int[] contexts, int rows, Span<T> logProbs)
     {
         var classLogProbs = Scratch.Ensure(ref _classLogProbs, rows).AsSpan(0, rows);
         ScoreClasses(hidden, targets.AsSpan(0, rows), contexts, classLogProbs);
-        ScoreWords(hidden, targets, contexts, rows, classLogProbs, logProbs);
+        ScoreWords(hidden, targets, rows, classLogProbs, logProbs);
     }
 
-    // A counting sort of the rows by their target's class: _classTargets and _order as SortByClass leaves them, but for
-    // the order of the rows within a class, which scoring does not depend on.
-    private void CountIntoClasses(ClassMap classes, int[] targets, int rows)
+    // A counting sort of the rows by their target's class (as ScoreClasses kept them): _classTargets and _order as
+    // SortByClass leaves them, but for the order of the rows within a class, which scoring does not depend on.
+    private void CountIntoClasses(ClassMap classes, int rows)
     {
-        var c = classes.ClassCount;
-        var rowClasses = Scratch.Ensure(ref _rowClasses, rows);
+        var (c, rowClasses) = (classes.ClassCount, _rowClasses);
         var classTargets = Scratch.Ensure(ref _classTargets, rows);
         var order = Scratch.Ensure(ref _order, rows);
         var next = Scratch.Ensure(ref _classFill, c + 1).AsSpan(0, c + 1);
         next.Clear();
         for (var r = 0; r < rows; r++)
         {
-            rowClasses[r] = classes.ClassOf(targets[r]);
             next[rowClasses[r] + 1]++;
         }
 
@@ -142,6 +151,12 @@ internal sealed partial class OutputLayer<T>
         for (var i = 0; i < count; i++)
         {
             groupTargets[i] = targets[_order[start + i]] - first;
+        }
+
+        for (var i = 0; Direct && i < count; i++)
+        {
+            // The rows' runs of D, asked for while the products run.
+            DirectFeatures.Prefetch<T>(_p.Direct, WordStarts(_order[start + i]), size);
         }
 
         var wordLogits = scratch.Logits(count * size); // [count, size]

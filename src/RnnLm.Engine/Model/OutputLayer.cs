@@ -98,7 +98,8 @@ internal sealed partial class OutputLayer<T>
             return;
         }
 
-        if (Direct)
+        var scoring = _classes is not null && sink is null && typeof(T) == typeof(float);
+        if (Direct && !scoring)
         {
             PlaceFeatures(contexts!, targets, rows);
         }
@@ -111,7 +112,7 @@ internal sealed partial class OutputLayer<T>
         {
             RunFull(hidden.AsSpan(0, rows * dh), targets.AsSpan(0, rows), logProbs, sink, hiddenGrad);
         }
-        else if (sink is null && typeof(T) == typeof(float))
+        else if (scoring)
         {
             ScoreRows(hidden, targets, contexts ?? [], rows, logProbs);
         }

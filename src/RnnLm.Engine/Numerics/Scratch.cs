@@ -18,6 +18,17 @@ internal static class Scratch
         return buffer;
     }
 
+    /// <summary><see cref="Ensure{T}"/>, keeping what the buffer held: rows added a few at a time copy little.</summary>
+    public static T[] Kept<T>(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length)
+        {
+            Array.Resize(ref buffer, Math.Max(length, (int)Math.Min(Array.MaxLength, buffer.Length + (long)buffer.Length / 2)));
+        }
+
+        return buffer;
+    }
+
     /// <summary>The first <paramref name="length"/> items of <see cref="Ensure{T}"/>'s buffer.</summary>
     public static Span<T> Grow<T>(ref T[] buffer, int length) => Ensure(ref buffer, length).AsSpan(0, length);
 }

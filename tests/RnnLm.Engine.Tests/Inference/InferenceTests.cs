@@ -226,6 +226,29 @@ public partial class InferenceTests
     }
 
     [Fact]
+    public void TheWordPartTakesOnlyRowsWhoseClassPartKeptTheirClassesAndFeatures()
+    {
+        // ScoreClasses keeps each row's class and direct features for ScoreWords, which neither looks them up nor hashes
+        // them again; rows it did not cover since the last ScoreWords are refused, not scored with stale ones.
+        var model = BuildModel(OutputKind.Classes, 60, classCount: 5, embedding: 4, hidden: 6, seed: 5, scale: 1.0, biasScale: 1.0, directOrder: 3);
+        var layer = new OutputLayer<float>(model.Parameters, model.Classes, Numerics.WorkTeam.Single);
+        var (rows, dh) = (4, model.Shape.Hidden);
+        var hidden = Enumerable.Range(0, rows * dh).Select(i => MathF.Sin(i)).ToArray();
+        int[] targets = [3, 17, 40, 3];
+        var contexts = new int[rows * 2];
+        var (classLogProbs, logProbs, expected) = (new float[rows], new float[rows], new float[rows]);
+        layer.ScoreClasses(hidden.AsSpan(0, 2 * dh), targets.AsSpan(0, 2), contexts.AsSpan(0, 4), classLogProbs.AsSpan(0, 2));
+        Assert.Throws<InvalidOperationException>(() => layer.ScoreWords(hidden, targets, rows, classLogProbs, logProbs));
+
+        // Rows 2 and 3 in a call of their own, as a batch's later step: the words then get Run's bits.
+        layer.ScoreClasses(hidden.AsSpan(0, 2 * dh), targets.AsSpan(0, 2), contexts.AsSpan(0, 4), classLogProbs.AsSpan(0, 2));
+        layer.ScoreClasses(hidden.AsSpan(2 * dh), targets.AsSpan(2), contexts.AsSpan(4), classLogProbs.AsSpan(2), firstRow: 2);
+        layer.ScoreWords(hidden, targets, rows, classLogProbs, logProbs);
+        new OutputLayer<float>(model.Parameters, model.Classes, Numerics.WorkTeam.Single).Run(hidden, targets, contexts, rows, expected, null, null);
+        Assert.Equal(expected, logProbs);
+    }
+
+    [Fact]
     public void AnEmptyCorpusHasNoTokensAndNoCrossEntropy()
     {
         var model = BuildModel(OutputKind.Full, 20, classCount: 0, embedding: 4, hidden: 4, seed: 1, scale: 1.0, biasScale: 0);
