@@ -94,7 +94,7 @@ public sealed class LogTests
 
     // Runs the action with the console redirected, then waits (at most 10 s) until the log satisfies the condition:
     // request logs are written when a request completes, which can be just after the client has its answer.
-    private static async Task<string> CaptureAsync(Func<Task> action, Func<string, bool> until)
+    internal static async Task<string> CaptureAsync(Func<Task> action, Func<string, bool> until)
     {
         var console = Console.Out;
         using var log = new StringWriter();

@@ -69,7 +69,8 @@ public sealed class StartUpTests : IDisposable
         BrokenModelTests.Truncate(_app.Folder, "chosen", 1000);
         File.WriteAllText(Path.Combine(_app.Folder, "data", "active-model.json"), """{"Id":"chosen"}""");
 
-        var lines = Capture(() => _app.CreateClient());
+        // Log lines are written by a worker thread (Logging.QueuedLines): the warning may reach the console just after start-up.
+        var lines = Capture(() => _app.CreateClient(), until: text => text.Contains(" WRN] ", StringComparison.Ordinal));
 
         // The host's own "Application started" lines are information; the one warning is the choice it could not honour.
         var line = Assert.Single(lines, l => !l.Contains(" INF] ", StringComparison.Ordinal));
@@ -81,7 +82,7 @@ public sealed class StartUpTests : IDisposable
     public void Dispose() => _app.Dispose();
 
     // The lines logged while the action runs.
-    private static string[] Capture(Action action)
+    private static string[] Capture(Action action, Func<string, bool>? until = null)
     {
         var console = Console.Out;
         using var log = new StringWriter();
@@ -89,6 +90,10 @@ public sealed class StartUpTests : IDisposable
         try
         {
             action();
+            if (until is not null)
+            {
+                SpinWait.SpinUntil(() => until(log.ToString()), TimeSpan.FromSeconds(10));
+            }
         }
         finally
         {

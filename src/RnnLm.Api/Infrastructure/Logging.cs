@@ -25,8 +25,11 @@ public static class Logging
             // A start-up failure is reported in one line where it happens (a model that cannot be loaded); the host's own
             // "Hosting failed to start" event would repeat it with a stack trace.
             .Filter.ByExcluding(e => e.Exception is IStartupFailure);
-        // Both formats write through SafeLogEvents: text from a request can never start a line of its own.
-        return logger.WriteTo.Sink(LoggerSinkConfiguration.Wrap(sink => new SafeLogEvents(sink), sinks =>
+        // Both formats write through SafeLogEvents: text from a request can never start a line of its own. A request only
+        // queues its line: the escaping, rendering and console write happen on the async sink's one worker thread, in the
+        // order logged. blockWhenFull: none is dropped; a full queue makes the logging thread wait for room. Disposing the
+        // logger (the host's shutdown, a failed start-up) writes what is queued.
+        return logger.WriteTo.Async(queued => queued.Sink(LoggerSinkConfiguration.Wrap(sink => new SafeLogEvents(sink), sinks =>
         {
             if (format == LogFormat.Json)
             {
@@ -36,8 +39,11 @@ public static class Logging
             {
                 sinks.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}", formatProvider: CultureInfo.InvariantCulture);
             }
-        }));
+        })), bufferSize: QueuedLines, blockWhenFull: true);
     }
+
+    /// <summary>How many log events may wait for the console before the logging thread waits.</summary>
+    internal const int QueuedLines = 10_000;
 
     /// <summary>One line per request with its status and elapsed time; probes and scrapes only at Debug.</summary>
     public static IApplicationBuilder UseApiRequestLogging(this IApplicationBuilder app) =>

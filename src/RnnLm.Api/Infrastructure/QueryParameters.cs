@@ -24,7 +24,7 @@ public static class QueryParameters
             // Only routes: the endpoint that answers 405 for a known path and a wrong method has no parameters to hold to.
             var method = HttpMethods.GetCanonicalizedValue(context.Request.Method);
             if (context.Request.Query.Count > 0 && context.GetEndpoint() is RouteEndpoint endpoint
-                && Check(context.Request.Query, declared.For(endpoint, method), $"{method} {Route(endpoint)}") is { } problem)
+                && Check(context.Request.Query, declared.For(endpoint, method), method, endpoint) is { } problem)
             {
                 await ProblemDetailsSetup.WriteAsync(context, problem);
                 return;
@@ -34,26 +34,28 @@ public static class QueryParameters
         });
     }
 
-    private static HttpValidationProblemDetails? Check(IQueryCollection query, IReadOnlyDictionary<string, Declared> parameters, string operation)
+    // Every request with a query string comes here: the errors, the sentences and the operation's name are made only once a
+    // parameter is wrong.
+    private static HttpValidationProblemDetails? Check(IQueryCollection query, IReadOnlyDictionary<string, Declared> parameters, string method, RouteEndpoint endpoint)
     {
-        var errors = new ValidationErrors();
-        var sentences = new List<string>();
+        ValidationErrors? errors = null;
+        List<string>? sentences = null;
         foreach (var (name, values) in query)
         {
             var known = parameters.GetValueOrDefault(name);
             var problem = known is null
-                ? $"not a query parameter of {operation}; it {(parameters.Count == 0 ? "takes no query parameters" : $"takes {ValidationErrors.Listed(parameters.Values.Select(p => p.Name))}")}."
+                ? $"not a query parameter of {method} {Route(endpoint)}; it {(parameters.Count == 0 ? "takes no query parameters" : $"takes {ValidationErrors.Listed(parameters.Values.Select(p => p.Name))}")}."
                 : values.Count > 1 && !known.Repeatable ? $"given {values.Count} times; send it once."
                 : null;
             if (problem is not null)
             {
                 // Named as declared when it is known ("prefix" for "PREFIX"), else as sent, cut short.
-                errors.Add(known?.Name ?? (name.Length == 0 ? "(empty name)" : name.Length > 80 ? name[..80] + "…" : name), $"Is {problem}");
-                sentences.Add($"{ValidationErrors.Quote(name)} is {problem}");
+                (errors ??= new()).Add(known?.Name ?? (name.Length == 0 ? "(empty name)" : name.Length > 80 ? name[..80] + "…" : name), $"Is {problem}");
+                (sentences ??= []).Add($"{ValidationErrors.Quote(name)} is {problem}");
             }
         }
 
-        return errors.IsEmpty ? null : new HttpValidationProblemDetails(errors.ToDictionary())
+        return errors is null || sentences is null ? null : new HttpValidationProblemDetails(errors.ToDictionary())
         {
             Status = StatusCodes.Status400BadRequest,
             Title = "Invalid query string",
