@@ -12,7 +12,7 @@ internal static class Scratch
     {
         if (buffer.Length < length)
         {
-            buffer = new T[Math.Max(length, (int)Math.Min(Array.MaxLength, buffer.Length + (long)buffer.Length / 2))];
+            buffer = new T[Grown(buffer.Length, length)];
         }
 
         return buffer;
@@ -23,11 +23,14 @@ internal static class Scratch
     {
         if (buffer.Length < length)
         {
-            Array.Resize(ref buffer, Math.Max(length, (int)Math.Min(Array.MaxLength, buffer.Length + (long)buffer.Length / 2)));
+            Array.Resize(ref buffer, Grown(buffer.Length, length));
         }
 
         return buffer;
     }
+
+    // The length a buffer of `held` items grows to when `length` are needed: half again as many, or `length` if more.
+    private static int Grown(int held, int length) => Math.Max(length, (int)Math.Min(Array.MaxLength, held + (long)held / 2));
 
     /// <summary>The first <paramref name="length"/> items of <see cref="Ensure{T}"/>'s buffer.</summary>
     public static Span<T> Grow<T>(ref T[] buffer, int length) => Ensure(ref buffer, length).AsSpan(0, length);
