@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using RnnLm.Engine.Numerics;
 
 namespace RnnLm.Engine.Model;
@@ -97,14 +98,25 @@ internal sealed partial class OutputLayer<T>
             _wordLogProbs[r] = LogSigmoidSum(z, branches);
             var gradient = call.HiddenGrad.AsSpan(r * dh, dh);
             gradient.Clear();
-            var dropped = Dropped.HasFlag(Training.GradientTerms.TreeHidden);
             for (var j = 0; j < path.Length; j++)
             {
                 errors[j] -= branches[j] == 0 ? T.One : T.Zero;
-                if (!dropped)
-                {
-                    TensorPrimitives.MultiplyAdd<T>(_p.Output.AsSpan(path[j] * dh, dh), errors[j], gradient, gradient);
-                }
+            }
+
+            if (Dropped.HasFlag(Training.GradientTerms.TreeHidden))
+            {
+                continue;
+            }
+
+            if (typeof(T) == typeof(float))
+            {
+                PathKernels.Combine(Floats(_p.Output), path, Floats(errors), MemoryMarshal.Cast<T, float>(gradient));
+                continue;
+            }
+
+            for (var j = 0; j < path.Length; j++)
+            {
+                TensorPrimitives.MultiplyAdd<T>(_p.Output.AsSpan(path[j] * dh, dh), errors[j], gradient, gradient);
             }
         }
     }
@@ -112,6 +124,12 @@ internal sealed partial class OutputLayer<T>
     // z_n = h·u_n + b_n for the nodes of one path.
     private void PathLogits(ReadOnlySpan<T> h, ReadOnlySpan<int> path, Span<T> z)
     {
+        if (typeof(T) == typeof(float))
+        {
+            PathKernels.Logits(Floats(h), Floats(_p.Output), Floats(_p.OutputBias), path, MemoryMarshal.Cast<T, float>(z));
+            return;
+        }
+
         var dh = h.Length;
         for (var j = 0; j < path.Length; j++)
         {
@@ -169,14 +187,14 @@ internal sealed partial class OutputLayer<T>
                         sum.Clear();
                     }
 
-                    TensorPrimitives.MultiplyAdd<T>(h, step, sum[..dh], sum[..dh]);
+                    AddScaled(step, h, sum[..dh]);
                     sum[dh] += step;
                     continue;
                 }
 
                 var row = weights.AsSpan(n * dh, dh);
                 ShrinkOnce(n, row, sink.Keep);
-                TensorPrimitives.MultiplyAdd<T>(h, step, row, row);
+                AddScaled(step, h, row);
                 biases[n] += step;
             }
         }
@@ -188,11 +206,26 @@ internal sealed partial class OutputLayer<T>
                 var n = _hotNodes[slot];
                 var row = weights.AsSpan(n * dh, dh);
                 ShrinkOnce(n, row, sink.Keep);
-                TensorPrimitives.Add<T>(row, sums.AsSpan(slot * (dh + 1), dh), row);
+                AddScaled(T.One, sums.AsSpan(slot * (dh + 1), dh), row);
                 biases[n] += sums[(slot * (dh + 1)) + dh];
             }
         }
     }
+
+    // y += x·row: one fused chain step an element for float, the library's multiply-add otherwise.
+    private static void AddScaled(T x, ReadOnlySpan<T> row, Span<T> y)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            PathKernels.AddScaled(float.CreateTruncating(x), Floats(row), MemoryMarshal.Cast<T, float>(y));
+        }
+        else
+        {
+            TensorPrimitives.MultiplyAdd<T>(row, x, y, y);
+        }
+    }
+
+    private static ReadOnlySpan<float> Floats(ReadOnlySpan<T> values) => MemoryMarshal.Cast<T, float>(values);
 
     private void ShrinkOnce(int node, Span<T> row, T keep)
     {
