@@ -254,7 +254,9 @@ internal static unsafe partial class Gemm
             }
             else if (ldb >= 0)
             {
-                PackCopy(b + jr, ldb, kc, nw, bp, nr);
+                // A ragged last panel of ≤ 16 columns on AVX-512 is read by the 16-wide kernel: packed 16 wide, not nr.
+                bStride = kind == KernelKind.Avx512 && nw <= 16 ? 16 : nr;
+                PackCopy(b + jr, ldb, kc, nw, bp, bStride);
                 bPanel = bp;
             }
 
