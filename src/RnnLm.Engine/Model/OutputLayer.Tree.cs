@@ -97,20 +97,21 @@ internal sealed partial class OutputLayer<T>
             TensorPrimitives.Sigmoid<T>(z, errors);
             _wordLogProbs[r] = LogSigmoidSum(z, branches);
             var gradient = call.HiddenGrad.AsSpan(r * dh, dh);
-            gradient.Clear();
             for (var j = 0; j < path.Length; j++)
             {
                 errors[j] -= branches[j] == 0 ? T.One : T.Zero;
             }
 
-            if (Dropped.HasFlag(Training.GradientTerms.TreeHidden))
+            if (typeof(T) == typeof(float) && !Dropped.HasFlag(Training.GradientTerms.TreeHidden))
             {
+                // Written whole: the sum starts from zero.
+                PathKernels.Combine(Floats(_p.Output), path, Floats(errors), MemoryMarshal.Cast<T, float>(gradient));
                 continue;
             }
 
-            if (typeof(T) == typeof(float))
+            gradient.Clear();
+            if (Dropped.HasFlag(Training.GradientTerms.TreeHidden))
             {
-                PathKernels.Combine(Floats(_p.Output), path, Floats(errors), MemoryMarshal.Cast<T, float>(gradient));
                 continue;
             }
 

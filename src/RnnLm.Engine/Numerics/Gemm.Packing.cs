@@ -40,14 +40,14 @@ internal static unsafe partial class Gemm
             else if (w % 16 == 0 && Avx512F.IsSupported)
             {
                 // A ragged panel (the last columns of a width such as 100): masked loads read only the columns there
-                // are, and zero the rest.
+                // are, and zero the rest; a 16-column strip at a time, down all kc rows, so each strip's mask is made once.
                 var zero = Vector512<float>.Zero;
-                for (var p = 0; p < kc; p++, s += ld, d += w)
+                for (var x = 0; x < w; x += 16)
                 {
-                    for (var x = 0; x < w; x += 16)
+                    var mask = RowProducts.Mask(Math.Clamp(cols - x, 0, 16));
+                    for (var p = 0; p < kc; p++)
                     {
-                        var mask = RowProducts.Mask(Math.Clamp(cols - x, 0, 16));
-                        Avx512F.MaskLoad(s + x, mask, zero).Store(d + x);
+                        Avx512F.MaskLoad(s + ((long)p * ld) + x, mask, zero).Store(d + ((long)p * w) + x);
                     }
                 }
             }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace RnnLm.Engine.Numerics;
 
@@ -65,19 +64,11 @@ internal static unsafe class PathKernels
     /// <summary><see cref="AddScaled(float, ReadOnlySpan{float}, Span{float})"/> with the lanes of <paramref name="kind"/>.</summary>
     internal static void AddScaled(float x, ReadOnlySpan<float> row, Span<float> y, KernelKind kind)
     {
+        KernelKinds.ThrowIfUnsupported(kind);
         ArgumentOutOfRangeException.ThrowIfLessThan(row.Length, y.Length, nameof(row));
         fixed (float* pr = row, py = y)
         {
-            // The production kind is called directly: a node's step is short, and a dispatch per node would show.
-            if (kind == KernelKind.Avx512)
-            {
-                LaneKernels.Axpy<Lanes512, Vector512<float>>(x, pr, py, y.Length);
-            }
-            else
-            {
-                KernelKinds.ThrowIfUnsupported(kind);
-                KernelKinds.RunElementwise(kind, new LaneKernels.AxpyKernel(x, pr, py, y.Length));
-            }
+            KernelKinds.RunElementwise(kind, new LaneKernels.AxpyKernel(x, pr, py, y.Length));
         }
     }
 
