@@ -62,7 +62,7 @@ internal static class BenchCommand
             {
                 cell = options.Cell.ToString().ToLowerInvariant(),
                 hidden = options.Hidden,
-                embedding = options.Embedding,
+                embedding = options.NoProjection ? ModelShape.GatesOf(options.Cell) * options.Hidden : options.Embedding,
                 output = options.Output.ToString().ToLowerInvariant(),
                 classes = options.Output == OutputKind.Classes ? options.Classes : 0,
                 direct = options.Direct,
@@ -74,6 +74,7 @@ internal static class BenchCommand
                 optimizer = options.Optimizer.ToString().ToLowerInvariant(),
                 dropout = options.Dropout,
                 tie = options.Tie,
+                noProjection = options.NoProjection,
                 threads = options.Threads,
                 hogwild = options.Hogwild,
                 epochs = result.Epochs,

@@ -87,9 +87,10 @@ public partial class GradientCheckTests
         /// <summary>The numerical gradient of each checked block (with the dropout's masks, when there is one).</summary>
         public IEnumerable<Parameters<double>> Numeric => _blocks.Select(b => b.Numeric);
 
-        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder = 0, Dropout? dropout = null, bool tied = false)
+        public static GradientCheck Prepare(CellKind cell, OutputKind output, int bptt, int block, int streams, int directOrder = 0, Dropout? dropout = null, bool tied = false,
+                                            bool noProjection = false)
         {
-            var (parameters, classes) = Model(cell, output, directOrder, seed: 7, tied);
+            var (parameters, classes) = Model(cell, output, directOrder, seed: 7, tied, noProjection);
             return new GradientCheck(parameters, classes, bptt, block, streams, dropout);
         }
 

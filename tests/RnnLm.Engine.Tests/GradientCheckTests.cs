@@ -165,9 +165,12 @@ public partial class GradientCheckTests
     [InlineData(CellKind.Gru, OutputKind.Classes, 3)]
     [InlineData(CellKind.Sigmoid, OutputKind.Tree, 0)]
     [InlineData(CellKind.Gru, OutputKind.Tree, 0)]
-    public void TwoThreadsComputeTheSameGradientBitsAsOne(CellKind cell, OutputKind output, int directOrder)
+    [InlineData(CellKind.Sigmoid, OutputKind.Classes, 0, true)] // without a projection
+    [InlineData(CellKind.Gru, OutputKind.Tree, 0, true)]
+    [InlineData(CellKind.Lstm, OutputKind.Full, 3, true)]
+    public void TwoThreadsComputeTheSameGradientBitsAsOne(CellKind cell, OutputKind output, int directOrder, bool noProjection = false)
     {
-        var (parameters, classes) = Model(cell, output, directOrder, seed: 5);
+        var (parameters, classes) = Model(cell, output, directOrder, seed: 5, noProjection: noProjection);
         var one = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 1);
         var two = AnalyticGradient(parameters, classes, 3, 2, 4, 1, threads: 2);
         foreach (var ((name, a), (_, b)) in one.Tensors().Zip(two.Tensors()))
@@ -176,13 +179,13 @@ public partial class GradientCheckTests
         }
     }
 
-    // The test model: |V| = 7, d = 5 (4 when tied), Dh = 4, three classes for a class-factorized output (TestTree for a tree), direct connections of the order
-    // given (0: none), random weights, biases and direct weights.
-    internal static (Parameters<double> Parameters, ClassMap? Classes) Model(CellKind cell, OutputKind output, int directOrder, int seed, bool tied = false)
+    // The test model: |V| = 7, d = 5 (4 when tied, G·4 without a projection), Dh = 4, three classes for a class-factorized output (TestTree for a tree),
+    // direct connections of the order given (0: none), random weights, biases and direct weights.
+    internal static (Parameters<double> Parameters, ClassMap? Classes) Model(CellKind cell, OutputKind output, int directOrder, int seed, bool tied = false, bool noProjection = false)
     {
-        // Tied embeddings need d = Dh.
-        var shape = new ModelShape(Vocabulary, tied ? 4 : 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell,
-            DirectSize: directOrder > 0 ? DirectEntries : 0, DirectOrder: directOrder, Tied: tied);
+        // Tied embeddings need d = Dh; without a projection d = G·Dh.
+        var shape = new ModelShape(Vocabulary, noProjection ? ModelShape.GatesOf(cell) * 4 : tied ? 4 : 5, 4, output, output == OutputKind.Classes ? 3 : 0, cell,
+            DirectSize: directOrder > 0 ? DirectEntries : 0, DirectOrder: directOrder, Tied: tied, NoProjection: noProjection);
         var classes = output == OutputKind.Classes ? new ClassMap([0, 2, 4], Vocabulary) : null;
         var parameters = new Parameters<double>(shape);
         parameters.Initialize(seed, scale: 0.8);

@@ -177,7 +177,7 @@ public class OptimizerTests
         Assert.True(network.RunBlock(sink, gradients, out _, out _));
     }
 
-    private static Parameters<double> Copy(Parameters<double> parameters)
+    internal static Parameters<double> Copy(Parameters<double> parameters)
     {
         var copy = new Parameters<double>(parameters.Shape);
         parameters.CopyTo(copy);

@@ -62,7 +62,7 @@ internal static class ReferenceCells
         return new State(h, c);
     }
 
-    // b1 + e(t) I + recurrent H at column j of gate block k, with e(t) = L[input] ⊙ mask.
+    // b1 + e(t) I + recurrent H at column j of gate block k, with e(t) = L[input] ⊙ mask (e(t) itself for I = 1).
     private static double Pre(Parameters<double> p, int k, int j, int input, double[]? mask, double[] recurrent)
     {
         var (d, dh, width) = (p.Shape.Embedding, p.Shape.Hidden, p.Shape.Gates * p.Shape.Hidden);
@@ -71,6 +71,13 @@ internal static class ReferenceCells
         for (var i = 0; i < dh; i++)
         {
             pre += recurrent[i] * p.Recurrent[(i * width) + column];
+        }
+
+        if (p.Shape.NoProjection)
+        {
+            // e(t) enters as it is: its column is this pre-activation's.
+            pre += p.Embedding[(input * d) + column] * (mask?[column] ?? 1);
+            return pre;
         }
 
         for (var i = 0; i < d; i++)

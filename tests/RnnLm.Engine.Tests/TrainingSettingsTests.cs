@@ -76,6 +76,19 @@ public class TrainingSettingsTests
     }
 
     [Fact]
+    public void NoProjectionSetsTheEmbeddingWidthItselfAndTiesOnlyTheSigmoidCell()
+    {
+        Assert.Empty(Catalog.Check(new TrainingOptions { NoProjection = true, Hidden = 64, Embedding = 64 }));
+        Assert.Empty(Catalog.Check(new TrainingOptions { NoProjection = true, Hidden = 64, Embedding = 64, Cell = CellKind.Lstm }));
+        Assert.Empty(Catalog.Check(new TrainingOptions { NoProjection = true, Tie = true, Hidden = 64, Embedding = 64 }));
+        var given = Assert.Single(Catalog.Check(new TrainingOptions { NoProjection = true, Hidden = 64, Embedding = 32, Cell = CellKind.Gru }));
+        Assert.Equal(("noProjection", "Sets the embedding width itself (cell gates × hidden = 192); leave embedding out, not 32."), given);
+        Assert.Equal(["noProjection"], Catalog.Check(new TrainingOptions { NoProjection = true, Tie = true, Hidden = 64, Embedding = 64, Cell = CellKind.Gru }).Select(p => p.Field));
+        var followed = Catalog.Apply(new Dictionary<string, object> { ["hidden"] = 37, ["noProjection"] = true, ["cell"] = CellKind.Lstm });
+        Assert.Empty(Catalog.Check(followed));
+    }
+
+    [Fact]
     public void ValidateThrowsNamingTheFirstProblemsSettingAsJsonSpellsIt()
     {
         var error = Assert.Throws<ArgumentException>(() => new TrainingOptions { BpttBlock = 0 }.Validate());

@@ -93,7 +93,8 @@ public sealed record ModelCard
         };
         var direct = shape.DirectSize > 0 ? $", maximum-entropy direct connections (order {shape.DirectOrder}, {shape.DirectSize.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} entries)" : "";
         var tied = shape.Tied ? ", output vectors tied to the embeddings" : "";
-        return $"{cell}, {output}{tied}{direct}";
+        var input = shape.NoProjection ? ", embeddings fed to the gates without a projection" : "";
+        return $"{cell}{input}, {output}{tied}{direct}";
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public enum WeightEncoding
 /// u32 format version (1 to 4)
 /// u32 output kind, i32 |V|, i32 d, i32 Dh, i32 C, u32 weight encoding
 /// version 2 and later: u32 cell kind, i32 direct size, i32 direct order
-/// version 3 and later: u32 flags (bit 0: tied embeddings; no other bit is defined)
+/// version 3 and later: u32 flags (bit 0: tied embeddings; bit 1: no projection, L's rows are G·Dh wide and I is empty; no other bit is defined)
 /// u32 metadata length, UTF-8 JSON metadata (the model card)
 /// |V| × (u16 byte length, UTF-8 word, i64 count)
 /// C × i32 first id of each class
@@ -34,7 +34,7 @@ public enum WeightEncoding
 /// </code>
 /// A model is written in the lowest version that holds it: a sigmoid model without direct connections is a version 1 file,
 /// byte for byte what earlier builds wrote and read; a gated cell or direct connections make it version 2, and tied
-/// embeddings version 3, a tree output version 4. The tree is stored as it is, not as the counts it was built from, so that a
+/// embeddings or no projection version 3, a tree output version 4. The tree is stored as it is, not as the counts it was built from, so that a
 /// model keeps the tree its node weights were trained for even if the way of building trees changes.
 /// </summary>
 public static class ModelFile
@@ -46,6 +46,7 @@ public static class ModelFile
     private const int Version3Fields = 4;
     private const int MaxHeaderLength = HeaderLength + Version2Fields + Version3Fields;
     private const uint TiedFlag = 1;
+    private const uint NoProjectionFlag = 2;
     private const int ChecksumLength = 32;
     private const int MaxMetadataLength = 1 << 20;
     private const long MaxFileLength = int.MaxValue; // 2 GiB − 1: the most one array can hold
@@ -116,7 +117,7 @@ public static class ModelFile
 
             if (version >= 3)
             {
-                writer.Write(shape.Tied ? TiedFlag : 0u);
+                writer.Write((shape.Tied ? TiedFlag : 0u) | (shape.NoProjection ? NoProjectionFlag : 0u));
             }
 
             var meta = Encoding.UTF8.GetBytes(metadata);
@@ -172,7 +173,7 @@ public static class ModelFile
     public static uint VersionFor(ModelShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        return shape.Output == OutputKind.Tree ? 4u : shape.Tied ? 3u : shape.Cell == CellKind.Sigmoid && shape.DirectSize == 0 ? 1u : 2u;
+        return shape.Output == OutputKind.Tree ? 4u : shape.Tied || shape.NoProjection ? 3u : shape.Cell == CellKind.Sigmoid && shape.DirectSize == 0 ? 1u : 2u;
     }
 
     /// <summary>
@@ -348,7 +349,7 @@ public static class ModelFile
             throw new ModelFormatException($"unknown cell kind {cell}.");
         }
 
-        if ((flags & ~TiedFlag) != 0)
+        if ((flags & ~(TiedFlag | NoProjectionFlag)) != 0)
         {
             throw new ModelFormatException($"unknown flags 0x{flags:x8}.");
         }
@@ -356,7 +357,7 @@ public static class ModelFile
         ModelShape shape;
         try
         {
-            shape = new ModelShape(v, d, dh, (OutputKind)output, c, (CellKind)cell, directSize, directOrder, Tied: (flags & TiedFlag) != 0).Validate();
+            shape = new ModelShape(v, d, dh, (OutputKind)output, c, (CellKind)cell, directSize, directOrder, Tied: (flags & TiedFlag) != 0, NoProjection: (flags & NoProjectionFlag) != 0).Validate();
         }
         catch (ArgumentException e)
         {

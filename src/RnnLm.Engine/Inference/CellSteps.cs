@@ -24,7 +24,7 @@ internal sealed class CellSteps
 
     public CellSteps(ModelShape shape, float[] projectedInput, float[] recurrent)
     {
-        (_cell, _hiddenWidth, _width) = (shape.Cell, shape.Hidden, shape.Gates * shape.Hidden);
+        (_cell, _hiddenWidth, _width) = (shape.Cell, shape.Hidden, shape.GateWidth);
         (_projectedInput, _recurrent) = (projectedInput, recurrent);
         _zeros = new float[_hiddenWidth];
     }

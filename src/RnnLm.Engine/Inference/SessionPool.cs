@@ -12,16 +12,24 @@ namespace RnnLm.Engine.Inference;
 internal sealed class SessionPool
 {
     private readonly LanguageModel _model;
-    private readonly float[] _projectedInput; // [|V|, G·Dh] L·I + b1: the input step reduced to one row lookup
+    private readonly float[] _projectedInput; // [|V|, G·Dh] L·I + b1 (L + b1 without a projection): the input step reduced to one row lookup
     private readonly ConcurrentBag<Session> _idle = [];
 
     public SessionPool(LanguageModel model)
     {
         _model = model;
         var parameters = model.Parameters;
-        var (v, d, width) = (model.Shape.VocabularySize, model.Shape.Embedding, model.Shape.Gates * model.Shape.Hidden);
+        var (v, d, width) = (model.Shape.VocabularySize, model.Shape.Embedding, model.Shape.GateWidth);
         _projectedInput = new float[(long)v * width];
-        Gemm.Multiply(parameters.Embedding, d, false, parameters.Input, width, false, _projectedInput, width, v, width, d, false, Environment.ProcessorCount);
+        if (model.Shape.NoProjection)
+        {
+            parameters.Embedding.CopyTo(_projectedInput, 0);
+        }
+        else
+        {
+            Gemm.Multiply(parameters.Embedding, d, false, parameters.Input, width, false, _projectedInput, width, v, width, d, false, Environment.ProcessorCount);
+        }
+
         for (var w = 0; w < v; w++)
         {
             var row = _projectedInput.AsSpan(w * width, width);

@@ -40,8 +40,11 @@ public enum CellKind
 /// <param name="DirectOrder">The n-gram order of the direct connections' features, 1..<see cref="MaxDirectOrder"/> (0 without them).</param>
 /// <param name="Tied">The output word vectors are the input embeddings (U = Lᵀ, Press and Wolf 2017): one |V|×d matrix serves
 /// both, which needs d = Dh.</param>
+/// <param name="NoProjection">A word's embedding row is its input to the gates itself, with no projection I (rnnlm's and
+/// faster-rnnlm's input layer): e(t) enters as e(t)·1, so d = G·Dh and I is empty. It saves the d·G·Dh multiply-adds of
+/// e(t)I and twice as many on the way back.</param>
 public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, OutputKind Output, int ClassCount,
-    CellKind Cell = CellKind.Sigmoid, int DirectSize = 0, int DirectOrder = 0, bool Tied = false)
+    CellKind Cell = CellKind.Sigmoid, int DirectSize = 0, int DirectOrder = 0, bool Tied = false, bool NoProjection = false)
 {
     /// <summary>Largest accepted vocabulary: bounds memory before anything is allocated.</summary>
     public const int MaxVocabularySize = 5_000_000;
@@ -56,12 +59,18 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
     public const int MaxDirectOrder = 5;
 
     /// <summary>How many Dh-wide blocks of columns the input and recurrent weights and the hidden bias hold: one per gate (or candidate).</summary>
-    public int Gates => Cell switch
+    public int Gates => GatesOf(Cell);
+
+    /// <summary>The number of Dh-wide gate blocks of a cell kind: 1 for the sigmoid cell, 3 for a GRU, 4 for an LSTM.</summary>
+    public static int GatesOf(CellKind cell) => cell switch
     {
         CellKind.Gru => 3,
         CellKind.Lstm => 4,
         _ => 1,
     };
+
+    /// <summary>The width of I's rows, and of L's when there is no projection: G·Dh.</summary>
+    public int GateWidth => Gates * Hidden;
 
     /// <summary>Throws <see cref="ArgumentException"/> when a dimension is out of range; returns this shape otherwise.</summary>
     public ModelShape Validate()
@@ -117,6 +126,11 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
             throw new ArgumentException($"Tied embeddings need the embedding width ({Embedding}) to equal the hidden width ({Hidden}).");
         }
 
+        if (NoProjection && Embedding != GateWidth)
+        {
+            throw new ArgumentException($"Without a projection the embedding width ({Embedding}) must be the gates' width, {Gates} × {Hidden} = {GateWidth}.");
+        }
+
         if (ParameterCount > MaxParameters)
         {
             throw new ArgumentException($"The model would have {ParameterCount:N0} parameters, more than {MaxParameters:N0}.");
@@ -130,6 +144,6 @@ public sealed record ModelShape(int VocabularySize, int Embedding, int Hidden, O
 
     /// <summary>Total number of weights and biases (a tied model counts its shared matrix once).</summary>
     public long ParameterCount =>
-        ((long)VocabularySize * Embedding) + ((((long)Embedding * Hidden) + ((long)Hidden * Hidden) + Hidden) * Gates)
+        ((long)VocabularySize * Embedding) + (((NoProjection ? 0 : (long)Embedding * Hidden) + ((long)Hidden * Hidden) + Hidden) * Gates)
         + (Tied ? 0 : (long)OutputRows * Hidden) + OutputRows + ((long)ClassCount * Hidden) + ClassCount + DirectSize;
 }

@@ -28,7 +28,7 @@ public sealed class Parameters<T>
         Shape = shape.Validate();
         var (v, d, dh, c, g) = (shape.VocabularySize, shape.Embedding, shape.Hidden, shape.ClassCount, shape.Gates);
         Embedding = new T[(long)v * d];
-        Input = new T[d * g * dh];
+        Input = shape.NoProjection ? [] : new T[d * g * dh];
         Recurrent = new T[dh * g * dh];
         HiddenBias = new T[g * dh];
         Output = !withOutput ? [] : shape.Tied ? Embedding : new T[(long)shape.OutputRows * dh];
@@ -49,7 +49,7 @@ public sealed class Parameters<T>
     /// <summary>L, [|V|, d]: row x is the embedding of word x.</summary>
     public T[] Embedding { get; }
 
-    /// <summary>I, [d, G·Dh].</summary>
+    /// <summary>I, [d, G·Dh] (empty with <see cref="ModelShape.NoProjection"/>: L's rows are G·Dh wide and enter the gates as they are).</summary>
     public T[] Input { get; }
 
     /// <summary>H, [Dh, G·Dh].</summary>

@@ -37,7 +37,11 @@ internal sealed partial class BpttNetwork<T>
             {
                 _deltas.AsSpan(v * b * width, b * width).CopyTo(_deltas.AsSpan(stacked * b * width));
                 _previousStack.AsSpan(v * b * dh, b * dh).CopyTo(_previousStack.AsSpan(stacked * b * dh));
-                _embeddedStack.AsSpan(v * b * d, b * d).CopyTo(_embeddedStack.AsSpan(stacked * b * d));
+                if (!_noProjection)
+                {
+                    _embeddedStack.AsSpan(v * b * d, b * d).CopyTo(_embeddedStack.AsSpan(stacked * b * d));
+                }
+
                 _inputStack.AsSpan(v * b, b).CopyTo(_inputStack.AsSpan(stacked * b));
                 if (Dropout is not null)
                 {
@@ -141,13 +145,20 @@ internal sealed partial class BpttNetwork<T>
             live[v] = any;
             _previous[slot].AsSpan(first * dh, count * dh).CopyTo(_previousStack.AsSpan(((v * b) + first) * dh));
             inputs.CopyTo(_inputStack.AsSpan((v * b) + first, count));
-            Gather(inputs, _embeddedStack.AsSpan(((v * b) + first) * d, count * d));
             if (Dropout is not null)
             {
-                var masks = _maskStack.AsSpan(((v * b) + first) * d, count * d);
-                _inputMask[slot].AsSpan(first * d, count * d).CopyTo(masks);
+                _inputMask[slot].AsSpan(first * d, count * d).CopyTo(_maskStack.AsSpan(((v * b) + first) * d, count * d));
+            }
+
+            if (!_noProjection)
+            {
+                // e(t) for dJ/dI (none without a projection).
                 var embedded = _embeddedStack.AsSpan(((v * b) + first) * d, count * d);
-                TensorPrimitives.Multiply(embedded, masks, embedded);
+                Gather(inputs, embedded);
+                if (Dropout is not null)
+                {
+                    TensorPrimitives.Multiply(embedded, _maskStack.AsSpan(((v * b) + first) * d, count * d), embedded);
+                }
             }
 
             if (_cell == CellKind.Gru)
@@ -230,31 +241,41 @@ internal sealed partial class BpttNetwork<T>
         }
 
         (from, to) = Gemm.SplitRows(d, _team.Size, member);
-        if (to > from)
+        if (to > from && !_noProjection)
         {
             Gemm.Multiply<T>(_embeddedStack.AsSpan(from, ((rows - 1) * d) + to - from), d, true, deltas, width, false, g.Input.AsSpan(from * width, (to - from) * width), width, to - from, width, rows, true);
         }
 
         var (first, end) = Gemm.SplitRows(rows, _team.Size, member);
-        if (end > first)
+        if (end > first && (!_noProjection || Dropout is not null))
         {
-            Gemm.Multiply<T>(_deltas.AsSpan(first * width, (end - first) * width), width, false, _p.Input, width, true, _embeddingGrads.AsSpan(first * d), d, end - first, d, width, false);
+            // Without a projection dJ/de(t) is delta itself: FinishSlice reads it from _deltas unless dropout masks it here.
+            var grads = _embeddingGrads.AsSpan(first * d, (end - first) * d);
+            if (_noProjection)
+            {
+                _deltas.AsSpan(first * width, (end - first) * width).CopyTo(grads);
+            }
+            else
+            {
+                Gemm.Multiply<T>(_deltas.AsSpan(first * width, (end - first) * width), width, false, _p.Input, width, true, grads, d, end - first, d, width, false);
+            }
+
             if (Dropout is not null)
             {
-                // e(t) = L[x] ⊙ mask, so dJ/dL[x] = (delta Iᵀ) ⊙ mask.
-                var grads = _embeddingGrads.AsSpan(first * d, (end - first) * d);
+                // e(t) = L[x] ⊙ mask, so dJ/dL[x] = (delta Iᵀ) ⊙ mask (delta ⊙ mask without a projection).
                 TensorPrimitives.Multiply(grads, _maskStack.AsSpan(first * d, (end - first) * d), grads);
             }
         }
     }
 
-    // Member's part of the block's end: dJ/dL[x(t)] += delta Iᵀ for the embedding rows it owns (x mod team size),
+    // Member's part of the block's end: dJ/dL[x(t)] += delta Iᵀ (delta itself without a projection) for the embedding rows it owns (x mod team size),
     // summed in stack order as one thread would; then, with a Step, the step on those rows and on the rows of H
-    // and I and the part of b1 whose gradient it formed (read where they were written).
+    // and I and the part of b1 whose gradient it formed (read where they were written); the rows at RowRate when it is set.
     private void FinishSlice(int member)
     {
         var (d, dh, width, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _width, _stacked * _streams, _gradients!);
         var touched = _touched[member];
+        var embeddingGrads = _noProjection && Dropout is null ? _deltas : _embeddingGrads;
         var count = 0;
         for (var r = 0; r < rows; r++)
         {
@@ -267,7 +288,7 @@ internal sealed partial class BpttNetwork<T>
             var row = g.Embedding.AsSpan(x * d, d);
             if (!Dropped.HasFlag(GradientTerms.Embedding))
             {
-                TensorPrimitives.Add(row, _embeddingGrads.AsSpan(r * d, d), row);
+                TensorPrimitives.Add(row, embeddingGrads.AsSpan(r * d, d), row);
             }
 
             if (!_marked[x])
@@ -290,14 +311,14 @@ internal sealed partial class BpttNetwork<T>
         var (rate, decay) = step;
         foreach (var x in touched.AsSpan(0, count))
         {
-            StepWeights(_p.Embedding.AsSpan(x * d, d), g.Embedding.AsSpan(x * d, d), rate, decay);
+            StepWeights(_p.Embedding.AsSpan(x * d, d), g.Embedding.AsSpan(x * d, d), RowRate ?? rate, decay);
         }
 
         var (from, to) = Gemm.SplitRows(dh, _team.Size, member);
         StepWeights(_p.Recurrent.AsSpan(from * width, (to - from) * width), g.Recurrent.AsSpan(from * width, (to - from) * width), rate, decay);
         (from, to) = Gemm.SplitRows(width, _team.Size, member);
         StepWeights(_p.HiddenBias.AsSpan(from, to - from), g.HiddenBias.AsSpan(from, to - from), rate, T.Zero);
-        (from, to) = Gemm.SplitRows(d, _team.Size, member);
+        (from, to) = Gemm.SplitRows(_p.Input.Length / width, _team.Size, member);
         StepWeights(_p.Input.AsSpan(from * width, (to - from) * width), g.Input.AsSpan(from * width, (to - from) * width), rate, decay);
     }
 

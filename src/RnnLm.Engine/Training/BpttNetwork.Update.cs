@@ -97,7 +97,7 @@ internal sealed partial class BpttNetwork<T>
             }
         }
 
-        AddRows(InputTensor, 0, d, width, 1);
+        AddRows(InputTensor, 0, _p.Input.Length / width, width, 1); // none without a projection
         AddRows(RecurrentTensor, 0, dh, width, 1);
         _pieces.Add(new Piece(HiddenBiasTensor, 0, width));
         PlaceDirectPieces(rows);

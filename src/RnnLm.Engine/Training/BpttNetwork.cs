@@ -37,6 +37,7 @@ internal sealed partial class BpttNetwork<T>
     private readonly Parameters<T> _p;
     private readonly CellKind _cell;
     private readonly int _width; // G·Dh: the columns of I, H and b1, every gate's pre-activation side by side
+    private readonly bool _noProjection; // ModelShape.NoProjection: e(t) enters the gates as it is (d = G·Dh, no I)
     private readonly OutputLayer<T> _output;
     private readonly ClassMap? _classes;
     private readonly WordTree? _tree;
@@ -79,7 +80,7 @@ internal sealed partial class BpttNetwork<T>
 
     // Scratch.
     private readonly T[] _embedded; // [B·block, d] e(t) of the block's steps, stream by stream
-    private readonly T[] _projected; // [B·block, G·Dh] e(t)I, likewise
+    private readonly T[] _projected; // [B·block, G·Dh] e(t)I, likewise (_embedded itself without a projection)
     private readonly T[] _carry; // [B, Dh] dJ/dh(t) flowing back
     private readonly T[] _memoryCarry; // [B, Dh] LSTM: dJ/dc(t) flowing back
     private readonly T[] _resetGradient; // [B, Dh] GRU: dJ/d(r ⊙ h(t−1)) = δn H_nᵀ
@@ -113,7 +114,7 @@ internal sealed partial class BpttNetwork<T>
         ArgumentOutOfRangeException.ThrowIfLessThan(bptt, 0);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
         _p = parameters;
-        (_cell, _width) = (parameters.Shape.Cell, parameters.Shape.Gates * parameters.Shape.Hidden);
+        (_cell, _width, _noProjection) = (parameters.Shape.Cell, parameters.Shape.GateWidth, parameters.Shape.NoProjection);
         // With a team, D's update waits for the way back, where no one reads D, and members without streams to walk take
         // it. Alone, a thread updates D at once, while the entries it has just read are in its cache.
         _output = new OutputLayer<T>(parameters, classes, team, tree) { DeferDirectUpdate = parameters.Shape.DirectSize > 0 && team.Size > 1 };
@@ -143,7 +144,7 @@ internal sealed partial class BpttNetwork<T>
         }
 
         _embedded = new T[streams * block * d];
-        _projected = new T[streams * block * _width];
+        _projected = _noProjection ? _embedded : new T[streams * block * _width];
         _carry = new T[streams * dh];
         _memoryCarry = new T[lstm ? streams * dh : 0];
         _resetGradient = new T[gru ? streams * dh : 0];
@@ -156,7 +157,7 @@ internal sealed partial class BpttNetwork<T>
         _previousStack = new T[_window * streams * dh];
         _resetStack = new T[gru ? _window * streams * dh : 0];
         _inputStack = new int[_window * streams];
-        _embeddedStack = new T[_window * streams * d];
+        _embeddedStack = _noProjection ? [] : new T[_window * streams * d];
         _embeddingGrads = new T[_window * streams * d];
         _blockHidden = new T[streams * block * dh];
         _blockHiddenGrad = new T[streams * block * dh];
@@ -203,6 +204,9 @@ internal sealed partial class BpttNetwork<T>
     /// When not set, the gradients are left summed in the buffer passed to <see cref="RunBlock"/>.
     /// </summary>
     public (T Rate, T Decay)? Step { get; set; }
+
+    /// <summary>The rate of <see cref="Step"/> for the embedding rows when it differs from the others' (null: the same).</summary>
+    public T? RowRate { get; set; }
 
     /// <summary>
     /// Runs the next block: forward through up to <c>block</c> steps of every stream, then back through time.
@@ -331,6 +335,7 @@ internal sealed partial class BpttNetwork<T>
 
         // e(t)I does not depend on the recurrence: one product for all of the block's steps. Row (s, i) is
         // the same chain as a product per step would give, and it is added to h(t−1)H + b1 in the same order.
+        // Without a projection, e(t) itself is that row.
         var (steps, blockRows) = (_blockSteps, count * _block);
         for (var s = 0; s < count; s++)
         {
@@ -346,8 +351,11 @@ internal sealed partial class BpttNetwork<T>
             }
         }
 
-        Gemm.Multiply<T>(_embedded.AsSpan(first * _block * d, blockRows * d), d, false, _p.Input, width, false,
-                         _projected.AsSpan(first * _block * width, blockRows * width), width, blockRows, width, d, false);
+        if (!_noProjection)
+        {
+            Gemm.Multiply<T>(_embedded.AsSpan(first * _block * d, blockRows * d), d, false, _p.Input, width, false,
+                             _projected.AsSpan(first * _block * width, blockRows * width), width, blockRows, width, d, false);
+        }
         for (var i = 0; i < steps; i++)
         {
             var step = _blockStart + i;

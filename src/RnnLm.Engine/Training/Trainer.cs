@@ -49,8 +49,9 @@ public sealed class Trainer
         var total = Stopwatch.StartNew();
         var o = _options;
         var vocabulary = Vocabulary.Build(train, o.MinCount);
-        var shape = new ModelShape(vocabulary.Count, o.Embedding, o.Hidden, o.Output, o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0,
-            o.Cell, DirectSize: o.Direct, DirectOrder: o.Direct > 0 ? o.DirectOrder : 0, Tied: o.Tie);
+        var shape = new ModelShape(vocabulary.Count, o.NoProjection ? ModelShape.GatesOf(o.Cell) * o.Hidden : o.Embedding, o.Hidden, o.Output,
+            o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0,
+            o.Cell, DirectSize: o.Direct, DirectOrder: o.Direct > 0 ? o.DirectOrder : 0, Tied: o.Tie, NoProjection: o.NoProjection);
         var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;
         shape = shape with { ClassCount = classes?.ClassCount ?? 0 };
         var tree = o.Output == OutputKind.Tree ? WordTree.FromCounts(vocabulary.Counts) : null;
@@ -178,6 +179,9 @@ public sealed class Trainer
             {
                 Clip = (float)o.Clip,
                 Step = run.Optimizer is null ? (rate, decay) : null,
+                // Without a projection a word's embedding row is its own input weights, as in rnnlm, and like rnnlm's they take
+                // alpha at each use: alpha / streams would leave them streams times slower than the dense weights they replace.
+                RowRate = o.NoProjection ? (float)state.Alpha : null,
                 Optimizer = run.Optimizer,
                 Dropout = o.Dropout > 0 ? new Dropout(o.Dropout, o.Seed, epoch, lane) : null,
             };

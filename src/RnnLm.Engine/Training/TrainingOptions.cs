@@ -54,6 +54,13 @@ public sealed record TrainingOptions
     /// <summary>The output word vectors are the input embeddings (needs <see cref="Embedding"/> = <see cref="Hidden"/>).</summary>
     public bool Tie { get; init; }
 
+    /// <summary>
+    /// A word's embedding row enters the gates as it is, with no projection I (rnnlm's and faster-rnnlm's input layer):
+    /// the rows are G·Dh wide (<see cref="Model.ModelShape.NoProjection"/>), and <see cref="Embedding"/> does not apply.
+    /// With the sgd optimizer a row steps by <see cref="Alpha"/> at each use, as rnnlm's input weights do, not by alpha / streams.
+    /// </summary>
+    public bool NoProjection { get; init; }
+
     public double MinImprovement { get; init; } = 1.001;
 
     /// <summary>Epochs, once alpha halves, that may improve by less than <see cref="MinImprovement"/> before training stops (rnnlm: 1).</summary>

@@ -107,6 +107,13 @@ public sealed class TrainingSettings
                 : o.Output == OutputKind.Tree ? "Cannot apply to a tree output: its output vectors belong to the tree's inner nodes, not to words."
                 : null,
         },
+        new FlagSetting("noProjection", "Feed each word's embedding row to the hidden layer's gates as it is, with no projection I (rnnlm's and faster-rnnlm's input layer): the rows are cell gates × hidden wide, the multiply-adds of e(t)I and its gradients are saved, and (with sgd) a row steps by alpha at each use, as rnnlm's input weights do", o => o.NoProjection, (o, v) => o with { NoProjection = v })
+        {
+            Requires = o => !o.NoProjection ? null
+                : o.Embedding != o.Hidden ? $"Sets the embedding width itself (cell gates × hidden = {ModelShape.GatesOf(o.Cell) * o.Hidden}); leave embedding out, not {o.Embedding}."
+                : o.Tie && o.Cell != CellKind.Sigmoid ? "Cannot go with tie on a gated cell: its embedding rows would be cell gates × hidden wide, its output vectors hidden wide."
+                : null,
+        },
         new ChoiceSetting<OutputKind>("output", "Output layer: classes (class-factorized softmax, fast), full (softmax over the whole vocabulary) or tree (hierarchical softmax over a Huffman tree of the training counts, about log2 |V| sigmoid nodes a word: the fastest)", o => o.Output, (o, v) => o with { Output = v }),
         new NumberSetting<int>("classes", "Frequency classes of a class-factorized output (capped at the vocabulary size)", o => o.Classes, (o, v) => o with { Classes = v }, 1, 10_000),
         new NumberSetting<int>("direct", "Maximum-entropy direct connections: entries of their hash table of n-gram weights (rnnlm's -direct, here in entries); 0 turns them off", o => o.Direct, (o, v) => o with { Direct = v }, 0, MaxDirect)

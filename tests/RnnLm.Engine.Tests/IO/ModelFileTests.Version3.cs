@@ -3,7 +3,7 @@ using RnnLm.Engine.Model;
 
 namespace RnnLm.Engine.Tests;
 
-/// <summary>Version 3 files: tied embeddings, one shared matrix written once and read back into both roles.</summary>
+/// <summary>Version 3 files: tied embeddings, one shared matrix written once and read back into both roles; models without a projection.</summary>
 public sealed partial class ModelFileTests
 {
     // Version 3 adds a flags word after version 2's fields; the metadata length follows it.
@@ -48,8 +48,9 @@ public sealed partial class ModelFileTests
     }
 
     [Theory]
-    [InlineData(FlagsOffset, 2u, "unknown flags")]
-    [InlineData(FlagsOffset, 3u, "unknown flags")]
+    [InlineData(FlagsOffset, 4u, "unknown flags")]
+    [InlineData(FlagsOffset, 5u, "unknown flags")]
+    [InlineData(FlagsOffset, 3u, "absurd dimensions")] // no projection, yet d = Dh for an LSTM's 4·Dh gates
     [InlineData(FlagsOffset, uint.MaxValue, "unknown flags")]
     public void AnAbsurdVersion3FieldIsRejectedWithOneClearException(int offset, uint value, string phrase)
     {
@@ -75,6 +76,67 @@ public sealed partial class ModelFileTests
         {
             AssertDeserializeFails(bytes[..length], $"cut at {length}");
         }
+    }
+
+    [Theory]
+    [InlineData(CellKind.Sigmoid, false, WeightEncoding.Float32)]
+    [InlineData(CellKind.Sigmoid, true, WeightEncoding.Float32)]
+    [InlineData(CellKind.Gru, false, WeightEncoding.Float16)]
+    [InlineData(CellKind.Lstm, false, WeightEncoding.Float32)]
+    public void AModelWithoutAProjectionIsAVersion3FileWithoutI(CellKind cell, bool tied, WeightEncoding encoding)
+    {
+        var model = ModelWithoutProjection(cell, tied, seed: 29);
+        Assert.Empty(model.Parameters.Input);
+        var bytes = Serialize(model, encoding);
+        Assert.Equal(3u, ReadUInt32(bytes, VersionOffset));
+        Assert.Equal(tied ? 3u : 2u, ReadUInt32(bytes, FlagsOffset));
+        var projected = model.Shape with { NoProjection = false };
+        Assert.Equal(projected.ParameterCount - ((long)model.Shape.Embedding * model.Shape.GateWidth), model.Shape.ParameterCount);
+        Assert.Equal(Preamble(model) + 4 + ((encoding == WeightEncoding.Float16 ? 2 : 4) * model.Shape.ParameterCount) + ChecksumLength, bytes.Length);
+
+        var loaded = ModelFile.Deserialize(bytes);
+        Assert.Equal(model.Shape, loaded.Shape);
+        Assert.Equal(model.Shape, ModelFile.Check(new MemoryStream(bytes)));
+        if (encoding == WeightEncoding.Float32)
+        {
+            string[] sentence = [.. model.Vocabulary.Words.Skip(2).Take(4)];
+            Assert.Equal(model.Score(sentence).LogProb, loaded.Score(sentence).LogProb);
+        }
+    }
+
+    [Theory]
+    [InlineData(CellKind.Sigmoid)]
+    [InlineData(CellKind.Gru)]
+    [InlineData(CellKind.Lstm)]
+    public void AModelWithoutAProjectionScoresAsTheSameModelWithAnIdentityProjection(CellKind cell)
+    {
+        var model = ModelWithoutProjection(cell, tied: false, seed: 31);
+        var identity = new Parameters<float>(model.Shape with { NoProjection = false });
+        foreach (var ((name, from), (_, to)) in model.Parameters.Tensors().Zip(identity.Tensors()).Where(t => t.First.Name != "I"))
+        {
+            from.CopyTo(to, 0);
+        }
+
+        var width = model.Shape.GateWidth;
+        for (var i = 0; i < width; i++)
+        {
+            identity.Input[(i * width) + i] = 1;
+        }
+
+        var withIdentity = new LanguageModel(model.Vocabulary, model.Classes, identity, Metadata);
+        string[] sentence = [.. model.Vocabulary.Words.Skip(2).Take(5)];
+        var (a, b) = (model.Score(sentence), withIdentity.Score(sentence));
+        Assert.Equal(b.LogProb, a.LogProb);
+        Assert.NotEqual(b.LogProb, ModelFile.Deserialize(Serialize(ModelWithoutProjection(cell, tied: false, seed: 32), WeightEncoding.Float32)).Score(sentence).LogProb);
+    }
+
+    private static LanguageModel ModelWithoutProjection(CellKind cell, bool tied, int seed)
+    {
+        var small = SmallModel(OutputKind.Classes, seed);
+        var shape = small.Shape with { Embedding = ModelShape.GatesOf(cell) * small.Shape.Hidden, Cell = cell, Tied = tied, NoProjection = true };
+        var parameters = new Parameters<float>(shape);
+        parameters.Initialize(seed, scale: 0.8);
+        return new LanguageModel(small.Vocabulary, small.Classes, parameters, Metadata);
     }
 
     private static LanguageModel TiedModel(CellKind cell, int directSize, int directOrder, int seed)
