@@ -268,9 +268,10 @@ internal sealed partial class BpttNetwork<T>
         }
     }
 
-    // Member's part of the block's end: dJ/dL[x(t)] += delta Iᵀ (delta itself without a projection) for the embedding rows it owns (x mod team size),
-    // summed in stack order as one thread would; then, with a Step, the step on those rows and on the rows of H
-    // and I and the part of b1 whose gradient it formed (read where they were written); the rows at RowRate when it is set.
+    // Member's part of the block's end: dJ/dL[x(t)] += delta Iᵀ (delta itself without a projection) for the embedding
+    // rows it owns (x mod team size), summed in stack order as one thread would; then, with a Step, the step on those rows
+    // (at RowRate when it is set) and on the rows of H and I and the part of b1 whose gradient it formed (read where they
+    // were written).
     private void FinishSlice(int member)
     {
         var (d, dh, width, rows, g) = (_p.Shape.Embedding, _p.Shape.Hidden, _width, _stacked * _streams, _gradients!);
