@@ -36,6 +36,7 @@ public sealed class JobRequestTests(RnnLmApplication app)
         { "dropout", 0.95, "dropout" },
         { "dropout", -0.1, "dropout" },
         { "clipNorm", -1, "clipNorm" },
+        { "noProjection", "yes", "noProjection" },
         { "promote", "sometimes", "promote" },
         { "hidden", "100", "hidden" },
         { "hiddn", 100, "hiddn" },
@@ -59,6 +60,15 @@ public sealed class JobRequestTests(RnnLmApplication app)
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {problem}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.True(problem.GetProperty("errors").TryGetProperty(reported, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task NoProjectionWithAnEmbeddingWidthOfItsOwnIsRefusedNamingIt()
+    {
+        var (response, problem) = await SubmitAsync(app.CreateManagementClient(), With(QuickJob(), ("noProjection", true), ("embedding", 4)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("leave embedding out", problem.GetProperty("errors").GetProperty("noProjection")[0].GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
