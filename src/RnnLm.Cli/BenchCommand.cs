@@ -62,7 +62,7 @@ internal static class BenchCommand
             {
                 cell = options.Cell.ToString().ToLowerInvariant(),
                 hidden = options.Hidden,
-                embedding = options.NoProjection ? ModelShape.GatesOf(options.Cell) * options.Hidden : options.Embedding,
+                embedding = options.EmbeddingWidth,
                 output = options.Output.ToString().ToLowerInvariant(),
                 classes = options.Output == OutputKind.Classes ? options.Classes : 0,
                 direct = options.Direct,

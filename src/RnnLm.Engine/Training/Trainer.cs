@@ -49,7 +49,7 @@ public sealed class Trainer
         var total = Stopwatch.StartNew();
         var o = _options;
         var vocabulary = Vocabulary.Build(train, o.MinCount);
-        var shape = new ModelShape(vocabulary.Count, o.NoProjection ? ModelShape.GatesOf(o.Cell) * o.Hidden : o.Embedding, o.Hidden, o.Output,
+        var shape = new ModelShape(vocabulary.Count, o.EmbeddingWidth, o.Hidden, o.Output,
             o.Output == OutputKind.Classes ? Math.Min(o.Classes, vocabulary.Count) : 0,
             o.Cell, DirectSize: o.Direct, DirectOrder: o.Direct > 0 ? o.DirectOrder : 0, Tied: o.Tie, NoProjection: o.NoProjection);
         var classes = o.Output == OutputKind.Classes ? ClassMap.ByFrequency(vocabulary, shape.ClassCount) : null;

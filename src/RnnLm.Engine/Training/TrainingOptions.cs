@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using RnnLm.Engine.Model;
 
 namespace RnnLm.Engine.Training;
@@ -60,6 +61,10 @@ public sealed record TrainingOptions
     /// With the sgd optimizer a row steps by <see cref="Alpha"/> at each use, as rnnlm's input weights do, not by alpha / streams.
     /// </summary>
     public bool NoProjection { get; init; }
+
+    /// <summary>d as the model gets it: <see cref="Embedding"/>, or the gates' width (G·Dh) without a projection.</summary>
+    [JsonIgnore]
+    public int EmbeddingWidth => NoProjection ? ModelShape.GatesOf(Cell) * Hidden : Embedding;
 
     public double MinImprovement { get; init; } = 1.001;
 

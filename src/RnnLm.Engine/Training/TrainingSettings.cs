@@ -110,7 +110,7 @@ public sealed class TrainingSettings
         new FlagSetting("noProjection", "Feed each word's embedding row to the hidden layer's gates as it is, with no projection I (rnnlm's and faster-rnnlm's input layer): the rows are cell gates × hidden wide, the multiply-adds of e(t)I and its gradients are saved, and (with sgd) a row steps by alpha at each use, as rnnlm's input weights do", o => o.NoProjection, (o, v) => o with { NoProjection = v })
         {
             Requires = o => !o.NoProjection ? null
-                : o.Embedding != o.Hidden ? $"Sets the embedding width itself (cell gates × hidden = {ModelShape.GatesOf(o.Cell) * o.Hidden}); leave embedding out, not {o.Embedding}."
+                : o.Embedding != o.Hidden ? $"Sets the embedding width itself (cell gates × hidden = {o.EmbeddingWidth}); leave embedding out, not {o.Embedding}."
                 : o.Tie && o.Cell != CellKind.Sigmoid ? "Cannot go with tie on a gated cell: its embedding rows would be cell gates × hidden wide, its output vectors hidden wide."
                 : null,
         },
