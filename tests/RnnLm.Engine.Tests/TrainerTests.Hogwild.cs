@@ -19,34 +19,38 @@ public sealed partial class TrainerTests
         return ([.. TextCorpus.Read(Path.Combine(brown, "train.txt")).Take(4000)], [.. TextCorpus.Read(Path.Combine(brown, "valid.txt")).Take(600)]);
     });
 
-    // The output kinds and cells Hogwild is tried with: an adaptive case has AdaGrad, clipping by norm and dropout.
-    public static TheoryData<OutputKind, CellKind, int, bool> HogwildCases => new()
+    // The output kinds and cells Hogwild is tried with: an adaptive case has AdaGrad, clipping by norm and dropout; the last
+    // two have no projection.
+    public static TheoryData<OutputKind, CellKind, int, bool, bool> HogwildCases => new()
     {
-        { OutputKind.Classes, CellKind.Sigmoid, 0, false },
-        { OutputKind.Full, CellKind.Lstm, 0, false },
-        { OutputKind.Classes, CellKind.Gru, 5_000, true },
-        { OutputKind.Tree, CellKind.Sigmoid, 0, false },
+        { OutputKind.Classes, CellKind.Sigmoid, 0, false, false },
+        { OutputKind.Full, CellKind.Lstm, 0, false, false },
+        { OutputKind.Classes, CellKind.Gru, 5_000, true, false },
+        { OutputKind.Tree, CellKind.Sigmoid, 0, false, false },
+        { OutputKind.Tree, CellKind.Sigmoid, 0, false, true },
+        { OutputKind.Classes, CellKind.Lstm, 0, false, true },
     };
 
-    private static TrainingOptions HogwildRecipe(OutputKind output, CellKind cell, int direct, bool adaptive)
+    private static TrainingOptions HogwildRecipe(OutputKind output, CellKind cell, int direct, bool adaptive, bool noProjection)
     {
         var options = new TrainingOptions
         {
             Hidden = 32, Embedding = 32, Output = output, Classes = 30, Cell = cell, Direct = direct, Streams = 8, Alpha = 0.15,
-            MaxEpochs = 2, MinImprovement = 1.0, MinCount = 3, Seed = 5,
+            MaxEpochs = 2, MinImprovement = 1.0, MinCount = 3, Seed = 5, NoProjection = noProjection,
         };
         return adaptive ? options with { Optimizer = OptimizerKind.Adagrad, Alpha = 0.05, ClipNorm = 2, Dropout = 0.1 } : options;
     }
 
     [Theory]
     [MemberData(nameof(HogwildCases))]
-    public void HogwildWithOneThreadGivesTheSameModelBytesAsWithout(OutputKind output, CellKind cell, int direct, bool adaptive)
+    public void HogwildWithOneThreadGivesTheSameModelBytesAsWithout(OutputKind output, CellKind cell, int direct, bool adaptive, bool noProjection)
     {
         var train = SyntheticCorpus(300, 1);
         var valid = SyntheticCorpus(50, 2);
         byte[] Run(bool hogwild)
         {
             var options = (adaptive ? Adaptive(output, cell) : Small(output) with { Cell = cell }) with { Direct = direct, MaxEpochs = 2, Threads = 1, Hogwild = hogwild };
+            options = noProjection ? options with { NoProjection = true, Embedding = options.Hidden } : options;
             var model = new Trainer(options).Train(train, valid).Model;
             return ModelFile.Serialize(model.Vocabulary, model.Classes, model.Parameters, "", WeightEncoding.Float32, model.Tree);
         }
@@ -56,10 +60,10 @@ public sealed partial class TrainerTests
 
     [Theory]
     [MemberData(nameof(HogwildCases))]
-    public void HogwildOnTwoThreadsTrainsEverySentenceOnceAndLearnsAsTheDeterministicRunDoes(OutputKind output, CellKind cell, int direct, bool adaptive)
+    public void HogwildOnTwoThreadsTrainsEverySentenceOnceAndLearnsAsTheDeterministicRunDoes(OutputKind output, CellKind cell, int direct, bool adaptive, bool noProjection)
     {
         var (train, valid) = BrownSlice.Value;
-        var options = HogwildRecipe(output, cell, direct, adaptive) with { Threads = 2 };
+        var options = HogwildRecipe(output, cell, direct, adaptive, noProjection) with { Threads = 2 };
         var deterministic = new Trainer(options).Train(train, valid);
         var hogwild = new Trainer(options with { Hogwild = true }).Train(train, valid);
 
@@ -82,7 +86,7 @@ public sealed partial class TrainerTests
         using var cancel = new CancellationTokenSource();
         var reports = new List<TrainingProgress>();
         // Cancelled from the first report, after the calling thread's first block, while the other thread trains.
-        var options = HogwildRecipe(OutputKind.Classes, CellKind.Sigmoid, 0, false) with { Threads = 2, Hogwild = true, MaxEpochs = 1 };
+        var options = HogwildRecipe(OutputKind.Classes, CellKind.Sigmoid, 0, false, false) with { Threads = 2, Hogwild = true, MaxEpochs = 1 };
         var trainer = new Trainer(options, p =>
         {
             reports.Add(p);
