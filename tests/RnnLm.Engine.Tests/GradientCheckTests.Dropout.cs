@@ -11,19 +11,7 @@ public partial class GradientCheckTests
 
     // Every other setting of the plain check: both outputs, bptt 1 and 3, blocks of 1 to 3 steps, one to three streams, with
     // and without direct connections.
-    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithSomeSettings()
-    {
-        var data = new TheoryData<CellKind, OutputKind, int, int, int, int>();
-        foreach (var cell in Enum.GetValues<CellKind>())
-        {
-            foreach (var (output, bptt, block, streams, directOrder) in Settings.Where((_, i) => i % 2 == 0))
-            {
-                data.Add(cell, output, bptt, block, streams, directOrder);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithSomeSettings() => EveryCellWith([.. Settings.Where((_, i) => i % 2 == 0)]);
 
     [Theory]
     [MemberData(nameof(EveryCellWithSomeSettings))]

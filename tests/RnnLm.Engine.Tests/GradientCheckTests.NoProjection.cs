@@ -7,19 +7,7 @@ namespace RnnLm.Engine.Tests;
 // rows is the gates' delta itself, I has none, and every other tensor's must still match central differences.
 public partial class GradientCheckTests
 {
-    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithoutAProjection()
-    {
-        var data = new TheoryData<CellKind, OutputKind, int, int, int, int>();
-        foreach (var cell in Enum.GetValues<CellKind>())
-        {
-            foreach (var (output, bptt, block, streams, directOrder) in new[] { Settings[1], Settings[2], Settings[6], Settings[8], Settings[13], Settings[16], Settings[17] })
-            {
-                data.Add(cell, output, bptt, block, streams, directOrder);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithoutAProjection() => EveryCellWith(Settings[1], Settings[2], Settings[6], Settings[8], Settings[13], Settings[16], Settings[17]);
 
     [Theory]
     [MemberData(nameof(EveryCellWithoutAProjection))]

@@ -57,12 +57,15 @@ public partial class GradientCheckTests
 
     private static WordTree? TreeOf(ModelShape shape) => shape.Output == OutputKind.Tree ? TestTree : null;
 
-    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithEverySetting()
+    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWithEverySetting() => EveryCellWith(Settings);
+
+    // Every cell with each of the settings given: the cases of a gradient-check theory.
+    private static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellWith(params (OutputKind Output, int Bptt, int Block, int Streams, int DirectOrder)[] settings)
     {
         var data = new TheoryData<CellKind, OutputKind, int, int, int, int>();
         foreach (var cell in Enum.GetValues<CellKind>())
         {
-            foreach (var (output, bptt, block, streams, directOrder) in Settings)
+            foreach (var (output, bptt, block, streams, directOrder) in settings)
             {
                 data.Add(cell, output, bptt, block, streams, directOrder);
             }
@@ -78,19 +81,7 @@ public partial class GradientCheckTests
         AssertEveryGradientPasses(GradientCheck.Prepare(cell, output, bptt, block, streams, directOrder), bptt, block);
     }
 
-    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellTied()
-    {
-        var data = new TheoryData<CellKind, OutputKind, int, int, int, int>();
-        foreach (var cell in Enum.GetValues<CellKind>())
-        {
-            foreach (var (output, bptt, block, streams, directOrder) in new[] { Settings[2], Settings[3], Settings[6], Settings[9], Settings[13] })
-            {
-                data.Add(cell, output, bptt, block, streams, directOrder);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<CellKind, OutputKind, int, int, int, int> EveryCellTied() => EveryCellWith(Settings[2], Settings[3], Settings[6], Settings[9], Settings[13]);
 
     [Theory]
     [MemberData(nameof(EveryCellTied))]
