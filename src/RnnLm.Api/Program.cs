@@ -11,6 +11,7 @@ using RnnLm.Api.Text;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.Services.AddApiMetrics();          // event counters for /metrics, without Kestrel's per-request events
 builder.Services.AddRnnLmOptions();        // the RnnLm section: model path, request limits, log format
 builder.Services.AddApiLogging();          // Serilog: readable console, or compact JSON for containers
 builder.Services.AddApiProblemDetails();   // every error is RFC 9457; binding failures name their field

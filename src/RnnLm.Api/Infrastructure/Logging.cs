@@ -13,9 +13,19 @@ public static class Logging
     /// Serilog to standard output: readable lines or compact JSON per <see cref="RnnLmOptions.LogFormat"/>;
     /// levels come from the <c>Serilog</c> configuration section.
     /// </summary>
-    public static IServiceCollection AddApiLogging(this IServiceCollection services) =>
+    public static IServiceCollection AddApiLogging(this IServiceCollection services)
+    {
         services.AddSerilog((provider, logger) =>
             Configure(logger, provider.GetRequiredService<IOptions<RnnLmOptions>>().Value.LogFormat, provider.GetRequiredService<IConfiguration>()));
+        // Serilog's factory makes a new logger at every CreateLogger, and the framework's results ask for one at every
+        // response (Ok<T>, ValidationProblem, ...): one logger per category, made once, serves them all.
+        var serilog = services.Last(d => d.ServiceType == typeof(ILoggerFactory));
+        services.Remove(serilog);
+        services.AddSingleton<ILoggerFactory>(provider => new CachedLoggerFactory((ILoggerFactory)(serilog.ImplementationInstance
+            ?? serilog.ImplementationFactory?.Invoke(provider)
+            ?? ActivatorUtilities.CreateInstance(provider, serilog.ImplementationType!))));
+        return services;
+    }
 
     /// <summary>Where and how log events are written; the one definition both formats share.</summary>
     internal static LoggerConfiguration Configure(LoggerConfiguration logger, LogFormat format, IConfiguration configuration)
