@@ -1,5 +1,6 @@
+using System.Buffers;
 using System.Collections.Frozen;
-using System.Text;
+using System.Runtime.InteropServices;
 
 namespace RnnLm.Engine.Text;
 
@@ -52,6 +53,8 @@ public static class BrownTokenizer
     private static readonly FrozenSet<string> LeadingApostropheWords = FrozenSet.Create(
         StringComparer.OrdinalIgnoreCase, "'em", "'im", "'tis", "'twas", "'round", "'bout", "'n'", "'nough", "'cause", "'til");
 
+    private static readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> LeadingApostropheLookup = LeadingApostropheWords.GetAlternateLookup<ReadOnlySpan<char>>();
+
     /// <summary>Splits <paramref name="text"/> into sentences and tokenizes each; empty sentences are dropped.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     public static IReadOnlyList<string[]> Sentences(string text)
@@ -60,7 +63,7 @@ public static class BrownTokenizer
         var sentences = new List<string[]>();
         foreach (var paragraph in Paragraphs(text))
         {
-            var tokens = Words(paragraph);
+            var tokens = Words(text.AsSpan(paragraph));
             if (tokens.Count == 0)
             {
                 continue;
@@ -87,7 +90,7 @@ public static class BrownTokenizer
 
                 if (end < tokens.Count && StartsSentence(tokens[end]))
                 {
-                    sentences.Add([.. tokens[start..end]]);
+                    sentences.Add(CollectionsMarshal.AsSpan(tokens)[start..end].ToArray());
                     start = end;
                 }
 
@@ -96,7 +99,7 @@ public static class BrownTokenizer
 
             if (start < tokens.Count)
             {
-                sentences.Add([.. tokens[start..]]);
+                sentences.Add(CollectionsMarshal.AsSpan(tokens)[start..].ToArray());
             }
         }
 
@@ -114,8 +117,10 @@ public static class BrownTokenizer
     private static bool StartsSentence(string token) =>
         token is OpenQuote or "'" or "`" || char.IsUpper(token[0]);
 
-    private static IEnumerable<string> Paragraphs(string text)
+    // The paragraphs' ranges in text: its parts between blank lines.
+    private static List<Range> Paragraphs(string text)
     {
+        var paragraphs = new List<Range>();
         var start = 0;
         var lineBreaks = 0;
         for (var i = 0; i < text.Length; i++)
@@ -129,7 +134,7 @@ public static class BrownTokenizer
             {
                 if (lineBreaks >= 2)
                 {
-                    yield return text[start..i];
+                    paragraphs.Add(start..i);
                     start = i;
                 }
 
@@ -137,34 +142,89 @@ public static class BrownTokenizer
             }
         }
 
-        yield return text[start..];
+        paragraphs.Add(start..);
+        return paragraphs;
     }
 
-    private static List<string> Words(string text)
+    private const int MaxPooledChars = 1 << 16;
+
+    // Each token is made once, as a string, from the normalized text: the chunks between spaces stay spans.
+    private static List<string> Words(ReadOnlySpan<char> text)
     {
-        var tokens = new List<string>();
-        var trailing = new Stack<string>();
-        var singleQuoteOpen = false;
-        foreach (var chunk in Normalize(text).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        // A normalized character is at most 5 (" ... " for an ellipsis). Long texts get an array of their own rather
+        // than leave one that size in the shared pool.
+        var size = 5 * text.Length + 1;
+        var pooled = size <= MaxPooledChars ? ArrayPool<char>.Shared.Rent(size) : null;
+        try
         {
-            if (chunk is OpenQuote or CloseQuote or "--" or "...")
+            var buffer = pooled ?? new char[size];
+            ReadOnlySpan<char> normalized = buffer.AsSpan(0, Normalize(text, buffer));
+            var tokens = new List<string>(normalized.Length / 4 + 1);
+            var trailing = new Stack<string>();
+            var singleQuoteOpen = false;
+            foreach (var range in normalized.Split(' '))
             {
-                tokens.Add(chunk);
-                continue;
+                var word = normalized[range];
+                if (word.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (Whole(word) is { } whole)
+                {
+                    tokens.Add(whole);
+                    continue;
+                }
+
+                SplitOpening(ref word, tokens, ref singleQuoteOpen);
+                SplitClosing(ref word, trailing, ref singleQuoteOpen);
+                SplitInside(word, tokens);
+                while (trailing.Count > 0)
+                {
+                    tokens.Add(trailing.Pop());
+                }
             }
 
-            var word = chunk.AsSpan();
-            SplitOpening(ref word, tokens, ref singleQuoteOpen);
-            SplitClosing(ref word, trailing, ref singleQuoteOpen);
-            SplitInside(word, tokens);
-            while (trailing.Count > 0)
+            return tokens;
+        }
+        finally
+        {
+            if (pooled is not null)
             {
-                tokens.Add(trailing.Pop());
+                ArrayPool<char>.Shared.Return(pooled);
             }
         }
-
-        return tokens;
     }
+
+    // The chunks Normalize makes whole tokens of.
+    private static string? Whole(ReadOnlySpan<char> chunk) => chunk switch
+    {
+        OpenQuote => OpenQuote,
+        CloseQuote => CloseQuote,
+        "--" => "--",
+        "..." => "...",
+        _ => null,
+    };
+
+    // A one-character token: the same string every time for punctuation, which makes most of them.
+    private static string Token(char c) => c switch
+    {
+        ',' => ",",
+        '.' => ".",
+        ';' => ";",
+        ':' => ":",
+        '!' => "!",
+        '?' => "?",
+        '(' => "(",
+        ')' => ")",
+        '[' => "[",
+        ']' => "]",
+        '{' => "{",
+        '}' => "}",
+        '\'' => "'",
+        '`' => "`",
+        _ => c.ToString(),
+    };
 
     // Opening brackets and single quotes, unless the apostrophe belongs to the word ('em, 'tis).
     private static void SplitOpening(ref ReadOnlySpan<char> word, List<string> tokens, ref bool singleQuoteOpen)
@@ -173,12 +233,12 @@ public static class BrownTokenizer
         {
             if (word[0] is '(' or '[' or '{')
             {
-                tokens.Add(word[..1].ToString());
+                tokens.Add(Token(word[0]));
                 word = word[1..];
             }
             else if (word[0] is '\'' or '`' && !IsLeadingApostropheWord(word))
             {
-                tokens.Add(word[..1].ToString());
+                tokens.Add(Token(word[0]));
                 singleQuoteOpen = true;
                 word = word[1..];
             }
@@ -197,7 +257,7 @@ public static class BrownTokenizer
             var last = word[^1];
             if (last is ',' or ';' or ':' or '!' or '?' || (last is ')' or ']' or '}' && !ClosesInside(word)))
             {
-                trailing.Push(word[^1..].ToString());
+                trailing.Push(Token(last));
                 word = word[..^1];
             }
             else if (last == '.')
@@ -252,7 +312,7 @@ public static class BrownTokenizer
                 tokens.Add(word[start..i].ToString());
             }
 
-            tokens.Add(c.ToString());
+            tokens.Add(Token(c));
             start = i + 1;
         }
 
@@ -271,12 +331,12 @@ public static class BrownTokenizer
 
     // 'em and 'tis keep their apostrophe, as do years ('55, '60s).
     private static bool IsLeadingApostropheWord(ReadOnlySpan<char> word) =>
-        (word.Length > 1 && word[0] == '\'' && char.IsAsciiDigit(word[1])) || LeadingApostropheWords.Contains(word.TrimEnd(".,;:!?)]}").ToString());
+        (word.Length > 1 && word[0] == '\'' && char.IsAsciiDigit(word[1])) || LeadingApostropheLookup.Contains(word.TrimEnd(".,;:!?)]}"));
 
     // Possessive plurals (farmers', Thomas') and dropped g's (givin') keep their apostrophe, as in the corpus;
     // other trailing apostrophes are split off only when they close a quote opened earlier.
     private static bool IsTrailingApostropheWord(ReadOnlySpan<char> word) =>
-        LeadingApostropheWords.Contains(word.ToString())
+        LeadingApostropheLookup.Contains(word)
         || (word.Length > 2 && char.IsLetter(word[^2]) && (word[^2] is 's' or 'S' || word.EndsWith("in'", StringComparison.Ordinal)));
 
     private static bool IsAbbreviation(ReadOnlySpan<char> word)
@@ -310,11 +370,12 @@ public static class BrownTokenizer
 
     private static bool IsAbbreviation(string token) => IsAbbreviation(token.AsSpan());
 
-    // One space-separated string: quotes become `` and '' with spaces around them, dashes become --,
-    // every kind of white space or control character becomes a space.
-    private static string Normalize(string text)
+    // One space-separated text, written to output (at least 5 characters for each of text's) and its length returned:
+    // quotes become `` and '' with spaces around them, dashes become --, every kind of white space or control
+    // character becomes a space.
+    private static int Normalize(ReadOnlySpan<char> text, Span<char> output)
     {
-        var result = new StringBuilder(text.Length + 16);
+        var result = new Writer(output);
         var quotes = 0;
         for (var i = 0; i < text.Length; i++)
         {
@@ -374,7 +435,22 @@ public static class BrownTokenizer
             }
         }
 
-        return result.ToString();
+        return result.Length;
+    }
+
+    private ref struct Writer(Span<char> output)
+    {
+        private readonly Span<char> _output = output;
+
+        public int Length { get; private set; }
+
+        public void Append(char c) => _output[Length++] = c;
+
+        public void Append(string text)
+        {
+            text.CopyTo(_output[Length..]);
+            Length += text.Length;
+        }
     }
 
     private static bool IsSpaceOrOpening(char c) => char.IsWhiteSpace(c) || c is '(' or '[' or '{' or '-' or '\u2014';
